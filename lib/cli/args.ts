@@ -1,0 +1,145 @@
+/**
+ * Command-line parsing with node:util parseArgs. Flags may come before or after the command, as
+ * with pgroll. Global flags fall back to PGROLL_* environment variables, then to defaults.
+ */
+import { parseArgs } from "node:util";
+import { PgtandemError } from "../errors.ts";
+
+/** Every flag; `commands` lists where a non-global flag is allowed. */
+export const FLAGS = {
+  "postgres-url": { type: "string", env: "PGROLL_PG_URL", help: "PostgreSQL connection URL" },
+  schema: { type: "string", env: "PGROLL_SCHEMA", help: "schema to migrate (default public)" },
+  "pgroll-schema": {
+    type: "string",
+    env: "PGROLL_STATE_SCHEMA",
+    help: "schema of the state store (default pgroll)",
+  },
+  "lock-timeout": {
+    type: "string",
+    env: "PGROLL_LOCK_TIMEOUT",
+    help: "lock_timeout in milliseconds for DDL and backfill batches (default 500)",
+  },
+  role: { type: "string", env: "PGROLL_ROLE", help: "role to SET for every statement" },
+  verbose: {
+    type: "boolean",
+    env: "PGROLL_VERBOSE",
+    help: "log every statement; print stack traces on errors",
+  },
+  "use-version-schema": {
+    type: "boolean",
+    env: "PGROLL_USE_VERSION_SCHEMA",
+    help: "create a schema of views per version (default true)",
+  },
+  json: { type: "boolean", help: "machine-readable output" },
+  help: { type: "boolean", short: "h", help: "show help" },
+  version: { type: "boolean", help: "print the version" },
+  complete: {
+    type: "boolean",
+    short: "c",
+    commands: ["start"],
+    help: "complete the migration right after starting it",
+  },
+  "skip-validation": {
+    type: "boolean",
+    short: "s",
+    env: "PGROLL_SKIP_VALIDATION",
+    commands: ["start"],
+    help: "skip validation of the migration against the schema",
+  },
+  "backfill-batch-size": {
+    type: "string",
+    commands: ["start"],
+    help: "rows per backfill batch to begin with (default 1000; adapted toward ~200 ms batches)",
+  },
+  "backfill-batch-delay": {
+    type: "string",
+    commands: ["start"],
+    help: "pause between backfill batches, e.g. 10ms or 1s (default 0s)",
+  },
+} as const satisfies Record<string, FlagSpec>;
+
+interface FlagSpec {
+  type: "string" | "boolean";
+  short?: string;
+  env?: string;
+  commands?: readonly string[];
+  help: string;
+}
+
+export type FlagName = keyof typeof FLAGS;
+export type FlagValues = Partial<Record<FlagName, string | boolean>>;
+
+export interface ParsedArgs {
+  command: string | undefined;
+  positionals: string[];
+  flags: FlagValues;
+}
+
+const BOOLEAN_FLAGS = new Set(
+  Object.entries(FLAGS).filter(([, f]) => f.type === "boolean").map(([name]) => name),
+);
+
+/** Parses argv (without the program name). Unknown flags and misplaced flags are errors. */
+export function parseCommandLine(argv: readonly string[]): ParsedArgs {
+  // parseArgs has no `--flag=false` for booleans; cobra (pgroll) does. Translate it.
+  const explicitFalse: string[] = [];
+  const args: string[] = [];
+  for (const arg of argv) {
+    const match = /^--([a-z-]+)=(true|false)$/.exec(arg);
+    if (match && BOOLEAN_FLAGS.has(match[1]!)) {
+      if (match[2] === "true") args.push(`--${match[1]}`);
+      else explicitFalse.push(match[1]!);
+    } else args.push(arg);
+  }
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      options: Object.fromEntries(
+        Object.entries(FLAGS).map(([name, f]) => [
+          name,
+          "short" in f ? { type: f.type, short: f.short } : { type: f.type },
+        ]),
+      ),
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (error) {
+    throw new PgtandemError("invalid_input", firstLine((error as Error).message));
+  }
+  const flags = parsed.values as FlagValues;
+  for (const name of explicitFalse) flags[name as FlagName] = false;
+  const [command, ...positionals] = parsed.positionals;
+  for (const name of Object.keys(flags) as FlagName[]) {
+    const spec: FlagSpec = FLAGS[name];
+    if (spec.commands && command !== undefined && !spec.commands.includes(command)) {
+      throw new PgtandemError(
+        "invalid_input",
+        `flag --${name} is not valid for command "${command}" (only for ${spec.commands.join(", ")})`,
+      );
+    }
+  }
+  return { command, positionals, flags };
+}
+
+/** A flag's value: the command line first, then its environment variable. */
+export function flagOrEnv(
+  flags: FlagValues,
+  name: FlagName,
+  env: Record<string, string | undefined>,
+): string | boolean | undefined {
+  if (flags[name] !== undefined) return flags[name];
+  const spec: FlagSpec = FLAGS[name];
+  const raw = spec.env ? env[spec.env] : undefined;
+  if (raw === undefined || raw === "") return undefined;
+  if (spec.type === "boolean") {
+    if (/^(1|true|yes)$/i.test(raw)) return true;
+    if (/^(0|false|no)$/i.test(raw)) return false;
+    throw new PgtandemError("invalid_input", `${spec.env}: expected true or false, got "${raw}"`);
+  }
+  return raw;
+}
+
+function firstLine(text: string): string {
+  return text.split("\n")[0] ?? text;
+}

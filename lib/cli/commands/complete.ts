@@ -1,0 +1,20 @@
+import type { Command } from "../command.ts";
+import { withSession } from "../session.ts";
+
+export const completeCommand: Command = {
+  name: "complete",
+  summary: "Complete the active migration: the old version goes away",
+  usage: "complete",
+  examples: ["pgtandem complete"],
+  async run(context) {
+    // pgroll's usage names a file here and ignores it; accept and ignore it too.
+    const name = await withSession(
+      context.config,
+      context.registry,
+      context.io,
+      ({ engine }) => engine.complete(),
+    );
+    context.io.stdout.write(`Migration "${name}" completed successfully!\n`);
+    return 0;
+  },
+};

@@ -1,0 +1,18 @@
+import { VERSION } from "../../version.ts";
+import { type Command, noPositionals } from "../command.ts";
+import { withSession } from "../session.ts";
+
+export const initCommand: Command = {
+  name: "init",
+  summary: "Create the state store (idempotent)",
+  usage: "init",
+  examples: ["pgtandem init --postgres-url postgres://user@localhost/app"],
+  async run(context) {
+    noPositionals(context);
+    await withSession(context.config, context.registry, context.io, async ({ state }) => {
+      await state.init(VERSION);
+    });
+    context.io.stdout.write("Initialization complete\n");
+    return 0;
+  },
+};

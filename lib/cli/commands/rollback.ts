@@ -1,0 +1,20 @@
+import { type Command, noPositionals } from "../command.ts";
+import { withSession } from "../session.ts";
+
+export const rollbackCommand: Command = {
+  name: "rollback",
+  summary: "Roll back the active migration: the schema is exactly as before its start",
+  usage: "rollback",
+  examples: ["pgtandem rollback"],
+  async run(context) {
+    noPositionals(context);
+    const name = await withSession(
+      context.config,
+      context.registry,
+      context.io,
+      ({ engine }) => engine.rollback(),
+    );
+    context.io.stdout.write(`Migration "${name}" rolled back\n`);
+    return 0;
+  },
+};

@@ -1,0 +1,475 @@
+/**
+ * Backfill: pushes every row that existed when it began through the table's up trigger, in short
+ * batches, so the new columns get their values without one long, lock-holding UPDATE.
+ *
+ * Rows are visited by keyset ranges over an identity (primary key, else a unique NOT NULL index),
+ * up to the largest key present at the start; rows inserted later are handled by the triggers.
+ * A batch is two statements in one short transaction:
+ *
+ *   SELECT key FROM t WHERE key > $last AND key <= $max ORDER BY key OFFSET n-1 LIMIT 1  -- index only
+ *   UPDATE t SET _pgroll_needs_backfill = false WHERE key > $last AND key <= $next AND _pgroll_needs_backfill
+ *
+ * The UPDATE fires the up trigger, which computes the new columns; rows whose marker is already
+ * false (written through a trigger since) are not touched. Rows locked by a client are waited for
+ * (up to lock_timeout, then the batch is retried smaller), never skipped: a skipped row would keep
+ * its stale value. Measured against pgroll's CTE (`SELECT … FOR NO KEY UPDATE` + self-join UPDATE
+ * setting the key to itself), the range form needs no join and no RETURNING, and its cost stays
+ * flat as the table grows.
+ *
+ * Without an identity, batches are ranges of heap blocks (`ctid >= '(b,0)' AND ctid < '(e,0)'`, a
+ * TID range scan on PostgreSQL ≥ 14), up to the table's size at the start. Limits of that mode: a
+ * row another session moves (an UPDATE through the new version, which leaves the marker set) may
+ * land behind the cursor, so finished passes are followed by a check for rows still marked and,
+ * if any, another pass (at most {@link MAX_CTID_PASSES}); and it reads the whole table at least
+ * twice. Partitions are backfilled one leaf at a time; inheritance children are not visited.
+ */
+import { PgtandemError, QueryError, sqlstateOf } from "../errors.ts";
+import { NEEDS_BACKFILL_COLUMN } from "../naming.ts";
+import { ident, literal } from "../sql.ts";
+import type postgres from "postgres";
+import { withLockRetry } from "./retry.ts";
+
+/** Where a backfill got to; JSON-serialisable, saved after every batch so a killed run resumes. */
+export interface BackfillProgress {
+  /** Identity columns the keys refer to, or `["ctid"]` for block ranges. */
+  identity: string[];
+  /**
+   * Key of the last row done (text form of each identity column), or null before the first batch.
+   * In ctid mode: `[unit index, next block]`.
+   */
+  lastKey: (string | null)[] | null;
+  /** Rows updated so far, all runs together. */
+  done: number;
+  /** Largest key when the backfill began; ctid mode: block count of each unit. */
+  upperBound?: (string | null)[] | null;
+  /** ctid mode: passes completed over all units. */
+  pass?: number;
+}
+
+/** What {@link BackfillOptions.onProgress} receives after each batch. */
+export interface BackfillProgressEvent {
+  /** Rows updated so far, resumed runs included. */
+  done: number;
+  /** Estimated rows to update in all (never below `done`). */
+  total: number;
+  /** Batches run so far in this run. */
+  batch: number;
+  /** Target rows of the next batch. */
+  batchSize: number;
+  /** Rows per second of this run so far. */
+  rowsPerSecond: number;
+}
+
+export interface BackfillOptions {
+  /** Schema of the physical table. */
+  schema: string;
+  /** Physical table name. */
+  table: string;
+  /** Rows in the first batch; default 1000. */
+  batchSize?: number;
+  /** Pause between batches; default 0. */
+  batchDelayMs?: number;
+  /**
+   * Batch duration the batch size is adapted toward (grown or shrunk by at most 2× per batch,
+   * within [min(100, batchSize), maxBatchSize]); default 200 ms, 0 keeps the size fixed. Row locks
+   * are held for one batch, so this bounds how long a client can wait on the backfill.
+   */
+  targetBatchMs?: number;
+  /** Default 100 000. */
+  maxBatchSize?: number;
+  /** lock_timeout of each batch transaction; 0 = none. */
+  lockTimeoutMs: number;
+  /** Progress saved by an earlier, interrupted run of the same backfill. */
+  resumeFrom?: BackfillProgress;
+  onProgress?: (progress: BackfillProgressEvent) => void;
+  /** Persist progress; awaited after each committed batch (and once before the first). */
+  saveProgress?: (progress: BackfillProgress) => Promise<void>;
+  /** Stops after the batch in flight commits; runBackfill then rejects with the signal's reason. */
+  signal?: AbortSignal;
+}
+
+export interface BackfillResult {
+  /** Rows updated by this run. */
+  rows: number;
+  batches: number;
+  ms: number;
+}
+
+/** In ctid mode, passes over the table before remaining marked rows are left alone. */
+export const MAX_CTID_PASSES = 5;
+
+/**
+ * Backfills one table: every row that existed at the start and still has its marker set is
+ * updated once, which fires the up trigger. Requires the marker column (created by the trigger
+ * actions). Each batch runs in its own transaction with `lock_timeout`, the base schema as
+ * search_path (so the session counts as the old version and the up trigger runs), and is retried
+ * on lock timeouts. Non-lock errors are raised as QueryError.
+ */
+export async function runBackfill(
+  sql: postgres.Sql,
+  options: BackfillOptions,
+): Promise<BackfillResult> {
+  const run = new BackfillRun(sql, options);
+  try {
+    return await run.run();
+  } catch (error) {
+    if (error instanceof PgtandemError || options.signal?.aborted) throw error;
+    const sqlstate = sqlstateOf(error);
+    throw new QueryError(
+      `cannot backfill table "${options.table}": ${(error as Error).message}`,
+      sqlstate === undefined ? { cause: error } : { cause: error, sqlstate },
+    );
+  }
+}
+
+/** A batch's outcome: rows updated, where the next batch starts, and whether this was the last. */
+interface BatchResult {
+  count: number;
+  next: string[];
+  finished: boolean;
+}
+
+const MARKER = ident(NEEDS_BACKFILL_COLUMN);
+
+class BackfillRun {
+  readonly #sql: postgres.Sql;
+  readonly #o: BackfillOptions;
+  readonly #started = performance.now();
+  #size: number;
+  readonly #minSize: number;
+  readonly #maxSize: number;
+  #rows = 0;
+  #batches = 0;
+  #total = 0;
+  #progress: BackfillProgress = { identity: [], lastKey: null, done: 0 };
+
+  constructor(sql: postgres.Sql, options: BackfillOptions) {
+    this.#sql = sql;
+    this.#o = options;
+    this.#size = Math.max(1, Math.floor(options.batchSize ?? 1000));
+    this.#maxSize = Math.max(this.#size, options.maxBatchSize ?? 100_000);
+    this.#minSize = Math.min(100, this.#size);
+  }
+
+  async run(): Promise<BackfillResult> {
+    this.#o.signal?.throwIfAborted();
+    const relation = await readRelation(this.#sql, this.#o.schema, this.#o.table);
+    this.#total = await estimateRows(this.#sql, relation);
+    if (relation.identity) await this.#keyset(relation, relation.identity);
+    else await this.#blocks(relation);
+    return { rows: this.#rows, batches: this.#batches, ms: performance.now() - this.#started };
+  }
+
+  /** Keyset batches over `identity`, from the resume point to the largest key at the start. */
+  async #keyset(relation: Relation, identity: string[]): Promise<void> {
+    const resume = this.#o.resumeFrom;
+    const keys = identity.map((c) => ident(c)).join(", ");
+    const keyText = identity.map((c) => `${ident(c)}::text`).join(", ");
+    // ONLY: inheritance children have no trigger; partitions do, and hold all the rows.
+    const target = `${relation.partitioned ? "" : "ONLY "}${relation.name}`;
+    let upper: string[];
+    let last: string[] | null = null;
+    if (
+      resume && sameList(resume.identity, identity) &&
+      resume.upperBound?.length === identity.length
+    ) {
+      upper = resume.upperBound.map(String);
+      last = resume.lastKey ? resume.lastKey.map(String) : null;
+      this.#progress = { identity, lastKey: last, done: resume.done, upperBound: upper };
+    } else {
+      const top = await this.#sql.unsafe(
+        `SELECT ${keyText} FROM ${target} ORDER BY ${
+          identity.map((c) => `${ident(c)} DESC`).join(", ")
+        } LIMIT 1`,
+      ).values();
+      if (!top[0]) return; // an empty table: nothing existed, nothing to do
+      upper = (top[0] as unknown[]).map(String);
+      this.#progress = { identity, lastKey: null, done: 0, upperBound: upper };
+    }
+    await this.#save();
+    // Unknown-typed literals take the key columns' types, as if typed into the query.
+    const row = (values: readonly string[]) => `(${values.map((v) => literal(v)).join(", ")})`;
+    for (let finished = false; !finished;) {
+      const lower = last ? `(${keys}) > ${row(last)} AND ` : "";
+      const result = await this.#batch(async (tx, size) => {
+        const found = await tx.unsafe(
+          `SELECT ${keyText} FROM ${target} WHERE ${lower}(${keys}) <= ${row(upper)}
+           ORDER BY ${keys} OFFSET ${size - 1} LIMIT 1`,
+          [],
+          { prepare: false },
+        ).values();
+        const next = found[0] ? (found[0] as unknown[]).map(String) : upper;
+        const updated = await tx.unsafe(
+          `UPDATE ${target} SET ${MARKER} = false
+           WHERE ${lower}(${keys}) <= ${row(next)} AND ${MARKER}`,
+          [],
+          { prepare: false },
+        );
+        return { count: updated.count, next, finished: !found[0] || sameList(next, upper) };
+      });
+      last = result.next;
+      finished = result.finished;
+      this.#progress.lastKey = last;
+      await this.#afterBatch(result.count, finished);
+    }
+  }
+
+  /**
+   * Block-range batches over each unit (the table, or its leaf partitions), then passes over the
+   * current extent of the table while marked rows remain (see the module comment).
+   */
+  async #blocks(relation: Relation): Promise<void> {
+    let units = await backfillUnits(this.#sql, relation);
+    let bounds = units.map((u) => u.blocks);
+    let pass = 0;
+    let unit = 0;
+    let block = 0;
+    const resume = this.#o.resumeFrom;
+    this.#progress = { identity: ["ctid"], lastKey: null, done: resume?.done ?? 0 };
+    if (
+      resume && sameList(resume.identity, ["ctid"]) && resume.upperBound?.length === units.length
+    ) {
+      bounds = resume.upperBound.map(Number);
+      unit = Number(resume.lastKey?.[0] ?? 0);
+      block = Number(resume.lastKey?.[1] ?? 0);
+      pass = resume.pass ?? 0;
+    }
+    for (;;) {
+      for (; unit < units.length; unit++, block = 0) {
+        const { name, rowsPerBlock } = units[unit]!;
+        const end = bounds[unit] ?? 0;
+        while (block < end) {
+          const from = block;
+          const result = await this.#batch(async (tx, size) => {
+            const to = Math.min(end, from + Math.max(1, Math.ceil(size / rowsPerBlock)));
+            const updated = await tx.unsafe(
+              `UPDATE ONLY ${name} SET ${MARKER} = false
+               WHERE ctid >= '(${from},0)'::tid AND ctid < '(${to},0)'::tid AND ${MARKER}`,
+              [],
+              { prepare: false },
+            );
+            return { count: updated.count, next: [String(to)], finished: false };
+          });
+          block = Number(result.next[0]);
+          this.#progress.lastKey = [String(unit), String(block)];
+          this.#progress.upperBound = bounds.map(String);
+          this.#progress.pass = pass;
+          await this.#afterBatch(result.count, false);
+        }
+      }
+      if (++pass >= MAX_CTID_PASSES || !(await this.#anyMarked(units))) break;
+      // A fresh pass sees the table as it is now, so rows moved behind the cursor are reached.
+      units = await backfillUnits(this.#sql, relation);
+      bounds = units.map((u) => u.blocks);
+      unit = 0;
+      block = 0;
+    }
+    this.#report();
+  }
+
+  /** Whether some row of the units still has its marker set. */
+  async #anyMarked(units: readonly BackfillUnit[]): Promise<boolean> {
+    for (const { name } of units) {
+      const found = await this.#sql.unsafe(`SELECT 1 FROM ONLY ${name} WHERE ${MARKER} LIMIT 1`);
+      if (found.length > 0) return true;
+    }
+    return false;
+  }
+
+  /**
+   * One batch transaction, retried on lock timeouts with a halved size each time (a hot row then
+   * blocks a smaller batch). Adapts the batch size to the measured duration.
+   */
+  async #batch(
+    body: (tx: postgres.TransactionSql, size: number) => Promise<BatchResult>,
+  ): Promise<BatchResult> {
+    const started = performance.now();
+    const result = await withLockRetry(
+      `backfill of table "${this.#o.table}"`,
+      () =>
+        this.#sql.begin(async (tx) => {
+          // search_path: the session must count as the old version, so the up trigger runs.
+          // enable_seqscan/enable_sort off: without fresh statistics the planner may read the
+          // whole table (or sort it) for a range of a few thousand keys — per batch.
+          await tx.unsafe(
+            `SELECT pg_catalog.set_config('lock_timeout', $1, true),
+                    pg_catalog.set_config('search_path', $2, true),
+                    pg_catalog.set_config('enable_seqscan', 'off', true),
+                    pg_catalog.set_config('enable_sort', 'off', true)`,
+            [`${Math.max(0, Math.floor(this.#o.lockTimeoutMs))}ms`, ident(this.#o.schema)],
+          );
+          return await body(tx, this.#size);
+        }) as Promise<BatchResult>,
+      { onRetry: () => (this.#size = Math.max(1, Math.floor(this.#size / 2))) },
+    );
+    this.#adapt(performance.now() - started);
+    return result;
+  }
+
+  #adapt(ms: number): void {
+    const target = this.#o.targetBatchMs ?? 200;
+    if (target <= 0) return;
+    const factor = Math.min(2, Math.max(0.5, target / Math.max(ms, 1)));
+    this.#size = Math.round(Math.min(this.#maxSize, Math.max(this.#minSize, this.#size * factor)));
+  }
+
+  async #afterBatch(count: number, finished: boolean): Promise<void> {
+    this.#rows += count;
+    this.#batches++;
+    this.#progress.done += count;
+    await this.#save();
+    this.#report();
+    if (finished) return;
+    const delay = this.#o.batchDelayMs ?? 0;
+    if (delay > 0) await sleep(delay, this.#o.signal);
+    this.#o.signal?.throwIfAborted();
+  }
+
+  async #save(): Promise<void> {
+    await this.#o.saveProgress?.(structuredClone(this.#progress));
+  }
+
+  #report(): void {
+    if (!this.#o.onProgress) return;
+    const seconds = (performance.now() - this.#started) / 1000;
+    const done = this.#progress.done;
+    this.#o.onProgress({
+      done,
+      total: Math.max(this.#total, done),
+      batch: this.#batches,
+      batchSize: this.#size,
+      rowsPerSecond: seconds > 0 ? this.#rows / seconds : 0,
+    });
+  }
+}
+
+function sameList(a: readonly unknown[], b: readonly unknown[]): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
+}
+
+/** A delay that ends early (rejecting) when `signal` aborts. */
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+// --- Catalog reads ---
+
+/** The table as the backfill sees it. */
+interface Relation {
+  oid: number;
+  /** Schema-qualified, quoted. */
+  name: string;
+  partitioned: boolean;
+  /** Keyset columns, or null for block ranges. */
+  identity: string[] | null;
+}
+
+/** A relation with storage that block-range batches walk. */
+interface BackfillUnit {
+  /** Schema-qualified, quoted. */
+  name: string;
+  blocks: number;
+  rowsPerBlock: number;
+}
+
+async function readRelation(sql: postgres.Sql, schema: string, table: string): Promise<Relation> {
+  const [rel] = await sql`
+    SELECT c.oid::int8::text AS oid, c.relkind = 'p' AS partitioned,
+      EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = c.oid
+        AND a.attname = ${NEEDS_BACKFILL_COLUMN} AND NOT a.attisdropped) AS marked
+    FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname = ${schema} AND c.relname = ${table} AND c.relkind IN ('r', 'p')`;
+  if (!rel) throw new PgtandemError("internal", `cannot backfill table "${table}": no such table`);
+  if (!rel.marked) {
+    throw new PgtandemError(
+      "internal",
+      `cannot backfill table "${table}": column "${NEEDS_BACKFILL_COLUMN}" does not exist`,
+    );
+  }
+  const oid = Number(rel.oid);
+  return {
+    oid,
+    name: ident(schema, table),
+    partitioned: rel.partitioned as boolean,
+    identity: await identityOf(sql, oid),
+  };
+}
+
+/**
+ * The columns batches are keyed on: the primary key; else the unique, non-partial, expression-free
+ * index whose key columns are all NOT NULL, preferring default operator classes and collations
+ * (so ORDER BY can walk the index), then fewer columns, then the index name; else null.
+ */
+async function identityOf(sql: postgres.Sql, oid: number): Promise<string[] | null> {
+  const [best] = await sql`
+    SELECT array_agg(a.attname::text ORDER BY k.ord) AS columns
+    FROM pg_catalog.pg_index i
+    JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
+    CROSS JOIN LATERAL unnest(i.indkey::int2[], i.indclass::oid[], i.indcollation::oid[])
+      WITH ORDINALITY AS k(attnum, opclass, coll, ord)
+    JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+    JOIN pg_catalog.pg_opclass oc ON oc.oid = k.opclass
+    WHERE i.indrelid = ${oid} AND (i.indisprimary OR i.indisunique) AND i.indisvalid
+      AND i.indpred IS NULL AND i.indexprs IS NULL AND k.ord <= i.indnkeyatts
+    GROUP BY i.indexrelid, i.indisprimary, ic.relname
+    HAVING i.indisprimary OR bool_and(a.attnotnull)
+    ORDER BY i.indisprimary DESC,
+      bool_and(oc.opcdefault AND k.coll = a.attcollation) DESC,
+      count(*), ic.relname
+    LIMIT 1`;
+  return best ? (best.columns as string[]) : null;
+}
+
+/**
+ * Rows to backfill, for progress: the planner's estimate scaled to the table's current size,
+ * or, for a table never analysed, an exact count of marked rows (one sequential read).
+ */
+async function estimateRows(sql: postgres.Sql, relation: Relation): Promise<number> {
+  const [stats] = await sql`
+    SELECT sum(c.reltuples)::float8 AS tuples, sum(c.relpages)::float8 AS pages,
+      sum(pg_catalog.pg_relation_size(c.oid))::float8
+        / current_setting('block_size')::float8 AS current_pages,
+      bool_or(c.reltuples < 0) AS unknown
+    FROM pg_catalog.pg_class c
+    WHERE c.oid IN (SELECT relid FROM pg_catalog.pg_partition_tree(${relation.oid}::oid::regclass)
+      WHERE isleaf)`;
+  const tuples = Number(stats?.tuples ?? 0);
+  const pages = Number(stats?.pages ?? 0);
+  if (stats && !stats.unknown && tuples > 0) {
+    return Math.round(pages > 0 ? (tuples / pages) * Number(stats.current_pages) : tuples);
+  }
+  const [count] = await sql.unsafe(`SELECT count(*)::int8::text AS n FROM ${relation.name}
+    WHERE ${MARKER}`);
+  return Number(count?.n ?? 0);
+}
+
+/** The table, or its leaf partitions, with their size in blocks now. */
+async function backfillUnits(sql: postgres.Sql, relation: Relation): Promise<BackfillUnit[]> {
+  const rows = await sql`
+    SELECT n.nspname, c.relname,
+      ceil(pg_catalog.pg_relation_size(c.oid) / current_setting('block_size')::float8)::int8::text
+        AS blocks,
+      CASE WHEN c.reltuples > 0 AND c.relpages > 0 THEN c.reltuples / c.relpages END AS density
+    FROM pg_catalog.pg_partition_tree(${relation.oid}::oid::regclass) t
+    JOIN pg_catalog.pg_class c ON c.oid = t.relid
+    JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+    WHERE t.isleaf
+    ORDER BY n.nspname, c.relname`;
+  return rows.map((r) => ({
+    name: ident(r.nspname as string, r.relname as string),
+    blocks: Number(r.blocks),
+    // A guess until statistics exist; batch duration adaptation corrects it.
+    rowsPerBlock: Math.max(1, Number(r.density ?? 50)),
+  }));
+}

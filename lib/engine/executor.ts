@@ -1,0 +1,137 @@
+/**
+ * Executes plans. Every statement runs under the session's lock_timeout and is retried on lock
+ * timeouts; concurrent index builds are checked for validity and rebuilt when they fail, so an
+ * INVALID index is never left behind.
+ */
+import { PgtandemError, QueryError, sqlstateOf } from "../errors.ts";
+import { ident, literal } from "../sql.ts";
+import type { Sql } from "./connection.ts";
+import type { Action, ConcurrentIndexAction, SqlAction } from "./plan.ts";
+import { withLockRetry } from "./retry.ts";
+
+export interface ExecuteOptions {
+  /** Schema the unqualified index names of concurrent_index actions live in. */
+  schema: string;
+  /** Called with each action before it runs (for --verbose). */
+  onAction?: (action: Action) => void;
+  onRetry?: (action: Action, attempt: number, delayMs: number) => void;
+}
+
+const INDEX_BUILD_ATTEMPTS = 5;
+
+export async function executeActions(
+  sql: Sql,
+  actions: readonly Action[],
+  options: ExecuteOptions,
+): Promise<void> {
+  for (const action of actions) {
+    options.onAction?.(action);
+    if (action.kind === "concurrent_index") await buildIndex(sql, action, options);
+    else await runStatement(sql, action, options);
+  }
+}
+
+async function runStatement(sql: Sql, action: SqlAction, options: ExecuteOptions): Promise<void> {
+  if (action.guard && !(await isFastDefault(sql, action.guard.type, action.guard.expression))) {
+    throw new PgtandemError("invalid_migration", action.guard.message);
+  }
+  try {
+    await withLockRetry(
+      action.id,
+      // simple(): user SQL may hold several statements; generated SQL is one statement.
+      () => sql.unsafe(action.sql).simple(),
+      { onRetry: (attempt, delay) => options.onRetry?.(action, attempt, delay) },
+    );
+  } catch (error) {
+    const state = sqlstateOf(error);
+    if (state && action.ignoreSqlstates?.includes(state)) return;
+    // User SQL may have opened a transaction and failed inside it; leave the session clean.
+    if (action.userSql) await sql.unsafe("ROLLBACK").catch(() => {});
+    throw wrapError(action, error);
+  }
+}
+
+async function buildIndex(
+  sql: Sql,
+  action: ConcurrentIndexAction,
+  options: ExecuteOptions,
+): Promise<void> {
+  for (let attempt = 1;; attempt++) {
+    // A previous attempt (or a killed run) may have left an invalid index of this name.
+    await dropInvalidIndex(sql, options.schema, action.name);
+    try {
+      await withLockRetry(action.id, () => sql.unsafe(action.sql).simple());
+      return;
+    } catch (error) {
+      const state = sqlstateOf(error);
+      // Deadlocks and lock timeouts during the build leave an invalid index: drop it, try again.
+      const transient = state === "40P01" || state === "55P03";
+      if (!transient || attempt >= INDEX_BUILD_ATTEMPTS) {
+        await dropInvalidIndex(sql, options.schema, action.name).catch(() => {});
+        throw wrapError(action, error);
+      }
+    }
+  }
+}
+
+/**
+ * Would `ADD COLUMN … DEFAULT expression` be catalog-only? Asks PostgreSQL itself: add such a
+ * column to an empty temporary table and see whether it stored a "missing value" (only done for
+ * non-volatile defaults). Everything happens in a transaction that is rolled back.
+ */
+async function isFastDefault(sql: Sql, type: string, expression: string): Promise<boolean> {
+  const rollback = new Error("probe done");
+  let fast = false;
+  try {
+    await sql.begin(async (tx) => {
+      await tx.unsafe(`CREATE TEMP TABLE pgtandem_default_probe (id int) ON COMMIT DROP`);
+      await tx.unsafe(
+        `ALTER TABLE pgtandem_default_probe ADD COLUMN probe ${type} DEFAULT ${expression}`,
+      );
+      const rows = await tx.unsafe(
+        `select atthasmissing from pg_attribute
+          where attrelid = 'pgtandem_default_probe'::regclass and attname = 'probe'`,
+      );
+      fast = rows[0]?.atthasmissing === true;
+      throw rollback;
+    });
+  } catch (error) {
+    if (error !== rollback) throw error;
+  }
+  return fast;
+}
+
+async function dropInvalidIndex(sql: Sql, schema: string, name: string): Promise<void> {
+  const rows = await sql.unsafe(
+    `select 1 from pg_index i join pg_class c on c.oid = i.indexrelid
+      join pg_namespace n on n.oid = c.relnamespace
+     where n.nspname = ${literal(schema)} and c.relname = ${literal(name)} and not i.indisvalid`,
+  );
+  if (rows.length > 0) {
+    await withLockRetry(
+      `drop invalid index ${name}`,
+      () => sql.unsafe(`DROP INDEX CONCURRENTLY IF EXISTS ${ident(schema, name)}`).simple(),
+    );
+  }
+}
+
+function wrapError(action: Action, error: unknown): Error {
+  if (error instanceof QueryError || !(error instanceof Error)) return error as Error;
+  if (error instanceof PgtandemError) return error;
+  const sqlstate = sqlstateOf(error);
+  const options: { cause: unknown; sqlstate?: string; statement: string } = {
+    cause: error,
+    statement: action.sql,
+  };
+  if (sqlstate) options.sqlstate = sqlstate;
+  const detail = (error as { detail?: string }).detail;
+  return new QueryError(
+    `${describeAction(action)}: ${error.message}${detail ? ` (${detail})` : ""}`,
+    options,
+  );
+}
+
+function describeAction(action: Action): string {
+  if (action.kind === "sql" && action.userSql) return "raw SQL failed";
+  return `failed to execute "${action.id}"`;
+}

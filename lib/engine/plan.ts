@@ -1,0 +1,124 @@
+/**
+ * Plans: what an operation phase asks the engine to do. Operations never hold a connection; they
+ * return actions, and the engine executes them (with lock_timeout and retry), prints them for
+ * `plan`, or de-duplicates them.
+ */
+
+/** The strongest table lock a statement takes, for `plan` output and the safety lint. */
+export type LockLevel =
+  | "none"
+  | "ACCESS SHARE"
+  | "SHARE UPDATE EXCLUSIVE"
+  | "SHARE"
+  | "SHARE ROW EXCLUSIVE"
+  | "ACCESS EXCLUSIVE";
+
+export interface SqlAction {
+  kind: "sql";
+  /**
+   * Stable id derived from the action's parameters. When two operations of one migration
+   * produce the same id, the engine runs it once (at the position of its last occurrence).
+   */
+  id: string;
+  sql: string;
+  /** The table the statement locks, and how strongly. */
+  table?: string;
+  lock: LockLevel;
+  /** False for statements that cannot run in a transaction block (CONCURRENTLY). */
+  transactional: boolean;
+  /**
+   * SQLSTATEs that mean "already done / harmless" for this statement; the engine ignores them.
+   * Used sparingly, e.g. copying a default that no longer fits a new type.
+   */
+  ignoreSqlstates?: string[];
+  /** User-written SQL (raw `sql` operations): shown as such in plans and never de-duplicated. */
+  userSql?: boolean;
+  /**
+   * Orders complete actions across operations: renames run after everything else (stage 1 for
+   * columns, 2 for tables) because other operations' actions name the physical objects as they
+   * were at start.
+   */
+  stage?: number;
+  /** Checked by the engine right before the statement runs. */
+  guard?: FastDefaultGuard;
+}
+
+/**
+ * `ADD COLUMN … DEFAULT expr` is catalog-only when the default is not volatile; otherwise it
+ * rewrites the whole table under an ACCESS EXCLUSIVE lock. The engine probes first and refuses.
+ */
+export interface FastDefaultGuard {
+  kind: "fast_default";
+  type: string;
+  expression: string;
+  /** Error message when the default would rewrite the table. */
+  message: string;
+}
+
+/**
+ * Builds a unique (or plain) index with CREATE INDEX CONCURRENTLY; the engine checks that the
+ * build left a valid index and, if not, drops it and tries again, so no INVALID index is left.
+ */
+export interface ConcurrentIndexAction {
+  kind: "concurrent_index";
+  id: string;
+  /** The index name (unqualified; it lives in the table's schema). */
+  name: string;
+  table: string;
+  sql: string;
+  lock: "SHARE UPDATE EXCLUSIVE";
+  transactional: false;
+}
+
+export type Action = SqlAction | ConcurrentIndexAction;
+
+/** Shorthand for the most common action. */
+export function sqlAction(
+  id: string,
+  sql: string,
+  options: {
+    table?: string;
+    lock?: LockLevel;
+    transactional?: boolean;
+    ignoreSqlstates?: string[];
+    userSql?: boolean;
+    stage?: number;
+    guard?: FastDefaultGuard;
+  } = {},
+): SqlAction {
+  const action: SqlAction = {
+    kind: "sql",
+    id,
+    sql,
+    lock: options.lock ?? "ACCESS EXCLUSIVE",
+    transactional: options.transactional ?? true,
+  };
+  if (options.table !== undefined) action.table = options.table;
+  if (options.ignoreSqlstates) action.ignoreSqlstates = options.ignoreSqlstates;
+  if (options.userSql) action.userSql = true;
+  if (options.stage) action.stage = options.stage;
+  if (options.guard) action.guard = options.guard;
+  return action;
+}
+
+/**
+ * Keeps one copy of each id, at the position of its last occurrence: the later operation in a
+ * migration is the one whose ordering matters (e.g. a column dropped by two sub-changes).
+ * User SQL is never merged.
+ */
+export function dedupeActions(actions: readonly Action[]): Action[] {
+  const lastIndex = new Map<string, number>();
+  actions.forEach((a, i) => {
+    if (!(a.kind === "sql" && a.userSql)) lastIndex.set(a.id, i);
+  });
+  return actions.filter((a, i) =>
+    (a.kind === "sql" && a.userSql) || lastIndex.get(a.id) === i
+  );
+}
+
+/** Stable sort by stage (renames last); actions without a stage keep their order first. */
+export function orderByStage(actions: readonly Action[]): Action[] {
+  const stage = (a: Action) => (a.kind === "sql" ? a.stage ?? 0 : 0);
+  return actions.map((a, i) => ({ a, i })).sort((x, y) => stage(x.a) - stage(y.a) || x.i - y.i)
+    .map((x) => x.a);
+}

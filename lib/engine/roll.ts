@@ -1,0 +1,299 @@
+/**
+ * Start / complete / rollback orchestration: the one engine every operation goes through.
+ *
+ * start:    validate everything → record the migration → operations' start actions → version
+ *           schema of views → sync triggers → backfill. Any failure undoes all of it.
+ * complete: drop the previous version's views → triggers → operations' complete actions → mark done.
+ * rollback: drop this version's views → triggers → operations' rollback actions in reverse order
+ *           → forget the migration.
+ */
+import { PgtandemError, StateError, ValidationError } from "../errors.ts";
+import { byteLength, MAX_IDENTIFIER_BYTES, versionSchemaName } from "../naming.ts";
+import type { LoadedMigration } from "../migration/loader.ts";
+import { migrationVersionName, parseMigration, toCanonicalJson } from "../migration/migration.ts";
+import type { Registry } from "../operations/registry.ts";
+import type { VirtualSchema } from "../schema/model.ts";
+import { virtualFromPhysical } from "../schema/virtual.ts";
+import { literal } from "../sql.ts";
+import { runLockKey, withAdvisoryLock } from "./advisory-lock.ts";
+import { runBackfill } from "./backfill.ts";
+import type { Sql } from "./connection.ts";
+import { executeActions } from "./executor.ts";
+import { type Action, dedupeActions, orderByStage } from "./plan.ts";
+import type { StateStore } from "./state.ts";
+import { buildSteps, hasOpaqueStep, type OperationStep } from "./steps.ts";
+import { triggerActions, triggerDropActions } from "./triggers.ts";
+import { createVersionViewsActions, dropVersionSchemaAction } from "./views.ts";
+
+export interface BackfillSettings {
+  batchSize: number;
+  batchDelayMs: number;
+  onProgress?: (table: string, p: { done: number; total: number; rowsPerSecond: number }) => void;
+}
+
+export interface EngineOptions {
+  sql: Sql;
+  state: StateStore;
+  registry: Registry;
+  /** The schema being migrated. */
+  schema: string;
+  stateSchema: string;
+  lockTimeoutMs: number;
+  useVersionSchema: boolean;
+  serverMajor: number;
+  backfill: BackfillSettings;
+  /** Verbose log lines (what runs, retries); silent when absent. */
+  log?: (message: string) => void;
+}
+
+export interface StartOutcome {
+  name: string;
+  versionSchema: string | undefined;
+}
+
+export class Engine {
+  readonly #o: EngineOptions;
+
+  constructor(options: EngineOptions) {
+    this.#o = options;
+  }
+
+  /** Starts a migration; on any failure the database is left exactly as it was. */
+  async start(loaded: LoadedMigration): Promise<StartOutcome> {
+    const { state, schema } = this.#o;
+    await state.assertInitialized();
+    return await this.#serialised(async () => {
+      const name = loaded.migration.name;
+      const active = await state.activeMigration(schema);
+      if (active) {
+        throw new StateError(
+          `cannot start "${name}": migration "${active.name}" is already in progress in schema "${schema}"`,
+        );
+      }
+      if (await state.needsBaseline(schema)) {
+        throw new StateError(
+          `schema "${schema}" has tables but no migration history: run "pgtandem baseline" first`,
+        );
+      }
+      const initial = await state.readVirtualSchema(schema);
+      const { steps, issues } = buildSteps(loaded.operations, initial, schema, { validate: true });
+      const versionSchema = this.#versionSchemaOf(loaded.migration);
+      issues.push(...(await this.#versionSchemaIssues(versionSchema)));
+      if (issues.length > 0) throw new ValidationError(loaded.path, issues);
+
+      await state.startMigration(schema, name, toCanonicalJson(loaded.migration), initial);
+      this.#log(`starting migration "${name}"`);
+      try {
+        await this.#runStart(name, steps, versionSchema);
+      } catch (error) {
+        this.#log(`start failed, rolling back: ${(error as Error).message}`);
+        await this.#undo(steps, versionSchema).catch((undoError) => {
+          this.#log(`cleanup after failed start also failed: ${(undoError as Error).message}`);
+        });
+        await state.deleteMigration(schema, name);
+        const code = error instanceof PgtandemError ? error.code : "internal";
+        throw new PgtandemError(
+          code,
+          `failed to start migration "${name}", changes rolled back: ${(error as Error).message}`,
+          { cause: error },
+        );
+      }
+      return { name, versionSchema };
+    });
+  }
+
+  async #runStart(
+    name: string,
+    steps: OperationStep[],
+    versionSchema: string | undefined,
+  ): Promise<void> {
+    const { schema } = this.#o;
+    await this.#execute(steps.flatMap((s) => s.result.actions));
+    let finalSchema = steps.at(-1)?.after;
+    if (hasOpaqueStep(steps, "atStart") || !finalSchema) {
+      finalSchema = await this.#o.state.readVirtualSchema(schema);
+    }
+    if (versionSchema) await this.#execute(this.#viewActions(finalSchema, versionSchema));
+    const triggers = steps.flatMap((s) => s.result.triggers ?? []);
+    if (triggers.length > 0) {
+      await this.#execute(
+        triggerActions(triggers, { baseSchema: schema, versionSchema: versionSchema ?? "" }),
+      );
+    }
+    const tables = [...new Set(steps.flatMap((s) => s.result.backfills ?? []).map((b) => b.table))];
+    for (const table of tables) await this.#backfill(name, table);
+  }
+
+  async #backfill(name: string, table: string): Promise<void> {
+    const { sql, state, schema, backfill, lockTimeoutMs } = this.#o;
+    const run = await state.runInfo(schema, name);
+    const saved = (run?.backfill as Record<string, unknown> | undefined) ?? {};
+    this.#log(`backfilling table "${table}"`);
+    const options: Parameters<typeof runBackfill>[1] = {
+      schema,
+      table,
+      batchSize: backfill.batchSize,
+      batchDelayMs: backfill.batchDelayMs,
+      lockTimeoutMs,
+      saveProgress: async (progress) => {
+        saved[table] = progress;
+        await state.saveBackfillProgress(schema, name, saved);
+      },
+    };
+    const resumeFrom = saved[table];
+    if (resumeFrom) options.resumeFrom = resumeFrom as NonNullable<typeof options.resumeFrom>;
+    if (backfill.onProgress) {
+      const report = backfill.onProgress;
+      options.onProgress = (p) => report(table, p);
+    }
+    await runBackfill(sql, options);
+  }
+
+  /** Makes the active migration's version the only one. */
+  async complete(): Promise<string> {
+    const { state, schema } = this.#o;
+    await state.assertInitialized();
+    return await this.#serialised(async () => {
+      const { name, steps, versionSchema } = await this.#activeSteps();
+      const previous = await state.previousVersion(schema);
+      const actions: Action[] = [];
+      if (previous !== undefined) {
+        const previousSchema = versionSchemaName(schema, previous);
+        if (previousSchema !== versionSchema) actions.push(dropVersionSchemaAction(previousSchema));
+      }
+      actions.push(...this.#triggerDrops(steps, versionSchema));
+      for (const step of steps) {
+        const { definition, params } = step.operation;
+        actions.push(
+          ...definition.complete(params, { before: step.before, after: step.after, baseSchema: schema }),
+        );
+      }
+      this.#log(`completing migration "${name}"`);
+      await this.#execute(orderByStage(actions));
+      if (versionSchema && hasOpaqueStep(steps, "atComplete")) {
+        // Raw SQL changed the schema: rebuild this version's views from the catalog.
+        const current = await state.readVirtualSchema(schema);
+        await this.#execute(this.#viewActions(current, versionSchema));
+      }
+      await state.completeMigration(schema, name);
+      return name;
+    });
+  }
+
+  /** Undoes the active migration; the schema is exactly as before its start. */
+  async rollback(): Promise<string> {
+    const { state, schema } = this.#o;
+    await state.assertInitialized();
+    return await this.#serialised(async () => {
+      const { name, steps, versionSchema } = await this.#activeSteps();
+      this.#log(`rolling back migration "${name}"`);
+      await this.#undo(steps, versionSchema);
+      await state.deleteMigration(schema, name);
+      return name;
+    });
+  }
+
+  /** Rollback actions of every step, in reverse order; all idempotent. */
+  async #undo(steps: readonly OperationStep[], versionSchema: string | undefined) {
+    const { schema } = this.#o;
+    const actions: Action[] = [];
+    if (versionSchema) actions.push(dropVersionSchemaAction(versionSchema));
+    actions.push(...this.#triggerDrops(steps, versionSchema));
+    for (const step of [...steps].reverse()) {
+      const { definition, params } = step.operation;
+      actions.push(
+        ...definition.rollback(params, { before: step.before, after: step.after, baseSchema: schema }),
+      );
+    }
+    await this.#execute(actions);
+  }
+
+  /** Replays the active migration's operations from the schema recorded at its start. */
+  async #activeSteps() {
+    const { state, schema, registry } = this.#o;
+    const active = await state.activeMigration(schema);
+    if (!active) throw new StateError(`no migration is in progress in schema "${schema}"`);
+    const { migration, operations } = parseMigration(
+      `migration "${active.name}"`,
+      active.name,
+      active.migration,
+      registry,
+    );
+    const initial = await this.#startedSchema(active.name, active.parent);
+    const { steps } = buildSteps(operations, initial, schema, { validate: false });
+    return { name: active.name, steps, versionSchema: this.#versionSchemaOf(migration) };
+  }
+
+  /**
+   * The virtual schema at start. Runs recorded by pgtandem store it; for a migration started by
+   * pgroll we fall back, as pgroll does, to the schema its parent left.
+   */
+  async #startedSchema(name: string, parent: string | null): Promise<VirtualSchema> {
+    const { state, schema } = this.#o;
+    const run = await state.runInfo(schema, name);
+    if (run) return run.startedSchema as VirtualSchema;
+    const resulting = parent ? await state.schemaAfter(schema, parent) : undefined;
+    return resulting ? virtualFromPhysical(resulting) : { name: schema, tables: [] };
+  }
+
+  #triggerDrops(steps: readonly OperationStep[], versionSchema: string | undefined): Action[] {
+    const triggers = steps.flatMap((s) => s.result.triggers ?? []);
+    if (triggers.length === 0) return [];
+    return triggerDropActions(triggers, {
+      baseSchema: this.#o.schema,
+      versionSchema: versionSchema ?? "",
+    });
+  }
+
+  #versionSchemaOf(migration: LoadedMigration["migration"]): string | undefined {
+    if (!this.#o.useVersionSchema) return undefined;
+    return versionSchemaName(this.#o.schema, migrationVersionName(migration));
+  }
+
+  async #versionSchemaIssues(versionSchema: string | undefined) {
+    if (!versionSchema) return [];
+    if (byteLength(versionSchema) > MAX_IDENTIFIER_BYTES) {
+      return [{
+        path: ["version_schema"],
+        message:
+          `version schema name "${versionSchema}" is longer than ${MAX_IDENTIFIER_BYTES} bytes; set a shorter "version_schema"`,
+      }];
+    }
+    const rows = await this.#o.sql.unsafe(
+      `select 1 from pg_namespace where nspname = ${literal(versionSchema)}`,
+    );
+    if (rows.length > 0) {
+      return [{
+        path: ["version_schema"],
+        message: `schema "${versionSchema}" already exists; choose another migration name or "version_schema"`,
+      }];
+    }
+    return [];
+  }
+
+  #viewActions(schema: VirtualSchema, versionSchema: string): Action[] {
+    return createVersionViewsActions(schema, {
+      baseSchema: this.#o.schema,
+      versionSchema,
+      serverMajor: this.#o.serverMajor,
+    });
+  }
+
+  async #execute(actions: readonly Action[]): Promise<void> {
+    await executeActions(this.#o.sql, dedupeActions(actions), {
+      schema: this.#o.schema,
+      onAction: (a) => this.#log(`  ${a.kind === "sql" ? a.sql : a.sql}`),
+      onRetry: (a, attempt, delay) =>
+        this.#log(`  lock timeout on "${a.id}", retry ${attempt} in ${Math.round(delay)} ms`),
+    });
+  }
+
+  /** Runs of the tool on one schema never overlap. */
+  #serialised<T>(fn: () => Promise<T>): Promise<T> {
+    return withAdvisoryLock(this.#o.sql, runLockKey(this.#o.stateSchema, this.#o.schema), () => fn());
+  }
+
+  #log(message: string): void {
+    this.#o.log?.(message);
+  }
+}

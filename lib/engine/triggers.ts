@@ -1,0 +1,483 @@
+/**
+ * The triggers that keep two versions of a table in step while a migration is active.
+ *
+ * Each (table, direction) pair gets ONE plpgsql function and ONE `BEFORE INSERT OR UPDATE FOR EACH
+ * ROW` trigger, however many operations contribute specs to it; the specs run in order, each in its
+ * own block, so a later expression sees what earlier ones assigned.
+ *
+ * Direction: a write comes from the new version when the first schema the session resolves names
+ * in — `current_schema()`, i.e. the first existing schema on its search_path — is the new version's
+ * view schema. Unlike pgroll's textual comparison of the whole `search_path` setting, this is
+ * immune to quoting, spacing and trailing entries (`"public_02_x", public`), and measured as cheap.
+ *
+ * Cost is what matters: these functions run for every row every client writes during the
+ * migration, so they are lean. Only the columns an expression can reference are bound to variables
+ * (pgroll copies every column of the table), an expression of the form `SELECT <expr>` is
+ * evaluated as `<expr>` so plpgsql's fast path applies (a scalar sub-select goes through the full
+ * executor per row), and the down trigger has a WHEN clause, so old-side writes never call it.
+ *
+ * The marker column `_pgroll_needs_backfill` (DEFAULT true, so existing rows read true without a
+ * rewrite) tells the backfill which rows still need the up expression: the up function clears it
+ * on every old-side write, and on inserts through the new version (such a row is born in the new
+ * shape; recomputing it from the old columns would clobber what the new version wrote).
+ */
+import { createHash } from "node:crypto";
+import { PgtandemError } from "../errors.ts";
+import {
+  byteLength,
+  MAX_IDENTIFIER_BYTES,
+  NEEDS_BACKFILL_COLUMN,
+  temporaryColumnName,
+  triggerName,
+} from "../naming.ts";
+import { ident, literal } from "../sql.ts";
+import type { TriggerSpec } from "../operations/operation.ts";
+import { type Action, sqlAction } from "./plan.ts";
+
+/** Where the triggers live and which version's writes count as "new". */
+export interface TriggerOptions {
+  /** The schema of the physical tables; functions are created there, schema-qualified. */
+  baseSchema: string;
+  /** The NEW version's view schema, e.g. "public_02_add". */
+  versionSchema: string;
+}
+
+/** Specs of one table and direction, merged into one function. */
+interface TriggerGroup {
+  table: string;
+  direction: "up" | "down";
+  /** Function and trigger name (the same identifier for both). */
+  name: string;
+  specs: TriggerSpec[];
+}
+
+const TEMPORARY_PREFIX = temporaryColumnName("");
+
+/**
+ * Actions that install the triggers for `specs`: the backfill marker column on every table with an
+ * up trigger, then per (table, direction) one function and one trigger. Every statement is
+ * idempotent (IF NOT EXISTS / OR REPLACE), so a retried start is harmless. Run them before the
+ * version's views are published, so no write through the new version escapes the triggers.
+ *
+ * Expressions are raw user SQL (they name columns by their virtual names); a syntax error in one
+ * surfaces when its CREATE FUNCTION runs.
+ */
+export function triggerActions(specs: readonly TriggerSpec[], options: TriggerOptions): Action[] {
+  const groups = groupSpecs(specs);
+  const actions: Action[] = [];
+  const markerTables = unique(groups.filter((g) => g.direction === "up").map((g) => g.table));
+  for (const table of markerTables) {
+    actions.push(sqlAction(
+      `add_column_${table}_${NEEDS_BACKFILL_COLUMN}`,
+      // A constant default is catalog-only: no table rewrite, existing rows read true.
+      `ALTER TABLE ${ident(options.baseSchema, table)} ADD COLUMN IF NOT EXISTS ${
+        ident(NEEDS_BACKFILL_COLUMN)
+      } boolean DEFAULT true`,
+      { table, lock: "ACCESS EXCLUSIVE" },
+    ));
+  }
+  for (const group of groups) {
+    actions.push(sqlAction(
+      `create_function_${group.name}`,
+      functionSql(group, options),
+      { lock: "none" },
+    ));
+    actions.push(sqlAction(
+      `create_trigger_${group.name}`,
+      triggerSql(group, options),
+      { table: group.table, lock: "SHARE ROW EXCLUSIVE" },
+    ));
+  }
+  return actions;
+}
+
+/**
+ * Actions that remove everything {@link triggerActions} created for `specs`: the functions (CASCADE
+ * takes their triggers along) and the marker column of every table involved. Idempotent, for
+ * complete and rollback. The function list covers every name a spec could have lent to a merged
+ * function, so dropping with only one operation's specs still removes a function shared with
+ * another operation of the same migration.
+ */
+export function triggerDropActions(
+  specs: readonly TriggerSpec[],
+  options: TriggerOptions,
+): Action[] {
+  const actions: Action[] = [];
+  for (const table of unique(specs.map((s) => s.table))) {
+    const names = new Set<string>();
+    for (const group of groupSpecs(specs.filter((s) => s.table === table))) names.add(group.name);
+    for (const spec of specs.filter((s) => s.table === table)) {
+      for (const name of candidateNames(spec)) names.add(name);
+    }
+    const sorted = [...names].sort();
+    actions.push(sqlAction(
+      `drop_function_${sorted.join("_")}`,
+      `DROP FUNCTION IF EXISTS ${
+        sorted.map((n) => `${ident(options.baseSchema, n)}()`).join(", ")
+      } CASCADE`,
+      { table, lock: "ACCESS EXCLUSIVE" },
+    ));
+    actions.push(sqlAction(
+      `drop_column_${table}_${NEEDS_BACKFILL_COLUMN}`,
+      `ALTER TABLE IF EXISTS ${ident(options.baseSchema, table)} DROP COLUMN IF EXISTS ${
+        ident(NEEDS_BACKFILL_COLUMN)
+      }`,
+      { table, lock: "ACCESS EXCLUSIVE" },
+    ));
+  }
+  return actions;
+}
+
+/**
+ * The function (and trigger) name of each (table, direction) group of `specs`, keyed
+ * `"<direction>:<table>"`. Deterministic from the specs; exported for tests and diagnostics.
+ *
+ * Names follow pgroll's so that pgroll can complete or roll back a migration pgtandem started (it
+ * drops functions by these names): the up function is named after the column being introduced
+ * (`_pgroll_trigger_<table>_<column>`, the target with its `_pgroll_new_` prefix removed), the down
+ * function after the column it fills (`_pgroll_trigger_<table>_<column>`, as pgroll's drop_column),
+ * or — when that would clash with the table's up function, as for alter_column — after the
+ * temporary column (`_pgroll_trigger_<table>__pgroll_new_<column>`). A merged group takes its
+ * first spec's name. Names longer than 63 bytes are shortened with a hash.
+ */
+export function triggerFunctionNames(specs: readonly TriggerSpec[]): Map<string, string> {
+  return new Map(groupSpecs(specs).map((g) => [`${g.direction}:${g.table}`, g.name]));
+}
+
+/** Groups specs by (table, direction) in order of first appearance and names each group. */
+function groupSpecs(specs: readonly TriggerSpec[]): TriggerGroup[] {
+  const groups = new Map<string, TriggerGroup>();
+  for (const spec of specs) {
+    if (spec.expression.trim() === "") {
+      throw new PgtandemError(
+        "invalid_migration",
+        `cannot keep column "${spec.targetColumn}" of table "${spec.table}" in sync: the ${spec.direction} expression is empty`,
+      );
+    }
+    const key = `${spec.direction}:${spec.table}`;
+    const group = groups.get(key);
+    if (group) group.specs.push(spec);
+    else groups.set(key, { table: spec.table, direction: spec.direction, name: "", specs: [spec] });
+  }
+  for (const group of groups.values()) {
+    const first = group.specs[0]!;
+    if (group.direction === "up") {
+      group.name = functionName(group.table, upColumn(first.targetColumn));
+    } else {
+      const up = groups.get(`up:${group.table}`);
+      const upName = up ? functionName(up.table, upColumn(up.specs[0]!.targetColumn)) : undefined;
+      let name = functionName(group.table, first.targetColumn);
+      if (name === upName) {
+        name = functionName(group.table, temporaryColumnName(first.targetColumn));
+      }
+      if (name === upName) name = functionName(group.table, `${first.targetColumn}_down`);
+      group.name = name;
+    }
+  }
+  return [...groups.values()];
+}
+
+/** Every name {@link groupSpecs} could give a group whose first spec is `spec`. */
+function candidateNames(spec: TriggerSpec): string[] {
+  if (spec.direction === "up") return [functionName(spec.table, upColumn(spec.targetColumn))];
+  return [
+    functionName(spec.table, spec.targetColumn),
+    functionName(spec.table, temporaryColumnName(spec.targetColumn)),
+    functionName(spec.table, `${spec.targetColumn}_down`),
+  ];
+}
+
+/** The column an up trigger introduces: its target without the temporary-column prefix. */
+function upColumn(target: string): string {
+  return target.startsWith(TEMPORARY_PREFIX) && target.length > TEMPORARY_PREFIX.length
+    ? target.slice(TEMPORARY_PREFIX.length)
+    : target;
+}
+
+/**
+ * triggerName(), shortened deterministically when PostgreSQL would truncate it: the first bytes of
+ * the name plus a hash of all of it, so two long names sharing a prefix stay distinct.
+ */
+export function functionName(table: string, column: string): string {
+  return shortenIdentifier(triggerName(table, column));
+}
+
+/** `name` if it fits in 63 bytes, else a UTF-8-safe prefix + `_` + 8 hex digits of its SHA-256. */
+export function shortenIdentifier(name: string): string {
+  if (byteLength(name) <= MAX_IDENTIFIER_BYTES) return name;
+  const hash = createHash("sha256").update(name).digest("hex").slice(0, 8);
+  let prefix = "";
+  for (const char of name) {
+    if (byteLength(prefix + char) > MAX_IDENTIFIER_BYTES - hash.length - 1) break;
+    prefix += char;
+  }
+  return `${prefix}_${hash}`;
+}
+
+/** CREATE OR REPLACE TRIGGER for a group; the down trigger only fires for new-version writes. */
+function triggerSql(group: TriggerGroup, options: TriggerOptions): string {
+  const when = group.direction === "down" ? `\n  WHEN (${isNewVersion(options)})` : "";
+  return `CREATE OR REPLACE TRIGGER ${ident(group.name)}
+  BEFORE INSERT OR UPDATE ON ${ident(options.baseSchema, group.table)}
+  FOR EACH ROW${when}
+  EXECUTE FUNCTION ${ident(options.baseSchema, group.name)}()`;
+}
+
+/** True when the writing session resolves names through the new version's views. */
+function isNewVersion(options: TriggerOptions): string {
+  return `pg_catalog.current_schema() = ${literal(options.versionSchema)}`;
+}
+
+/**
+ * The plpgsql function of a group. NEW is always written `"<function>".new` (the function's
+ * outermost block carries its name as a label), so a column called `new`, `old` or `tg_op`, bound
+ * to a variable of that name, cannot hijack the assignments.
+ */
+function functionSql(group: TriggerGroup, options: TriggerOptions): string {
+  const newRow = `${ident(group.name)}.new`;
+  const marker = `${newRow}.${ident(NEEDS_BACKFILL_COLUMN)}`;
+  const blocks = group.specs.map((spec) => specBlock(spec, newRow, options)).join("\n");
+  const body = group.direction === "up"
+    ? `BEGIN
+  IF ${isNewVersion(options)} THEN
+    -- Written by the new version: nothing to compute. A row it inserts needs no backfill.
+    IF TG_OP = 'INSERT' THEN
+      ${marker} := false;
+    END IF;
+    RETURN NEW;
+  END IF;
+${blocks}
+  ${marker} := false;
+  RETURN NEW;
+END`
+    : `BEGIN
+${blocks}
+  RETURN NEW;
+END`;
+  const tag = dollarTag(body);
+  return `CREATE OR REPLACE FUNCTION ${ident(options.baseSchema, group.name)}()
+  RETURNS trigger
+  LANGUAGE plpgsql
+AS ${tag}
+${body}
+${tag}`;
+}
+
+/**
+ * One spec as a nested block: variables for the columns its expression can name, initialised
+ * from NEW when the block is entered (so after earlier specs' assignments), then the assignment.
+ */
+function specBlock(spec: TriggerSpec, newRow: string, options: TriggerOptions): string {
+  const expression = simplifyExpression(spec.expression);
+  const referenced = referencedIdentifiers(expression);
+  const declarations = spec.columns
+    .filter((c) => referenced === undefined || referenced.has(c.name))
+    .map((c) =>
+      `    ${ident(c.name)} ${
+        ident(options.baseSchema, spec.table, c.physicalName)
+      }%TYPE := ${newRow}.${ident(c.physicalName)};`
+    );
+  // A newline before the closing parenthesis: a trailing `-- comment` must not swallow it.
+  const assignment = `${newRow}.${ident(spec.targetColumn)} := (${expression}\n    );`;
+  if (declarations.length === 0) return `  BEGIN\n    ${assignment}\n  END;`;
+  return `  DECLARE\n${declarations.join("\n")}\n  BEGIN\n    ${assignment}\n  END;`;
+}
+
+/** A dollar-quote tag that does not occur in `body`. */
+function dollarTag(body: string): string {
+  for (let i = 0;; i++) {
+    const tag = i === 0 ? "$pgtandem$" : `$pgtandem${i}$`;
+    if (!body.includes(tag)) return tag;
+  }
+}
+
+function unique<T>(values: readonly T[]): T[] {
+  return [...new Set(values)];
+}
+
+// --- A small SQL lexer: just enough to find identifiers and top-level structure. ---
+
+interface Token {
+  kind: "word" | "quoted" | "literal" | "punct";
+  /** word: lower-cased; quoted: the identifier; punct: the character. */
+  value: string;
+  start: number;
+  end: number;
+}
+
+/**
+ * Splits SQL into tokens, skipping comments and whitespace. Returns undefined for anything it
+ * does not fully understand (unterminated quotes, Unicode-escaped identifiers), so callers fall
+ * back to the conservative choice.
+ */
+export function tokenize(sql: string): Token[] | undefined {
+  const tokens: Token[] = [];
+  let i = 0;
+  while (i < sql.length) {
+    const c = sql[i]!;
+    const rest = sql.slice(i);
+    if (/\s/.test(c)) {
+      i++;
+    } else if (rest.startsWith("--")) {
+      const nl = sql.indexOf("\n", i);
+      i = nl < 0 ? sql.length : nl + 1;
+    } else if (rest.startsWith("/*")) {
+      let depth = 0;
+      let j = i;
+      while (j < sql.length) {
+        if (sql.startsWith("/*", j)) (depth++, j += 2);
+        else if (sql.startsWith("*/", j)) {
+          depth--;
+          j += 2;
+          if (depth === 0) break;
+        } else j++;
+      }
+      if (depth !== 0) return undefined;
+      i = j;
+    } else if (/^[uU]&["']/.test(rest)) {
+      return undefined;
+    } else if (c === '"') {
+      const end = closingQuote(sql, i, '"', false);
+      if (end < 0) return undefined;
+      tokens.push({
+        kind: "quoted",
+        value: sql.slice(i + 1, end).replaceAll('""', '"'),
+        start: i,
+        end: end + 1,
+      });
+      i = end + 1;
+    } else if (c === "'" || (/[eE]/.test(c) && sql[i + 1] === "'")) {
+      const open = c === "'" ? i : i + 1;
+      const end = closingQuote(sql, open, "'", open !== i);
+      if (end < 0) return undefined;
+      tokens.push({ kind: "literal", value: "", start: i, end: end + 1 });
+      i = end + 1;
+    } else if (c === "$" && /^\$([A-Za-z_][A-Za-z0-9_]*)?\$/.test(rest)) {
+      const tag = /^\$([A-Za-z_][A-Za-z0-9_]*)?\$/.exec(rest)![0];
+      const end = sql.indexOf(tag, i + tag.length);
+      if (end < 0) return undefined;
+      tokens.push({ kind: "literal", value: "", start: i, end: end + tag.length });
+      i = end + tag.length;
+    } else if (/[A-Za-z_\u0080-\uffff]/.test(c)) {
+      const m = /^[A-Za-z_\u0080-\uffff][A-Za-z0-9_$\u0080-\uffff]*/.exec(rest)!;
+      tokens.push({ kind: "word", value: m[0].toLowerCase(), start: i, end: i + m[0].length });
+      i += m[0].length;
+    } else if (/[0-9]/.test(c) || (c === "." && /[0-9]/.test(sql[i + 1] ?? ""))) {
+      const m = /^[0-9._a-zA-Z]+/.exec(rest)!;
+      tokens.push({ kind: "literal", value: "", start: i, end: i + m[0].length });
+      i += m[0].length;
+    } else {
+      tokens.push({ kind: "punct", value: c, start: i, end: i + 1 });
+      i++;
+    }
+  }
+  return tokens;
+}
+
+/** Index of the quote closing the one at `open`; doubled quotes (and backslashes in E'') escape. */
+function closingQuote(sql: string, open: number, quote: string, backslashes: boolean): number {
+  for (let j = open + 1; j < sql.length; j++) {
+    const ch = sql[j];
+    if (backslashes && ch === "\\") j++;
+    else if (ch === quote) {
+      if (sql[j + 1] === quote) j++;
+      else return j;
+    }
+  }
+  return -1;
+}
+
+/**
+ * The identifiers `expression` contains, as PostgreSQL resolves them (unquoted folded to lower
+ * case, quoted kept exact), or undefined when the lexer gives up — then every column is bound.
+ */
+export function referencedIdentifiers(expression: string): Set<string> | undefined {
+  const tokens = tokenize(expression);
+  if (!tokens) return undefined;
+  return new Set(
+    tokens.filter((t) => t.kind === "word" || t.kind === "quoted").map((t) => t.value),
+  );
+}
+
+/** Keywords after which a top-level `SELECT <expr>` is more than a bare expression. */
+const CLAUSE_KEYWORDS = new Set(
+  ("from where group having window order limit offset fetch for union intersect except into " +
+    "distinct all as select with values table").split(" "),
+);
+
+/** Keywords that may sit between two operands of one expression. */
+const OPERATOR_KEYWORDS = new Set(
+  ("and or not is null true false unknown like ilike similar escape between symmetric " +
+    "asymmetric in collate at time zone case when then else end isnull notnull overlaps any " +
+    "some array row cast interval exists to with without localtime localtimestamp " +
+    "current_date current_time current_timestamp current_user session_user user").split(" "),
+);
+
+/**
+ * Turns `SELECT <expr>` (pgroll's idiom for up/down, e.g. `SELECT CASE WHEN … END`) into `<expr>`.
+ * As a plpgsql assignment `x := (SELECT e)` is a sub-select, which skips plpgsql's fast path and
+ * costs several times more per row than `x := (e)`; the value is the same, because a SELECT with no
+ * FROM yields exactly one row. Anything else (FROM, DISTINCT, aliases, set operations, several
+ * columns, text the lexer does not follow) is returned unchanged.
+ */
+export function simplifyExpression(expression: string): string {
+  const tokens = tokenize(expression);
+  if (!tokens || tokens.length < 2) return expression;
+  let first = 0;
+  let last = tokens.length - 1;
+  // Peel parentheses that enclose the whole expression: `(SELECT x)`.
+  while (
+    tokens[first]?.value === "(" && matchingParen(tokens, first) === last && last - first > 1
+  ) {
+    first++;
+    last--;
+  }
+  const head = tokens[first]!;
+  if (head.kind !== "word" || head.value !== "select" || last <= first) return expression;
+  let depth = 0;
+  // The previous top-level token; a parenthesised group counts as its closing parenthesis.
+  let previous: Token | undefined;
+  for (let i = first + 1; i <= last; i++) {
+    const t = tokens[i]!;
+    if (t.kind === "punct") {
+      if (t.value === "(" || t.value === "[") depth++;
+      else if (t.value === ")" || t.value === "]") {
+        if (--depth < 0) return expression;
+        if (depth === 0) previous = t;
+      } else if (depth === 0) {
+        if (t.value === "," || t.value === ";") return expression;
+        previous = t;
+      }
+      continue;
+    }
+    if (depth > 0) continue;
+    if (t.kind === "word" && CLAUSE_KEYWORDS.has(t.value)) return expression;
+    // Two operands in a row at the top level (`SELECT x y`) mean an alias: leave it alone.
+    if (previous && endsOperand(previous) && startsOperand(t)) return expression;
+    previous = t;
+  }
+  return expression.slice(head.end, tokens[last]!.end).trim();
+}
+
+function endsOperand(t: Token): boolean {
+  if (t.kind === "literal" || t.kind === "quoted") return true;
+  if (t.kind === "punct") return t.value === ")" || t.value === "]";
+  return !OPERATOR_KEYWORDS.has(t.value) || ["null", "true", "false", "end"].includes(t.value);
+}
+
+function startsOperand(t: Token): boolean {
+  if (t.kind === "literal") return false; // `int4 '1'` is a typed literal, not an alias
+  if (t.kind === "quoted") return true;
+  return t.kind === "word" && !OPERATOR_KEYWORDS.has(t.value);
+}
+
+function matchingParen(tokens: readonly Token[], open: number): number {
+  let depth = 0;
+  for (let i = open; i < tokens.length; i++) {
+    const v = tokens[i]!;
+    if (v.kind !== "punct") continue;
+    if (v.value === "(") depth++;
+    else if (v.value === ")" && --depth === 0) return i;
+  }
+  return -1;
+}

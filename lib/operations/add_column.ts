@@ -1,0 +1,321 @@
+/**
+ * add_column: the column is added under a temporary name (old clients, which select explicit
+ * columns through their views or see the table directly, never trip over it) and renamed at
+ * complete. Every constraint that would scan or lock the table is added in its online form:
+ * NOT NULL and CHECK as NOT VALID checks validated at complete, UNIQUE as an index built
+ * concurrently, foreign keys NOT VALID. With `up`, existing rows are backfilled in batches and a
+ * trigger fills the column for rows the old version writes.
+ */
+import type { Issue } from "../errors.ts";
+import type { Action } from "../engine/plan.ts";
+import { sqlAction } from "../engine/plan.ts";
+import { type AddColumnParams, addColumnParams } from "../migration/params/add_column.ts";
+import { notNullCheckName, temporaryColumnName, uniqueIndexName } from "../naming.ts";
+import type { VirtualTable } from "../schema/model.ts";
+import { findTable } from "../schema/virtual.ts";
+import { ident, literal } from "../sql.ts";
+import { renameIdentifiers } from "../sql-rewrite.ts";
+import {
+  columnNameFreeIssues,
+  constraintNameFreeIssues,
+  issue,
+  nameLengthIssues,
+  requireTable,
+} from "./checks.ts";
+import { checkSql, columnSql, deferrableSql, tableForeignKeySql } from "./column-sql.ts";
+import type { OperationDefinition, StartResult } from "./operation.ts";
+
+const SERIAL_TYPES = new Set(["smallserial", "serial", "bigserial", "serial2", "serial4", "serial8"]);
+
+export const addColumn: OperationDefinition<AddColumnParams> = {
+  kind: "add_column",
+  description: "Add a column to an existing table",
+  params: addColumnParams,
+
+  validate(params, schema) {
+    const { table, issues } = requireTable(schema, params.table, ["table"]);
+    if (!table) return issues;
+    const column = params.column;
+    issues.push(
+      ...nameLengthIssues(column.name, ["column", "name"]),
+      ...columnNameFreeIssues(table, column.name, ["column", "name"]),
+    );
+    if (column.pk) issues.push(issue(["column", "pk"], "adding primary key columns is not supported; use create_constraint"));
+    if (column.generated) {
+      issues.push(issue(["column", "generated"], "adding generated columns to existing tables is not supported"));
+    }
+    const notNull = column.nullable !== true;
+    const hasDefault = column.default !== undefined && column.default !== null;
+    if (notNull && !hasDefault && !params.up && !SERIAL_TYPES.has(column.type.toLowerCase())) {
+      issues.push(
+        issue(
+          ["up"],
+          `column "${column.name}" is NOT NULL without a default: "up" is required to fill existing rows`,
+        ),
+      );
+    }
+    if (column.check) {
+      issues.push(...nameLengthIssues(column.check.name, ["column", "check", "name"]));
+      issues.push(...constraintNameFreeIssues(table, column.check.name, ["column", "check", "name"]));
+    }
+    if (column.references) {
+      const ref = column.references;
+      issues.push(...nameLengthIssues(ref.name, ["column", "references", "name"]));
+      issues.push(...constraintNameFreeIssues(table, ref.name, ["column", "references", "name"]));
+      const target = findTable(schema, ref.table);
+      if (!target) {
+        issues.push(issue(["column", "references", "table"], `referenced table "${ref.table}" does not exist`));
+      } else if (!target.columns.some((c) => c.name === ref.column)) {
+        issues.push(
+          issue(
+            ["column", "references", "column"],
+            `referenced column "${ref.column}" does not exist in table "${ref.table}"`,
+          ),
+        );
+      }
+    }
+    return issues;
+  },
+
+  start(params, { schema, baseSchema }): StartResult {
+    const table = findTable(schema, params.table)!;
+    const oldColumns = table.columns.map((c) => ({ name: c.name, physicalName: c.physicalName }));
+    const column = params.column;
+    const temp = temporaryColumnName(column.name);
+    const qualified = ident(baseSchema, table.physicalName);
+    const hasDefault = column.default !== undefined && column.default !== null;
+    const notNull = column.nullable !== true;
+    // With `up`, the default is set after the column exists (catalog-only, applies to new rows)
+    // and existing rows get `up` in batches. Without it, the default is part of ADD COLUMN and
+    // must be non-volatile so PostgreSQL stores it without rewriting the table.
+    const inlineDefault = hasDefault && !params.up;
+    const definition = columnSql(column, schema, baseSchema, {
+      physicalName: temp,
+      omitUnique: true,
+      omitCheck: true,
+      omitNotNull: !inlineDefault,
+      omitDefault: !inlineDefault,
+      omitReferences: true,
+    });
+    const actions: Action[] = [
+      sqlAction(
+        `add_column_${table.physicalName}_${temp}`,
+        `ALTER TABLE ${qualified} ADD COLUMN ${definition}`,
+        {
+          table: table.physicalName,
+          ...(inlineDefault
+            ? {
+              guard: {
+                kind: "fast_default" as const,
+                type: column.type,
+                expression: column.default!,
+                message:
+                  `default of column "${column.name}" is volatile and would rewrite table "${table.name}": set "up" to the same expression to backfill it in batches instead`,
+              },
+            }
+            : {}),
+        },
+      ),
+    ];
+    if (hasDefault && params.up) {
+      actions.push(
+        sqlAction(
+          `set_default_${table.physicalName}_${temp}`,
+          `ALTER TABLE ${qualified} ALTER COLUMN ${ident(temp)} SET DEFAULT ${column.default}`,
+          { table: table.physicalName },
+        ),
+      );
+    }
+    if (column.comment !== undefined) {
+      actions.push(
+        sqlAction(
+          `comment_column_${table.physicalName}_${temp}`,
+          `COMMENT ON COLUMN ${qualified}.${ident(temp)} IS ${literal(column.comment)}`,
+          { table: table.physicalName },
+        ),
+      );
+    }
+    if (notNull && !inlineDefault) {
+      actions.push(
+        sqlAction(
+          `add_not_null_check_${table.physicalName}_${temp}`,
+          `ALTER TABLE ${qualified} ADD CONSTRAINT ${ident(notNullCheckName(column.name))} CHECK (${
+            ident(temp)
+          } IS NOT NULL) NOT VALID`,
+          { table: table.physicalName },
+        ),
+      );
+    }
+    if (column.check) {
+      const renames = new Map([[column.name, temp]]);
+      actions.push(
+        sqlAction(
+          `add_check_${table.physicalName}_${column.check.name}`,
+          `ALTER TABLE ${qualified} ADD CONSTRAINT ${ident(column.check.name)} ${
+            checkSql(renameIdentifiers(column.check.constraint, renames), column.check.no_inherit ?? false)
+          } NOT VALID`,
+          { table: table.physicalName },
+        ),
+      );
+    }
+    if (column.references) {
+      const ref = column.references;
+      const foreignKey = tableForeignKeySql(
+        [temp],
+        { ...ref, columns: [ref.column] },
+        schema,
+        baseSchema,
+      );
+      const deferrable = deferrableSql(ref.deferrable, ref.initially_deferred);
+      actions.push(
+        sqlAction(
+          `add_foreign_key_${table.physicalName}_${ref.name}`,
+          `ALTER TABLE ${qualified} ADD CONSTRAINT ${ident(ref.name)} ${foreignKey}${
+            deferrable ? ` ${deferrable}` : ""
+          } NOT VALID`,
+          { table: table.physicalName, lock: "SHARE ROW EXCLUSIVE" },
+        ),
+      );
+    }
+    if (column.unique) {
+      actions.push({
+        kind: "concurrent_index",
+        id: `create_unique_index_${table.physicalName}_${temp}`,
+        name: uniqueIndexName(column.name),
+        table: table.physicalName,
+        sql: `CREATE UNIQUE INDEX CONCURRENTLY ${ident(uniqueIndexName(column.name))} ON ${qualified} (${
+          ident(temp)
+        })`,
+        lock: "SHARE UPDATE EXCLUSIVE",
+        transactional: false,
+      });
+    }
+    addVirtualColumn(table, params, temp);
+    if (!params.up) return { actions };
+    return {
+      actions,
+      triggers: [{
+        table: table.physicalName,
+        direction: "up",
+        targetColumn: temp,
+        expression: params.up,
+        columns: oldColumns,
+      }],
+      backfills: [{ table: table.physicalName }],
+    };
+  },
+
+  complete(params, { before, baseSchema }) {
+    const table = findTable(before, params.table)!;
+    const column = params.column;
+    const temp = temporaryColumnName(column.name);
+    const qualified = ident(baseSchema, table.physicalName);
+    const id = (what: string) => `${what}_${table.physicalName}_${column.name}`;
+    const on = { table: table.physicalName };
+    const actions: Action[] = [];
+    const inlineDefault = column.default !== undefined && column.default !== null && !params.up;
+    if (column.nullable !== true && !inlineDefault) {
+      const check = ident(notNullCheckName(column.name));
+      // A validated check lets SET NOT NULL skip its full-table scan.
+      actions.push(
+        sqlAction(id("validate_not_null"), `ALTER TABLE ${qualified} VALIDATE CONSTRAINT ${check}`, {
+          ...on,
+          lock: "SHARE UPDATE EXCLUSIVE",
+        }),
+        sqlAction(
+          id("set_not_null"),
+          `ALTER TABLE ${qualified} ALTER COLUMN ${ident(temp)} SET NOT NULL, DROP CONSTRAINT ${check}`,
+          on,
+        ),
+      );
+    }
+    if (column.check) {
+      actions.push(
+        sqlAction(
+          id("validate_check"),
+          `ALTER TABLE ${qualified} VALIDATE CONSTRAINT ${ident(column.check.name)}`,
+          { ...on, lock: "SHARE UPDATE EXCLUSIVE" },
+        ),
+      );
+    }
+    if (column.references) {
+      actions.push(
+        sqlAction(
+          id("validate_foreign_key"),
+          `ALTER TABLE ${qualified} VALIDATE CONSTRAINT ${ident(column.references.name)}`,
+          { ...on, lock: "SHARE UPDATE EXCLUSIVE" },
+        ),
+      );
+    }
+    if (column.unique) {
+      actions.push(
+        sqlAction(
+          id("add_unique"),
+          `ALTER TABLE ${qualified} ADD CONSTRAINT ${ident(uniqueConstraintName(table, column.name))} UNIQUE USING INDEX ${
+            ident(uniqueIndexName(column.name))
+          }`,
+          on,
+        ),
+      );
+    }
+    actions.push(
+      sqlAction(
+        id("rename_added_column"),
+        `ALTER TABLE ${qualified} RENAME COLUMN ${ident(temp)} TO ${ident(column.name)}`,
+        { ...on, stage: 1 },
+      ),
+    );
+    return actions;
+  },
+
+  rollback(params, { before, baseSchema }) {
+    const table = findTable(before, params.table)!;
+    const temp = temporaryColumnName(params.column.name);
+    // Constraints and indexes on the column go with it.
+    return [
+      sqlAction(
+        `drop_column_${table.physicalName}_${temp}`,
+        `ALTER TABLE IF EXISTS ${ident(baseSchema, table.physicalName)} DROP COLUMN IF EXISTS ${ident(temp)}`,
+        { table: table.physicalName },
+      ),
+    ];
+  },
+};
+
+/** The name PostgreSQL itself would give a column's unique constraint. */
+function uniqueConstraintName(table: VirtualTable, column: string): string {
+  return `${table.physicalName}_${column}_key`;
+}
+
+function addVirtualColumn(table: VirtualTable, params: AddColumnParams, temp: string): void {
+  const column = params.column;
+  table.columns.push({
+    name: column.name,
+    physicalName: temp,
+    type: column.type,
+    default: column.default ?? null,
+    nullable: column.nullable === true,
+    unique: column.unique ?? false,
+    comment: column.comment ?? null,
+  });
+  if (column.check) {
+    table.checkConstraints[column.check.name] = {
+      name: column.check.name,
+      columns: [column.name],
+      definition: column.check.constraint,
+      noInherit: column.check.no_inherit ?? false,
+    };
+  }
+  if (column.references) {
+    const ref = column.references;
+    table.foreignKeys[ref.name] = {
+      name: ref.name,
+      columns: [column.name],
+      referencedTable: ref.table,
+      referencedColumns: [ref.column],
+      matchType: ref.match_type ?? "SIMPLE",
+      onDelete: ref.on_delete ?? "NO ACTION",
+      onUpdate: ref.on_update ?? "NO ACTION",
+    };
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * The contract every operation kind implements, built-in or plugin. An operation never touches the
+ * database: each phase reads the virtual schema and returns a plan that the engine executes.
+ *
+ * Lifecycle, for a migration of operations op1..opN:
+ *  - validate: each op checks itself against the schema as op1..op(i-1) left it.
+ *  - start: each op changes the virtual schema (what the new version looks like) and returns the
+ *    actions that make the physical schema able to serve both versions.
+ *  - complete: actions that make the physical schema final; the old version is gone.
+ *  - rollback: actions that undo start; run in reverse operation order. They must be idempotent
+ *    (IF EXISTS …): a start that failed half-way is cleaned up with them too.
+ */
+import type { z } from "zod";
+import type { Issue } from "../errors.ts";
+import type { Action } from "../engine/plan.ts";
+import type { VirtualSchema } from "../schema/model.ts";
+
+/** Keeps one physical column in step with another while two versions write to one table. */
+export interface TriggerSpec {
+  /** Physical table the trigger is on. */
+  table: string;
+  /**
+   * "up" fires for writes from the old version (and the backfill) and fills the new column;
+   * "down" fires for writes from the new version and fills the old one.
+   */
+  direction: "up" | "down";
+  /** Physical column the trigger assigns. */
+  targetColumn: string;
+  /** User SQL expression computing the value; it names columns by their virtual names. */
+  expression: string;
+  /** The columns the expression may name: virtual name → physical column, for the writing version. */
+  columns: { name: string; physicalName: string }[];
+}
+
+/** Rows of a physical table to push through the up triggers. */
+export interface BackfillTask {
+  table: string;
+}
+
+export interface StartResult {
+  actions: Action[];
+  triggers?: TriggerSpec[];
+  backfills?: BackfillTask[];
+}
+
+export interface StartContext {
+  /** The virtual schema as the previous operations left it; start changes it in place. */
+  schema: VirtualSchema;
+  /** The physical schema being migrated (e.g. "public"). */
+  baseSchema: string;
+}
+
+export interface FinishContext {
+  /** The virtual schema before this operation's start. */
+  before: VirtualSchema;
+  /** The virtual schema after this operation's start. */
+  after: VirtualSchema;
+  baseSchema: string;
+}
+
+export interface OperationDefinition<Params = any> {
+  /** The key of the operation object in a migration file, e.g. "create_table" or "acme:audit". */
+  kind: string;
+  /** One line for `--help`, the JSON Schema and the docs. */
+  description: string;
+  /** Strict zod schema of the operation's body: the single source of truth for its fields. */
+  params: z.ZodType<Params>;
+  /** Problems with these params against the schema; paths are relative to the operation body. */
+  validate(params: Params, schema: VirtualSchema): Issue[];
+  start(params: Params, context: StartContext): StartResult;
+  complete(params: Params, context: FinishContext): Action[];
+  rollback(params: Params, context: FinishContext): Action[];
+  /**
+   * The operation changes the schema in ways the virtual model cannot follow (raw SQL), so the
+   * engine re-reads the catalog after it runs. Such an operation must be alone in its migration
+   * when it runs at start.
+   */
+  opaque?(params: Params): { atStart: boolean; atComplete: boolean };
+}
+
+/** One operation of a migration after parsing: its kind, definition and validated params. */
+export interface ParsedOperation {
+  kind: string;
+  definition: OperationDefinition;
+  params: unknown;
+}

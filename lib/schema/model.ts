@@ -1,0 +1,105 @@
+/**
+ * The schema model. `Schema` is the physical shape read from the catalog by `read_schema` (the
+ * same JSON pgroll stores in `resulting_schema`, so both tools understand each other's history).
+ * `VirtualSchema` is what one version of the schema looks like to clients: virtual names mapped
+ * to physical tables and columns. Operations change the virtual schema op by op; the engine
+ * builds the version's views from it.
+ */
+
+export interface Column {
+  name: string;
+  type: string;
+  /** SQL expression, or null when the column has none (always null for generated columns). */
+  default: string | null;
+  nullable: boolean;
+  /** A single-column unique constraint or unique index covers exactly this column. */
+  unique: boolean;
+  comment: string | null;
+  enumValues?: string[] | null;
+  postgresType?: string;
+}
+
+export interface Index {
+  name: string;
+  unique: boolean;
+  exclusion?: boolean;
+  columns: string[];
+  predicate?: string | null;
+  method: string;
+  definition: string;
+}
+
+export interface CheckConstraint {
+  name: string;
+  columns: string[];
+  definition: string;
+  noInherit: boolean;
+}
+
+export interface UniqueConstraint {
+  name: string;
+  columns: string[];
+}
+
+export interface ForeignKey {
+  name: string;
+  columns: string[];
+  referencedTable: string;
+  referencedColumns: string[];
+  matchType: string;
+  onDelete: string;
+  onUpdate: string;
+}
+
+export interface ExcludeConstraint {
+  name: string;
+  columns: string[];
+  definition: string;
+  predicate?: string | null;
+  method: string;
+}
+
+export interface Table {
+  name: string;
+  oid: string;
+  comment: string | null;
+  columns: Record<string, Column>;
+  primaryKey: string[];
+  indexes: Record<string, Index>;
+  checkConstraints: Record<string, CheckConstraint>;
+  uniqueConstraints: Record<string, UniqueConstraint>;
+  foreignKeys: Record<string, ForeignKey>;
+  excludeConstraints: Record<string, ExcludeConstraint>;
+}
+
+/** The physical schema as `read_schema` returns it. */
+export interface Schema {
+  name: string;
+  tables: Record<string, Table>;
+}
+
+/** A column as one version sees it. */
+export interface VirtualColumn extends Column {
+  /** The physical column behind it (a temporary `_pgroll_new_*` column during a rewrite). */
+  physicalName: string;
+}
+
+/** A table as one version sees it. Columns are kept in physical (attnum) order. */
+export interface VirtualTable {
+  name: string;
+  physicalName: string;
+  comment: string | null;
+  columns: VirtualColumn[];
+  primaryKey: string[];
+  indexes: Record<string, Index>;
+  checkConstraints: Record<string, CheckConstraint>;
+  uniqueConstraints: Record<string, UniqueConstraint>;
+  foreignKeys: Record<string, ForeignKey>;
+  excludeConstraints: Record<string, ExcludeConstraint>;
+}
+
+/** One version of the schema: plain data, cloned with structuredClone. */
+export interface VirtualSchema {
+  name: string;
+  tables: VirtualTable[];
+}

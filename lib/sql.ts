@@ -1,0 +1,37 @@
+/**
+ * The one way SQL text is built. Identifiers are always quoted (reserved words, capitals, spaces,
+ * quotes and semicolons all survive); literals are always escaped. User-supplied expressions
+ * (up/down/check/default/predicate) are the only raw SQL and go through `userSql`, so they stand
+ * out in review.
+ */
+
+/** Quotes each part as an identifier and joins them with dots; never splits on dots. */
+export function ident(...parts: string[]): string {
+  return parts.map((p) => `"${p.replaceAll('"', '""')}"`).join(".");
+}
+
+/** A comma-separated list of quoted identifiers. */
+export function identList(names: readonly string[]): string {
+  return names.map((n) => ident(n)).join(", ");
+}
+
+/** An escaped SQL literal. */
+export function literal(value: string | number | boolean | null): string {
+  if (value === null) return "NULL";
+  if (typeof value === "number") {
+    if (!Number.isFinite(value)) throw new Error(`cannot render ${value} as a SQL literal`);
+    return String(value);
+  }
+  if (typeof value === "boolean") return value ? "true" : "false";
+  const escaped = value.replaceAll("'", "''");
+  // E'' syntax only when a backslash is present, so standard_conforming_strings does not matter.
+  return value.includes("\\") ? `E'${escaped.replaceAll("\\", "\\\\")}'` : `'${escaped}'`;
+}
+
+/**
+ * Marks a user-written SQL expression. It is inserted verbatim: the migration author owns it.
+ * Wrapped in parentheses so it composes safely inside larger statements.
+ */
+export function userSql(expression: string): string {
+  return `(${expression})`;
+}
