@@ -40,7 +40,10 @@ const code = await new Promise<number>((resolve) => {
     resolve(1);
   });
   // Killed by a signal: exit 128 + n, as a shell reports it.
-  child.on("exit", (code, signal) => resolve(code ?? 128 + (signal ? os.constants.signals[signal] : 0)));
+  child.on(
+    "exit",
+    (code, signal) => resolve(code ?? 128 + (signal ? os.constants.signals[signal] : 0)),
+  );
 });
 
 await pg.stop();

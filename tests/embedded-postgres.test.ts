@@ -9,11 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import process from "node:process";
 import postgres from "postgres";
-import {
-  hydrateSymlinks,
-  resolveVersion,
-  startPostgres,
-} from "../scripts/embedded-postgres.ts";
+import { hydrateSymlinks, resolveVersion, startPostgres } from "../scripts/embedded-postgres.ts";
 import { serverVersion, type TestDatabase, testDatabase } from "./helpers/postgres.ts";
 
 // Starting a server (initdb + boot) takes about a second, more on a loaded CI machine; bun's

@@ -163,10 +163,11 @@ class BackfillRun {
   /** Keyset batches over `identity`, from the resume point to the largest key at the start. */
   async #keyset(relation: Relation, identity: string[]): Promise<void> {
     const resume = this.#o.resumeFrom;
-    const keys = identity.map((c) => ident(c)).join(", ");
-    const keyText = identity.map((c) => `${ident(c)}::text`).join(", ");
+    // Qualified with an alias: ORDER BY "id" would otherwise sort by the output column "id"::text.
+    const keys = identity.map((c) => `t.${ident(c)}`).join(", ");
+    const keyText = identity.map((c) => `t.${ident(c)}::text`).join(", ");
     // ONLY: inheritance children have no trigger; partitions do, and hold all the rows.
-    const target = `${relation.partitioned ? "" : "ONLY "}${relation.name}`;
+    const target = `${relation.partitioned ? "" : "ONLY "}${relation.name} AS t`;
     let upper: string[];
     let last: string[] | null = null;
     if (
@@ -179,7 +180,7 @@ class BackfillRun {
     } else {
       const top = await this.#sql.unsafe(
         `SELECT ${keyText} FROM ${target} ORDER BY ${
-          identity.map((c) => `${ident(c)} DESC`).join(", ")
+          identity.map((c) => `t.${ident(c)} DESC`).join(", ")
         } LIMIT 1`,
       ).values();
       if (!top[0]) return; // an empty table: nothing existed, nothing to do
@@ -442,8 +443,8 @@ async function estimateRows(sql: postgres.Sql, relation: Relation): Promise<numb
         / current_setting('block_size')::float8 AS current_pages,
       bool_or(c.reltuples < 0) AS unknown
     FROM pg_catalog.pg_class c
-    WHERE c.oid IN (SELECT relid FROM pg_catalog.pg_partition_tree(${relation.oid}::oid::regclass)
-      WHERE isleaf)`;
+    WHERE c.relkind = 'r' AND (c.oid = ${relation.oid}::oid OR c.oid IN (SELECT relid
+      FROM pg_catalog.pg_partition_tree(${relation.oid}::oid::regclass) WHERE isleaf))`;
   const tuples = Number(stats?.tuples ?? 0);
   const pages = Number(stats?.pages ?? 0);
   if (stats && !stats.unknown && tuples > 0) {
@@ -461,10 +462,9 @@ async function backfillUnits(sql: postgres.Sql, relation: Relation): Promise<Bac
       ceil(pg_catalog.pg_relation_size(c.oid) / current_setting('block_size')::float8)::int8::text
         AS blocks,
       CASE WHEN c.reltuples > 0 AND c.relpages > 0 THEN c.reltuples / c.relpages END AS density
-    FROM pg_catalog.pg_partition_tree(${relation.oid}::oid::regclass) t
-    JOIN pg_catalog.pg_class c ON c.oid = t.relid
-    JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-    WHERE t.isleaf
+    FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.relkind = 'r' AND (c.oid = ${relation.oid}::oid OR c.oid IN (SELECT relid
+      FROM pg_catalog.pg_partition_tree(${relation.oid}::oid::regclass) WHERE isleaf))
     ORDER BY n.nspname, c.relname`;
   return rows.map((r) => ({
     name: ident(r.nspname as string, r.relname as string),

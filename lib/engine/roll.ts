@@ -1,8 +1,8 @@
 /**
  * Start / complete / rollback orchestration: the one engine every operation goes through.
  *
- * start:    validate everything → record the migration → operations' start actions → version
- *           schema of views → sync triggers → backfill. Any failure undoes all of it.
+ * start:    validate everything → record the migration → operations' start actions → sync
+ *           triggers → version schema of views → backfill. Any failure undoes all of it.
  * complete: drop the previous version's views → triggers → operations' complete actions → mark done.
  * rollback: drop this version's views → triggers → operations' rollback actions in reverse order
  *           → forget the migration.
@@ -113,13 +113,14 @@ export class Engine {
     if (hasOpaqueStep(steps, "atStart") || !finalSchema) {
       finalSchema = await this.#o.state.readVirtualSchema(schema);
     }
-    if (versionSchema) await this.#execute(this.#viewActions(finalSchema, versionSchema));
+    // Triggers before views: no write through the new version may escape them.
     const triggers = steps.flatMap((s) => s.result.triggers ?? []);
     if (triggers.length > 0) {
       await this.#execute(
         triggerActions(triggers, { baseSchema: schema, versionSchema: versionSchema ?? "" }),
       );
     }
+    if (versionSchema) await this.#execute(this.#viewActions(finalSchema, versionSchema));
     const tables = [...new Set(steps.flatMap((s) => s.result.backfills ?? []).map((b) => b.table))];
     for (const table of tables) await this.#backfill(name, table);
   }

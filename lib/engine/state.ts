@@ -11,6 +11,7 @@ import type {
   ExcludeConstraint,
   ForeignKey,
   Index,
+  ReplicaIdentity,
   Schema,
   Table,
   UniqueConstraint,
@@ -340,16 +341,30 @@ export class StateStore {
     return row?.column_order ?? {};
   }
 
-  /** The live schema as a virtual schema (every name maps to itself), columns in attnum order. */
+  /**
+   * The live schema as a virtual schema (every name maps to itself), columns in attnum order,
+   * each table's replica identity filled in (read_schema's JSON has none; rollback of
+   * set_replica_identity restores it from here).
+   */
   async readVirtualSchema(schema: string): Promise<VirtualSchema> {
     // One statement, one snapshot: the column order matches the schema it describes.
     const [row] = await this.sql.unsafe<
-      { schema: unknown; column_order: Record<string, string[]> }[]
+      {
+        schema: unknown;
+        column_order: Record<string, string[]>;
+        replica_identity: Record<string, ReplicaIdentity>;
+      }[]
     >(
-      `SELECT ${this.t("read_schema")}($1) AS schema, ${COLUMN_ORDER_SQL} AS column_order`,
+      `SELECT ${this.t("read_schema")}($1) AS schema, ${COLUMN_ORDER_SQL} AS column_order,
+        ${REPLICA_IDENTITY_SQL} AS replica_identity`,
       [schema],
     );
-    return virtualFromPhysical(normalizeSchema(row?.schema), row?.column_order ?? {});
+    const virtual = virtualFromPhysical(normalizeSchema(row?.schema), row?.column_order ?? {});
+    for (const table of virtual.tables) {
+      const identity = row?.replica_identity[table.physicalName];
+      if (identity) table.replicaIdentity = identity;
+    }
+    return virtual;
   }
 
   /** Does `schema` hold any table? With no history, such a schema needs a baseline first. */
@@ -415,6 +430,27 @@ const COLUMN_ORDER_SQL = `(
   ), '[]'::jsonb)), '{}'::jsonb)
   FROM pg_catalog.pg_class c
   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+  WHERE n.nspname = $1 AND c.relkind IN ('r', 'p')
+)`;
+
+/**
+ * `{table: {type, index?}}` of schema $1, as a jsonb expression. An INDEX identity whose index
+ * was dropped behaves as NOTHING, and is reported so (it cannot be set again as it is).
+ */
+const REPLICA_IDENTITY_SQL = `(
+  SELECT COALESCE(jsonb_object_agg(c.relname, CASE
+    WHEN c.relreplident = 'i' AND ri.relname IS NOT NULL
+      THEN jsonb_build_object('type', 'INDEX', 'index', ri.relname)
+    ELSE jsonb_build_object('type', CASE c.relreplident
+      WHEN 'd' THEN 'DEFAULT' WHEN 'f' THEN 'FULL' ELSE 'NOTHING' END)
+  END), '{}'::jsonb)
+  FROM pg_catalog.pg_class c
+  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+  LEFT JOIN LATERAL (
+    SELECT ic.relname FROM pg_catalog.pg_index i
+    JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
+    WHERE i.indrelid = c.oid AND i.indisreplident
+  ) ri ON true
   WHERE n.nspname = $1 AND c.relkind IN ('r', 'p')
 )`;
 

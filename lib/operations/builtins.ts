@@ -3,16 +3,16 @@
  * behaviour is not written yet use `unimplementedOperation`; each line is replaced by the real
  * definition from `lib/operations/<kind>.ts` as it lands.
  */
-import { alterColumnParams } from "../migration/params/alter_column.ts";
-import { createConstraintParams } from "../migration/params/create_constraint.ts";
 import { createIndexParams } from "../migration/params/create_index.ts";
-import { dropColumnParams } from "../migration/params/drop_column.ts";
-import { dropConstraintParams } from "../migration/params/drop_constraint.ts";
 import { dropIndexParams } from "../migration/params/drop_index.ts";
-import { dropMulticolumnConstraintParams } from "../migration/params/drop_multicolumn_constraint.ts";
 import { renameConstraintParams } from "../migration/params/rename_constraint.ts";
 import { setReplicaIdentityParams } from "../migration/params/set_replica_identity.ts";
 import { addColumn } from "./add_column.ts";
+import { alterColumn } from "./alter_column.ts";
+import { createConstraint } from "./create_constraint.ts";
+import { dropColumn } from "./drop_column.ts";
+import { dropConstraint } from "./drop_constraint.ts";
+import { dropMulticolumnConstraint } from "./drop_multicolumn_constraint.ts";
 import { createTable } from "./create_table.ts";
 import { dropTable } from "./drop_table.ts";
 import { Registry } from "./registry.ts";
@@ -30,15 +30,15 @@ export function builtinRegistry(): Registry {
   r.register(renameColumn);
   r.register(dropTable);
   r.register(addColumn);
-  r.register(todo("drop_column", "Drop a column", dropColumnParams));
-  r.register(todo("alter_column", "Change a column: type, constraints, default", alterColumnParams));
+  r.register(dropColumn);
+  r.register(alterColumn);
   r.register(todo("create_index", "Create an index concurrently", createIndexParams));
   r.register(todo("drop_index", "Drop an index concurrently", dropIndexParams));
   r.register(todo("rename_constraint", "Rename a constraint", renameConstraintParams));
-  r.register(todo("drop_multicolumn_constraint", "Drop a constraint", dropMulticolumnConstraintParams));
+  r.register(dropMulticolumnConstraint);
   r.register(rawSql);
-  r.register(todo("create_constraint", "Add a constraint to existing columns", createConstraintParams));
-  r.register(todo("drop_constraint", "Drop a one-column constraint (deprecated)", dropConstraintParams));
+  r.register(createConstraint);
+  r.register(dropConstraint);
   r.register(todo("set_replica_identity", "Set replica identity (deprecated)", setReplicaIdentityParams));
   return r;
 }

@@ -27,6 +27,11 @@ export interface Index {
   predicate?: string | null;
   method: string;
   definition: string;
+  /**
+   * Virtual schemas only: the index's physical name when an operation renamed it virtually
+   * (renaming a unique constraint renames its index at complete). Absent when it equals `name`.
+   */
+  physicalName?: string;
 }
 
 export interface CheckConstraint {
@@ -84,6 +89,16 @@ export interface VirtualColumn extends Column {
   physicalName: string;
 }
 
+/**
+ * A table's replica identity: what logical decoding records to identify the old row of an update
+ * or delete. DEFAULT is the primary key; INDEX a unique index named by `index`.
+ */
+export interface ReplicaIdentity {
+  type: "DEFAULT" | "NOTHING" | "FULL" | "INDEX";
+  /** With type INDEX: the index (its virtual name; see `Index.physicalName`). */
+  index?: string;
+}
+
 /** A table as one version sees it. Columns are kept in physical (attnum) order. */
 export interface VirtualTable {
   name: string;
@@ -96,10 +111,21 @@ export interface VirtualTable {
   uniqueConstraints: Record<string, UniqueConstraint>;
   foreignKeys: Record<string, ForeignKey>;
   excludeConstraints: Record<string, ExcludeConstraint>;
+  /**
+   * As read from the catalog when the migration started, then changed by set_replica_identity.
+   * Absent when unknown: tables created in the migration (they start with DEFAULT) and schemas
+   * rebuilt from a snapshot pgroll stored.
+   */
+  replicaIdentity?: ReplicaIdentity;
 }
 
 /** One version of the schema: plain data, cloned with structuredClone. */
 export interface VirtualSchema {
   name: string;
   tables: VirtualTable[];
+  /**
+   * Relation names that operations of this migration free only at complete (an index dropped,
+   * a constraint's index renamed): physically still taken, so nothing new may use them before.
+   */
+  reservedRelationNames?: string[];
 }

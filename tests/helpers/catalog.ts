@@ -109,3 +109,33 @@ export async function inSchema<T>(
     await sql.end({ timeout: 5 });
   }
 }
+
+/** Anything pgtandem creates temporarily that is still in `schema` after complete/rollback. */
+export async function leftovers(sql: postgres.Sql, schema: string): Promise<string[]> {
+  const rows = await sql<{ what: string }[]>`
+    select 'column ' || c.relname || '.' || a.attname as what
+      from pg_attribute a join pg_class c on c.oid = a.attrelid join pg_namespace n on n.oid = c.relnamespace
+     where n.nspname = ${schema} and c.relkind in ('r', 'p') and a.attname like '\_pgroll\_%'
+       and a.attnum > 0 and not a.attisdropped
+    union all
+    select 'function ' || p.proname from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+     where n.nspname = ${schema} and p.proname like '\_pgroll\_%'
+    union all
+    select 'trigger ' || t.tgname from pg_trigger t join pg_class c on c.oid = t.tgrelid
+      join pg_namespace n on n.oid = c.relnamespace
+     where n.nspname = ${schema} and not t.tgisinternal
+    union all
+    select 'constraint ' || conname from pg_constraint k join pg_namespace n on n.oid = k.connamespace
+     where n.nspname = ${schema} and conname like '\_pgroll\_%'
+    union all
+    select 'relation ' || c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
+     where n.nspname = ${schema} and c.relname like '\_pgroll\_%'`;
+  return rows.map((r) => r.what);
+}
+
+/** All rows of a table ordered by its first column, for before/after data comparisons. */
+export async function tableRows(sql: postgres.Sql, schema: string, table: string) {
+  return await sql.unsafe(
+    `select * from "${schema.replaceAll('"', '""')}"."${table.replaceAll('"', '""')}" order by 1`,
+  );
+}

@@ -1,0 +1,301 @@
+/**
+ * alter_column: every change to an existing column — type, nullability, default, check, unique,
+ * foreign key, comment, several at once. The column is duplicated (see duplicate.ts); changes
+ * are made on the copy; `up` fills the copy from the old column (backfill + trigger for old-side
+ * writes) and `down` fills the old column from the copy for writes through the new version.
+ */
+import type { Action } from "../engine/plan.ts";
+import { sqlAction } from "../engine/plan.ts";
+import { type AlterColumnParams, alterColumnParams } from "../migration/params/alter_column.ts";
+import { isTemporaryName, notNullCheckName, temporaryColumnName } from "../naming.ts";
+import type { VirtualTable } from "../schema/model.ts";
+import { findColumn, findTable } from "../schema/virtual.ts";
+import { ident, literal } from "../sql.ts";
+import { renameIdentifiers } from "../sql-rewrite.ts";
+import {
+  constraintNameFreeIssues,
+  issue,
+  nameLengthIssues,
+  requireColumn,
+  requireTable,
+} from "./checks.ts";
+import { checkSql, deferrableSql, tableForeignKeySql } from "./column-sql.ts";
+import {
+  type ColumnCopy,
+  duplicateCompleteActions,
+  duplicateRollbackActions,
+  duplicateStartActions,
+} from "./duplicate.ts";
+import type { OperationDefinition, StartResult } from "./operation.ts";
+
+export const alterColumn: OperationDefinition<AlterColumnParams> = {
+  kind: "alter_column",
+  description: "Change a column: type, constraints, nullability, default or comment",
+  params: alterColumnParams,
+
+  validate(params, schema) {
+    const { table, issues } = requireTable(schema, params.table, ["table"]);
+    if (!table) return issues;
+    const missing = requireColumn(table, params.column, ["column"]);
+    if (missing.length > 0) return missing;
+    const column = findColumn(table, params.column)!;
+    if (isTemporaryName(column.physicalName)) {
+      issues.push(
+        issue(
+          ["column"],
+          `column "${params.column}" is already being changed by an earlier operation of this migration; combine the changes into one alter_column`,
+        ),
+      );
+      return issues;
+    }
+    if (params.type !== undefined && (!params.up || !params.down)) {
+      issues.push(
+        issue(
+          [!params.up ? "up" : "down"],
+          `changing the type of column "${params.column}" needs both "up" and "down" to convert values between the versions`,
+        ),
+      );
+    }
+    if (params.nullable === false) {
+      if (!column.nullable) {
+        issues.push(issue(["nullable"], `column "${params.column}" is already NOT NULL`));
+      } else if (!params.up) {
+        issues.push(
+          issue(
+            ["up"],
+            `making column "${params.column}" NOT NULL needs "up" to replace NULLs in existing rows`,
+          ),
+        );
+      }
+    }
+    if (params.nullable === true && column.nullable) {
+      issues.push(issue(["nullable"], `column "${params.column}" is already nullable`));
+    }
+    if (params.check) {
+      issues.push(...nameLengthIssues(params.check.name, ["check", "name"]));
+      issues.push(...constraintNameFreeIssues(table, params.check.name, ["check", "name"]));
+    }
+    if (params.unique) {
+      issues.push(...nameLengthIssues(params.unique.name, ["unique", "name"]));
+      issues.push(...constraintNameFreeIssues(table, params.unique.name, ["unique", "name"]));
+    }
+    if (params.references) {
+      const ref = params.references;
+      issues.push(...nameLengthIssues(ref.name, ["references", "name"]));
+      issues.push(...constraintNameFreeIssues(table, ref.name, ["references", "name"]));
+      const target = findTable(schema, ref.table);
+      if (!target) {
+        issues.push(issue(["references", "table"], `referenced table "${ref.table}" does not exist`));
+      } else if (!findColumn(target, ref.column)) {
+        issues.push(
+          issue(
+            ["references", "column"],
+            `referenced column "${ref.column}" does not exist in table "${ref.table}"`,
+          ),
+        );
+      }
+    }
+    return issues;
+  },
+
+  start(params, { schema, baseSchema }): StartResult {
+    const table = findTable(schema, params.table)!;
+    const before = structuredClone(table);
+    const column = findColumn(table, params.column)!;
+    const oldPhysical = column.physicalName;
+    const temp = temporaryColumnName(column.name);
+    const qualified = ident(baseSchema, table.physicalName);
+    const on = { table: table.physicalName };
+    const id = (what: string) => `${what}_${table.physicalName}_${temp}`;
+
+    const actions: Action[] = duplicateStartActions(before, [copyOf(params)], {
+      baseSchema,
+      skipDefault: params.default !== undefined,
+    });
+    const renames = new Map([[column.name, temp]]);
+    if (params.nullable === false) {
+      actions.push(
+        sqlAction(
+          id("add_not_null_check"),
+          `ALTER TABLE ${qualified} ADD CONSTRAINT ${ident(notNullCheckName(column.name))} CHECK (${
+            ident(temp)
+          } IS NOT NULL) NOT VALID`,
+          on,
+        ),
+      );
+    }
+    if (params.check) {
+      actions.push(
+        sqlAction(
+          id(`add_check_${params.check.name}`),
+          `ALTER TABLE ${qualified} ADD CONSTRAINT ${ident(params.check.name)} ${
+            checkSql(
+              renameIdentifiers(params.check.constraint, renames),
+              params.check.no_inherit ?? false,
+            )
+          } NOT VALID`,
+          on,
+        ),
+      );
+    }
+    if (params.references) {
+      const ref = params.references;
+      const deferrable = deferrableSql(ref.deferrable, ref.initially_deferred);
+      actions.push(
+        sqlAction(
+          id(`add_foreign_key_${ref.name}`),
+          `ALTER TABLE ${qualified} ADD CONSTRAINT ${ident(ref.name)} ${
+            tableForeignKeySql([temp], { ...ref, columns: [ref.column] }, schema, baseSchema)
+          }${deferrable ? ` ${deferrable}` : ""} NOT VALID`,
+          { ...on, lock: "SHARE ROW EXCLUSIVE" },
+        ),
+      );
+    }
+    if (params.unique) {
+      actions.push({
+        kind: "concurrent_index",
+        id: id(`add_unique_${params.unique.name}`),
+        name: params.unique.name,
+        table: table.physicalName,
+        sql: `CREATE UNIQUE INDEX CONCURRENTLY ${ident(params.unique.name)} ON ${qualified} (${
+          ident(temp)
+        })`,
+        lock: "SHARE UPDATE EXCLUSIVE",
+        transactional: false,
+      });
+    }
+    if (params.default !== undefined) {
+      actions.push(
+        sqlAction(
+          id("set_default"),
+          params.default === null
+            ? `ALTER TABLE ${qualified} ALTER COLUMN ${ident(temp)} DROP DEFAULT`
+            : `ALTER TABLE ${qualified} ALTER COLUMN ${ident(temp)} SET DEFAULT ${params.default}`,
+          on,
+        ),
+      );
+    }
+    if (params.comment !== undefined) {
+      actions.push(
+        sqlAction(
+          id("set_comment"),
+          `COMMENT ON COLUMN ${qualified}.${ident(temp)} IS ${literal(params.comment)}`,
+          on,
+        ),
+      );
+    }
+
+    const oldColumns = table.columns.map((c) => ({ name: c.name, physicalName: c.physicalName }));
+    applyVirtually(table, params, temp);
+    const newColumns = table.columns.map((c) => ({ name: c.name, physicalName: c.physicalName }));
+    return {
+      actions,
+      triggers: [
+        {
+          table: table.physicalName,
+          direction: "up",
+          targetColumn: temp,
+          expression: params.up || ident(column.name),
+          columns: oldColumns,
+        },
+        {
+          table: table.physicalName,
+          direction: "down",
+          targetColumn: oldPhysical,
+          expression: params.down || ident(column.name),
+          columns: newColumns,
+        },
+      ],
+      backfills: [{ table: table.physicalName }],
+    };
+  },
+
+  complete(params, { before, baseSchema }) {
+    const table = findTable(before, params.table)!;
+    const column = findColumn(table, params.column)!;
+    const temp = temporaryColumnName(column.name);
+    const qualified = ident(baseSchema, table.physicalName);
+    const on = { table: table.physicalName };
+    const validate = (name: string) =>
+      sqlAction(
+        `validate_${table.physicalName}_${name}`,
+        `ALTER TABLE ${qualified} VALIDATE CONSTRAINT ${ident(name)}`,
+        { ...on, lock: "SHARE UPDATE EXCLUSIVE" },
+      );
+    const actions: Action[] = [];
+    if (params.nullable === false) {
+      const check = notNullCheckName(column.name);
+      actions.push(
+        validate(check),
+        sqlAction(
+          `set_not_null_${table.physicalName}_${temp}`,
+          `ALTER TABLE ${qualified} ALTER COLUMN ${ident(temp)} SET NOT NULL, DROP CONSTRAINT ${
+            ident(check)
+          }`,
+          on,
+        ),
+      );
+    }
+    if (params.check) actions.push(validate(params.check.name));
+    if (params.references) actions.push(validate(params.references.name));
+    actions.push(...duplicateCompleteActions(table, [copyOf(params)], { baseSchema }));
+    if (params.unique) {
+      actions.push(
+        sqlAction(
+          `add_unique_${table.physicalName}_${params.unique.name}`,
+          `ALTER TABLE ${qualified} ADD CONSTRAINT ${ident(params.unique.name)} UNIQUE USING INDEX ${
+            ident(params.unique.name)
+          }`,
+          on,
+        ),
+      );
+    }
+    return actions;
+  },
+
+  rollback(params, { before, baseSchema }) {
+    const table = findTable(before, params.table)!;
+    return duplicateRollbackActions(table, [copyOf(params)], { baseSchema });
+  },
+};
+
+function copyOf(params: AlterColumnParams): ColumnCopy {
+  const copy: ColumnCopy = { column: params.column };
+  if (params.type !== undefined) copy.type = params.type;
+  if (params.nullable === true) copy.dropNotNull = true;
+  return copy;
+}
+
+/** The column as the new version sees it. */
+function applyVirtually(table: VirtualTable, params: AlterColumnParams, temp: string): void {
+  const column = findColumn(table, params.column)!;
+  column.physicalName = temp;
+  if (params.type !== undefined) column.type = params.type;
+  if (params.nullable !== undefined) column.nullable = params.nullable;
+  if (params.default !== undefined) column.default = params.default;
+  if (params.comment !== undefined) column.comment = params.comment;
+  if (params.unique) {
+    column.unique = true;
+    table.uniqueConstraints[params.unique.name] = { name: params.unique.name, columns: [column.name] };
+  }
+  if (params.check) {
+    table.checkConstraints[params.check.name] = {
+      name: params.check.name,
+      columns: [column.name],
+      definition: params.check.constraint,
+      noInherit: params.check.no_inherit ?? false,
+    };
+  }
+  if (params.references) {
+    const ref = params.references;
+    table.foreignKeys[ref.name] = {
+      name: ref.name,
+      columns: [column.name],
+      referencedTable: ref.table,
+      referencedColumns: [ref.column],
+      matchType: ref.match_type ?? "SIMPLE",
+      onDelete: ref.on_delete ?? "NO ACTION",
+      onUpdate: ref.on_update ?? "NO ACTION",
+    };
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * Dropping a constraint without blocking writes, shared by drop_multicolumn_constraint and the
+ * deprecated drop_constraint: the constraint's columns are duplicated *without* it, so the new
+ * version can write values the constraint would refuse, while `down` keeps the old columns valid
+ * for the old version. At complete the copies replace the columns, and the constraint is gone.
+ */
+import type { Issue } from "../errors.ts";
+import type { Action } from "../engine/plan.ts";
+import type { VirtualSchema, VirtualTable } from "../schema/model.ts";
+import { findTable } from "../schema/virtual.ts";
+import { issue, requireTable } from "./checks.ts";
+import {
+  duplicateCompleteActions,
+  duplicateRollbackActions,
+  duplicateStartActions,
+  duplicateTriggers,
+  useCopies,
+} from "./duplicate.ts";
+import type { StartResult } from "./operation.ts";
+import { isTemporaryName } from "../naming.ts";
+
+export interface DropConstraintInput {
+  table: string;
+  name: string;
+  up: Record<string, string>;
+  down: Record<string, string>;
+}
+
+/** The columns of a check, unique or foreign key constraint, if the table has it. */
+export function constraintColumns(table: VirtualTable, name: string): string[] | undefined {
+  return (table.checkConstraints[name] ?? table.uniqueConstraints[name] ?? table.foreignKeys[name])
+    ?.columns;
+}
+
+export function validateDrop(schema: VirtualSchema, input: DropConstraintInput): {
+  issues: Issue[];
+  columns?: string[];
+} {
+  const { table, issues } = requireTable(schema, input.table, ["table"]);
+  if (!table) return { issues };
+  const columns = constraintColumns(table, input.name);
+  if (!columns) {
+    return {
+      issues: [issue(["name"], `constraint "${input.name}" does not exist on table "${input.table}"`)],
+    };
+  }
+  for (const column of columns) {
+    const physical = table.columns.find((c) => c.name === column)?.physicalName ?? column;
+    if (isTemporaryName(physical)) {
+      issues.push(issue(["name"], `column "${column}" is already being changed by this migration`));
+    }
+  }
+  return { issues, columns };
+}
+
+export function startDrop(
+  schema: VirtualSchema,
+  baseSchema: string,
+  input: DropConstraintInput,
+): StartResult {
+  const table = findTable(schema, input.table)!;
+  const before = structuredClone(table);
+  const columns = constraintColumns(table, input.name)!;
+  const actions: Action[] = duplicateStartActions(before, columns.map((column) => ({ column })), {
+    baseSchema,
+    skipConstraints: new Set([input.name]),
+  });
+  const triggers = duplicateTriggers(before, columns, input.up, input.down);
+  useCopies(table, columns);
+  delete table.checkConstraints[input.name];
+  delete table.uniqueConstraints[input.name];
+  delete table.foreignKeys[input.name];
+  delete table.indexes[input.name];
+  for (const c of table.columns) {
+    if (columns.length === 1 && c.name === columns[0]) {
+      c.unique = Object.values(table.uniqueConstraints).some((u) =>
+        u.columns.length === 1 && u.columns[0] === c.name
+      );
+    }
+  }
+  return { actions, triggers, backfills: [{ table: table.physicalName }] };
+}
+
+export function completeDrop(before: VirtualSchema, baseSchema: string, input: DropConstraintInput) {
+  const table = findTable(before, input.table)!;
+  const columns = constraintColumns(table, input.name)!;
+  return duplicateCompleteActions(table, columns.map((column) => ({ column })), {
+    baseSchema,
+    skipConstraints: new Set([input.name]),
+  });
+}
+
+export function rollbackDrop(before: VirtualSchema, baseSchema: string, input: DropConstraintInput) {
+  const table = findTable(before, input.table)!;
+  const columns = constraintColumns(table, input.name)!;
+  return duplicateRollbackActions(table, columns.map((column) => ({ column })), { baseSchema });
+}

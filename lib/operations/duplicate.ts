@@ -1,0 +1,416 @@
+/**
+ * The column duplicator, shared by every operation that rewrites columns (alter_column,
+ * create_constraint, drop_constraint, drop_multicolumn_constraint). A breaking change to column
+ * `c` is made on a copy, `_pgroll_new_c`, while the old version keeps using `c`; triggers keep the
+ * two in step and the backfill fills the copy. At complete the old column is dropped and the copy
+ * takes its name, together with copies of every constraint and index that involved the column.
+ *
+ * Everything is planned from the virtual table: no catalog reads, so plans can be shown and
+ * replayed.
+ */
+import { sqlAction } from "../engine/plan.ts";
+import type { Action } from "../engine/plan.ts";
+import {
+  duplicateName,
+  notNullCheckName,
+  temporaryColumnName,
+} from "../naming.ts";
+import type { VirtualColumn, VirtualTable } from "../schema/model.ts";
+import { findColumn } from "../schema/virtual.ts";
+import { ident, identList, literal } from "../sql.ts";
+import { renameIdentifiers } from "../sql-rewrite.ts";
+import { checkSql } from "./column-sql.ts";
+import type { TriggerSpec } from "./operation.ts";
+
+/** How one column is copied. */
+export interface ColumnCopy {
+  /** Virtual name of the column. */
+  column: string;
+  /** Type of the copy; the column's own type when absent. */
+  type?: string;
+  /** The copy may hold NULLs even if the column may not (alter_column nullable: true). */
+  dropNotNull?: boolean;
+}
+
+export interface DuplicateOptions {
+  baseSchema: string;
+  /** Constraints not to copy (the one drop_constraint removes). */
+  skipConstraints?: ReadonlySet<string>;
+  /** Do not copy the default (alter_column sets its own). */
+  skipDefault?: boolean;
+}
+
+interface Resolved {
+  copy: ColumnCopy;
+  source: VirtualColumn;
+  temp: string;
+}
+
+function resolve(table: VirtualTable, copies: readonly ColumnCopy[]): Resolved[] {
+  return copies.map((copy) => {
+    const source = findColumn(table, copy.column)!;
+    return { copy, source, temp: temporaryColumnName(source.name) };
+  });
+}
+
+/** Physical name → copy name, for rewriting constraint and index definitions. */
+function physicalRenames(resolved: readonly Resolved[]): Map<string, string> {
+  return new Map(resolved.map((r) => [r.source.physicalName, r.temp]));
+}
+
+/** Virtual column names → physical names of the copies where copied, else the column's own. */
+function physicalColumns(
+  table: VirtualTable,
+  columns: readonly string[],
+  resolved: readonly Resolved[],
+): string[] {
+  return columns.map((name) => {
+    const copied = resolved.find((r) => r.source.name === name);
+    return copied ? copied.temp : findColumn(table, name)?.physicalName ?? name;
+  });
+}
+
+function involves(columns: readonly string[], resolved: readonly Resolved[]): boolean {
+  return columns.some((c) => resolved.some((r) => r.source.name === c));
+}
+
+/** The primary key's index: unique, on exactly the key columns, not a unique constraint's. */
+export function primaryKeyIndex(table: VirtualTable): string | undefined {
+  if (table.primaryKey.length === 0) return undefined;
+  const key = [...table.primaryKey].sort().join("\0");
+  const candidates = Object.values(table.indexes).filter((i) =>
+    i.unique && !(i.name in table.uniqueConstraints) &&
+    [...i.columns].sort().join("\0") === key
+  );
+  return candidates.find((i) => i.name === `${table.physicalName}_pkey`)?.name ??
+    candidates[0]?.name;
+}
+
+/** Start: add the copies and copies of their constraints and indexes. */
+export function duplicateStartActions(
+  table: VirtualTable,
+  copies: readonly ColumnCopy[],
+  options: DuplicateOptions,
+): Action[] {
+  const resolved = resolve(table, copies);
+  const qualified = ident(options.baseSchema, table.physicalName);
+  const on = { table: table.physicalName };
+  const skip = options.skipConstraints ?? new Set<string>();
+  const renames = physicalRenames(resolved);
+  const actions: Action[] = [];
+
+  for (const { copy, source, temp } of resolved) {
+    const id = (what: string) => `${what}_${table.physicalName}_${temp}`;
+    actions.push(
+      sqlAction(
+        id("duplicate_column"),
+        `ALTER TABLE ${qualified} ADD COLUMN IF NOT EXISTS ${ident(temp)} ${copy.type ?? source.type}`,
+        on,
+      ),
+    );
+    if (!source.nullable && !copy.dropNotNull) {
+      // NOT NULL as a NOT VALID check: enforced for new writes at once, validated at complete.
+      actions.push(
+        sqlAction(
+          id("duplicate_not_null"),
+          `ALTER TABLE ${qualified} ADD CONSTRAINT ${
+            ident(duplicateName(notNullCheckName(source.name)))
+          } CHECK (${ident(temp)} IS NOT NULL) NOT VALID`,
+          on,
+        ),
+      );
+    }
+    if (source.default !== null && !options.skipDefault) {
+      // A default that no longer fits a new type (SQLSTATE 42804) is dropped, as in pgroll.
+      actions.push(
+        sqlAction(
+          id("duplicate_default"),
+          `ALTER TABLE ${qualified} ALTER COLUMN ${ident(temp)} SET DEFAULT ${source.default}`,
+          { ...on, ignoreSqlstates: ["42804"] },
+        ),
+      );
+    }
+    if (source.comment !== null) {
+      actions.push(
+        sqlAction(
+          id("duplicate_comment"),
+          `COMMENT ON COLUMN ${qualified}.${ident(temp)} IS ${literal(source.comment)}`,
+          on,
+        ),
+      );
+    }
+  }
+
+  for (const check of Object.values(table.checkConstraints)) {
+    if (skip.has(check.name) || !involves(check.columns, resolved)) continue;
+    const definition = renameIdentifiers(stripNotValid(check.definition), renames);
+    actions.push(
+      sqlAction(
+        `duplicate_check_${table.physicalName}_${check.name}`,
+        `ALTER TABLE ${qualified} ADD CONSTRAINT ${ident(duplicateName(check.name))} ${
+          checkSql(definition, check.noInherit && !/NO INHERIT/i.test(definition))
+        } NOT VALID`,
+        // 42883: the check's operator does not exist for the new type; pgroll drops it too.
+        { ...on, ignoreSqlstates: ["42883"] },
+      ),
+    );
+  }
+  for (const fk of Object.values(table.foreignKeys)) {
+    if (skip.has(fk.name) || !involves(fk.columns, resolved)) continue;
+    actions.push(
+      sqlAction(
+        `duplicate_foreign_key_${table.physicalName}_${fk.name}`,
+        `ALTER TABLE ${qualified} ADD CONSTRAINT ${ident(duplicateName(fk.name))} FOREIGN KEY (${
+          identList(physicalColumns(table, fk.columns, resolved))
+        }) REFERENCES ${ident(options.baseSchema, fk.referencedTable)} (${
+          identList(fk.referencedColumns)
+        }) MATCH ${fk.matchType || "SIMPLE"} ON DELETE ${fk.onDelete || "NO ACTION"} ON UPDATE ${
+          fk.onUpdate || "NO ACTION"
+        } NOT VALID`,
+        { ...on, lock: "SHARE ROW EXCLUSIVE", ignoreSqlstates: ["42804"] },
+      ),
+    );
+  }
+  for (const unique of Object.values(table.uniqueConstraints)) {
+    if (skip.has(unique.name) || !involves(unique.columns, resolved)) continue;
+    actions.push(concurrentIndex(
+      table,
+      duplicateName(unique.name),
+      `CREATE UNIQUE INDEX CONCURRENTLY ${ident(duplicateName(unique.name))} ON ${qualified} (${
+        identList(physicalColumns(table, unique.columns, resolved))
+      })`,
+    ));
+  }
+  for (const index of Object.values(table.indexes)) {
+    if (skip.has(index.name) || index.name in table.uniqueConstraints) continue;
+    if (!involves(index.columns, resolved)) continue;
+    const tail = indexDefinitionTail(index.definition);
+    if (tail === undefined) continue;
+    actions.push(concurrentIndex(
+      table,
+      duplicateName(index.name),
+      `CREATE ${index.unique ? "UNIQUE " : ""}INDEX CONCURRENTLY ${
+        ident(duplicateName(index.name))
+      } ON ${qualified} USING ${renameIdentifiers(tail, renames)}`,
+    ));
+  }
+  return actions;
+}
+
+/**
+ * Complete: the copies replace the originals. Old columns are dropped (their constraints and
+ * indexes go with them), copies renamed, and the copied constraints validated and given the
+ * original names. Constraints added by the operation itself are the caller's business.
+ */
+export function duplicateCompleteActions(
+  table: VirtualTable,
+  copies: readonly ColumnCopy[],
+  options: DuplicateOptions,
+): Action[] {
+  const resolved = resolve(table, copies);
+  const qualified = ident(options.baseSchema, table.physicalName);
+  const skip = options.skipConstraints ?? new Set<string>();
+  const on = { table: table.physicalName };
+  const validate = (name: string) =>
+    sqlAction(
+      `validate_${table.physicalName}_${name}`,
+      `ALTER TABLE ${qualified} VALIDATE CONSTRAINT ${ident(name)}`,
+      { ...on, lock: "SHARE UPDATE EXCLUSIVE" },
+    );
+  const actions: Action[] = [];
+
+  for (const { copy, source, temp } of resolved) {
+    if (!source.nullable && !copy.dropNotNull) {
+      const check = duplicateName(notNullCheckName(source.name));
+      actions.push(
+        validate(check),
+        // The validated check lets SET NOT NULL skip its table scan.
+        sqlAction(
+          `set_not_null_${table.physicalName}_${temp}`,
+          `ALTER TABLE ${qualified} ALTER COLUMN ${ident(temp)} SET NOT NULL, DROP CONSTRAINT ${
+            ident(check)
+          }`,
+          on,
+        ),
+      );
+    }
+    // A serial column's sequence belongs to the old column; hand it over before the drop.
+    actions.push(
+      sqlAction(
+        `move_sequence_${table.physicalName}_${temp}`,
+        `DO $pgtandem$ DECLARE seq text := pg_get_serial_sequence(${
+          literal(`${ident(options.baseSchema, table.physicalName)}`)
+        }, ${literal(source.physicalName)}); BEGIN IF seq IS NOT NULL THEN EXECUTE format('ALTER SEQUENCE %s OWNED BY %s.%I', seq, ${
+          literal(qualified)
+        }, ${literal(temp)}); END IF; END $pgtandem$`,
+        on,
+      ),
+    );
+  }
+  for (const check of Object.values(table.checkConstraints)) {
+    if (skip.has(check.name) || !involves(check.columns, resolved)) continue;
+    actions.push(validate(duplicateName(check.name)));
+  }
+  for (const fk of Object.values(table.foreignKeys)) {
+    if (skip.has(fk.name) || !involves(fk.columns, resolved)) continue;
+    actions.push(validate(duplicateName(fk.name)));
+  }
+
+  actions.push(
+    sqlAction(
+      `drop_old_columns_${table.physicalName}_${resolved.map((r) => r.temp).join("_")}`,
+      `ALTER TABLE ${qualified} ${
+        resolved.map((r) => `DROP COLUMN IF EXISTS ${ident(r.source.physicalName)}`).join(", ")
+      }`,
+      on,
+    ),
+  );
+  for (const { source, temp } of resolved) {
+    actions.push(
+      sqlAction(
+        `rename_duplicate_${table.physicalName}_${temp}`,
+        `ALTER TABLE ${qualified} RENAME COLUMN ${ident(temp)} TO ${ident(source.physicalName)}`,
+        on,
+      ),
+    );
+  }
+  const renameConstraint = (name: string) =>
+    sqlAction(
+      `rename_duplicate_constraint_${table.physicalName}_${name}`,
+      `ALTER TABLE ${qualified} RENAME CONSTRAINT ${ident(duplicateName(name))} TO ${ident(name)}`,
+      on,
+    );
+  for (const check of Object.values(table.checkConstraints)) {
+    if (skip.has(check.name) || !involves(check.columns, resolved)) continue;
+    actions.push({ ...renameConstraint(check.name), ignoreSqlstates: ["42704"] });
+  }
+  for (const fk of Object.values(table.foreignKeys)) {
+    if (skip.has(fk.name) || !involves(fk.columns, resolved)) continue;
+    actions.push({ ...renameConstraint(fk.name), ignoreSqlstates: ["42704"] });
+  }
+  for (const unique of Object.values(table.uniqueConstraints)) {
+    if (skip.has(unique.name) || !involves(unique.columns, resolved)) continue;
+    actions.push(
+      sqlAction(
+        `restore_unique_${table.physicalName}_${unique.name}`,
+        `ALTER TABLE ${qualified} ADD CONSTRAINT ${ident(unique.name)} UNIQUE USING INDEX ${
+          ident(duplicateName(unique.name))
+        }`,
+        on,
+      ),
+    );
+  }
+  const pkIndex = primaryKeyIndex(table);
+  for (const index of Object.values(table.indexes)) {
+    if (skip.has(index.name) || index.name in table.uniqueConstraints) continue;
+    if (!involves(index.columns, resolved) || indexDefinitionTail(index.definition) === undefined) {
+      continue;
+    }
+    if (index.name === pkIndex) {
+      actions.push(
+        sqlAction(
+          `restore_primary_key_${table.physicalName}`,
+          `ALTER TABLE ${qualified} ADD CONSTRAINT ${ident(index.name)} PRIMARY KEY USING INDEX ${
+            ident(duplicateName(index.name))
+          }`,
+          on,
+        ),
+      );
+    } else {
+      actions.push(
+        sqlAction(
+          `rename_duplicate_index_${table.physicalName}_${index.name}`,
+          `ALTER INDEX IF EXISTS ${ident(options.baseSchema, duplicateName(index.name))} RENAME TO ${
+            ident(index.name)
+          }`,
+          on,
+        ),
+      );
+    }
+  }
+  return actions;
+}
+
+/** Rollback: dropping the copies drops every constraint and index made for them. */
+export function duplicateRollbackActions(
+  table: VirtualTable,
+  copies: readonly ColumnCopy[],
+  options: DuplicateOptions,
+): Action[] {
+  const resolved = resolve(table, copies);
+  return [
+    sqlAction(
+      `drop_duplicates_${table.physicalName}_${resolved.map((r) => r.temp).join("_")}`,
+      `ALTER TABLE IF EXISTS ${ident(options.baseSchema, table.physicalName)} ${
+        resolved.map((r) => `DROP COLUMN IF EXISTS ${ident(r.temp)}`).join(", ")
+      }`,
+      { table: table.physicalName },
+    ),
+  ];
+}
+
+function concurrentIndex(table: VirtualTable, name: string, sql: string): Action {
+  return {
+    kind: "concurrent_index",
+    id: `create_index_${table.physicalName}_${name}`,
+    name,
+    table: table.physicalName,
+    sql,
+    lock: "SHARE UPDATE EXCLUSIVE",
+    transactional: false,
+  };
+}
+
+/** `btree (a DESC) WHERE …` from pg_get_indexdef's `CREATE INDEX n ON s.t USING btree (…) …`. */
+function indexDefinitionTail(definition: string): string | undefined {
+  const at = definition.indexOf(" USING ");
+  return at === -1 ? undefined : definition.slice(at + " USING ".length);
+}
+
+function stripNotValid(definition: string): string {
+  return definition.replace(/\s+NOT VALID\s*$/i, "");
+}
+
+/**
+ * The sync triggers of a set of copied columns: per column an up trigger (old value → copy, from
+ * `up[c]`, default unchanged) and a down trigger (copy → old column, from `down[c]`). `table` is
+ * the table before the copies; the new version reads every copied column from its copy.
+ */
+export function duplicateTriggers(
+  table: VirtualTable,
+  columns: readonly string[],
+  up: Readonly<Record<string, string>>,
+  down: Readonly<Record<string, string>>,
+): TriggerSpec[] {
+  const oldColumns = table.columns.map((c) => ({ name: c.name, physicalName: c.physicalName }));
+  const newColumns = table.columns.map((c) => ({
+    name: c.name,
+    physicalName: columns.includes(c.name) ? temporaryColumnName(c.name) : c.physicalName,
+  }));
+  const specs: TriggerSpec[] = [];
+  for (const name of columns) {
+    specs.push({
+      table: table.physicalName,
+      direction: "up",
+      targetColumn: temporaryColumnName(name),
+      expression: up[name] || ident(name),
+      columns: oldColumns,
+    });
+  }
+  for (const name of columns) {
+    const column = findColumn(table, name)!;
+    specs.push({
+      table: table.physicalName,
+      direction: "down",
+      targetColumn: column.physicalName,
+      expression: down[name] || ident(name),
+      columns: newColumns,
+    });
+  }
+  return specs;
+}
+
+/** Points the new version's columns at their copies. */
+export function useCopies(table: VirtualTable, columns: readonly string[]): void {
+  for (const name of columns) findColumn(table, name)!.physicalName = temporaryColumnName(name);
+}

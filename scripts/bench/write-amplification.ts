@@ -1,0 +1,101 @@
+/**
+ * Write amplification benchmark, after pgroll's `WriteAmplification/{NoTrigger,WithTrigger}/N`:
+ * `UPDATE users SET name = 'person'` on N rows through the old side (the base schema), once on
+ * the plain table and once while the `alter_column name nullable:false` migration of the backfill
+ * benchmark is started (its up trigger recomputing the new column for every row). The ratio is
+ * rows/s with triggers over rows/s without: what clients keep of their write speed during a
+ * migration. Target ≥ 0.50 (pgroll: 0.24).
+ *
+ * Usage: `bun scripts/bench/write-amplification.ts [N …]` (default 100000 300000 1000000).
+ * Each UPDATE runs RUNS times on a freshly vacuumed table and the median counts; the server is
+ * chosen as in scripts/bench/backfill.ts. Prints a table, then one JSON line.
+ *
+ * @module
+ */
+import process from "node:process";
+import type postgres from "postgres";
+import { runBackfill } from "../../lib/engine/backfill.ts";
+import { ident } from "../../lib/sql.ts";
+import { createUsers, openBenchDatabase, startAlterName } from "./backfill.ts";
+
+const RUNS = 5;
+
+export interface WriteAmplificationResult {
+  rows: number;
+  withoutTriggerRowsPerSecond: number;
+  withTriggerRowsPerSecond: number;
+  ratio: number;
+}
+
+/** Median duration in ms of `UPDATE users SET name = 'person'`, each run after a VACUUM. */
+async function timeUpdate(sql: postgres.Sql, rows: number): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    // Each UPDATE leaves a dead version of every row; VACUUM makes the next run start alike.
+    await sql.unsafe(`VACUUM ${ident("public", "users")}`);
+    await sql.unsafe("CHECKPOINT");
+    const started = performance.now();
+    const result = await sql.unsafe(`UPDATE ${ident("public", "users")} SET name = 'person'`);
+    times.push(performance.now() - started);
+    if (result.count !== rows) throw new Error(`updated ${result.count} rows, expected ${rows}`);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)]!;
+}
+
+export async function benchWriteAmplification(
+  sql: postgres.Sql,
+  rows: number,
+): Promise<WriteAmplificationResult> {
+  await createUsers(sql, "users", rows);
+  const without = await timeUpdate(sql, rows);
+  // Started as `pgtandem start` leaves it: triggers installed, existing rows backfilled.
+  await startAlterName(sql, "users");
+  await runBackfill(sql, { schema: "public", table: "users", lockTimeoutMs: 500 });
+  const withTrigger = await timeUpdate(sql, rows);
+  const [check] = await sql.unsafe(
+    `SELECT count(*)::int AS n FROM ${ident("public", "users")} WHERE _pgroll_new_name = 'person'`,
+  );
+  if (check?.n !== rows) throw new Error("the up trigger did not run for every row");
+  await sql.unsafe(`DROP TABLE ${ident("public", "users")} CASCADE`);
+  const withoutTriggerRowsPerSecond = rows / (without / 1000);
+  const withTriggerRowsPerSecond = rows / (withTrigger / 1000);
+  return {
+    rows,
+    withoutTriggerRowsPerSecond,
+    withTriggerRowsPerSecond,
+    ratio: withTriggerRowsPerSecond / withoutTriggerRowsPerSecond,
+  };
+}
+
+if (import.meta.main) {
+  const args = process.argv.slice(2);
+  const sizes = args.length > 0 ? args.map(Number) : [100_000, 300_000, 1_000_000];
+  if (sizes.some((n) => !Number.isInteger(n) || n <= 0)) throw new Error("invalid row count");
+  const db = await openBenchDatabase();
+  try {
+    const results: WriteAmplificationResult[] = [];
+    console.log("rows        no trigger rows/s   with trigger rows/s   ratio");
+    for (const n of sizes) {
+      const r = await benchWriteAmplification(db.sql, n);
+      results.push(r);
+      console.log(
+        `${String(n).padEnd(12)}${fmt(r.withoutTriggerRowsPerSecond).padStart(17)}${
+          fmt(r.withTriggerRowsPerSecond).padStart(22)
+        }${r.ratio.toFixed(3).padStart(8)}`,
+      );
+    }
+    console.log(JSON.stringify({
+      benchmark: "write-amplification",
+      postgresVersion: db.postgresVersion,
+      timestamp: new Date().toISOString(),
+      results,
+    }));
+  } finally {
+    await db.close();
+  }
+}
+
+function fmt(n: number): string {
+  return Math.round(n).toLocaleString("en-US");
+}
