@@ -63,7 +63,10 @@ export class ValidationError extends PgtandemError {
 export class QueryError extends PgtandemError {
   readonly sqlstate: string | undefined;
   readonly statement: string | undefined;
-  constructor(message: string, options: { cause?: unknown; sqlstate?: string; statement?: string }) {
+  constructor(
+    message: string,
+    options: { cause?: unknown; sqlstate?: string; statement?: string },
+  ) {
     super("query", message, options);
     this.name = "QueryError";
     this.sqlstate = options.sqlstate;

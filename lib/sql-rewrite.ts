@@ -9,7 +9,10 @@
  * Replaces identifiers equal to a key of `renames` (unquoted ones compared case-insensitively,
  * as PostgreSQL folds them; quoted ones exactly) by the quoted new name.
  */
-export function renameIdentifiers(expression: string, renames: ReadonlyMap<string, string>): string {
+export function renameIdentifiers(
+  expression: string,
+  renames: ReadonlyMap<string, string>,
+): string {
   let out = "";
   let i = 0;
   const n = expression.length;
@@ -59,7 +62,9 @@ export function renameIdentifiers(expression: string, renames: ReadonlyMap<strin
       while (j < n && /[A-Za-z0-9_$\u0080-\uffff]/.test(expression[j]!)) j++;
       const word = expression.slice(i, j);
       const isFunctionCall = /^\s*\(/.test(expression.slice(j));
-      const replacement = previous === "." || isFunctionCall ? undefined : lookupFolded(renames, word);
+      const replacement = previous === "." || isFunctionCall
+        ? undefined
+        : lookupFolded(renames, word);
       out += replacement !== undefined ? quote(replacement) : word;
       i = j;
       previous = "a";

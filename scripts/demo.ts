@@ -32,7 +32,11 @@ function pgtandem(url: string, ...args: string[]): void {
 }
 
 async function query(url: string, searchPath: string, text: string) {
-  const sql = postgres(url, { max: 1, onnotice: () => {}, connection: { search_path: searchPath } });
+  const sql = postgres(url, {
+    max: 1,
+    onnotice: () => {},
+    connection: { search_path: searchPath },
+  });
   try {
     process.stdout.write(`  [search_path=${searchPath}] ${text}\n`);
     const rows = await sql.unsafe(text);
@@ -50,15 +54,31 @@ try {
 
   step("First migration: create the users table, start and complete it at once");
   pgtandem(url, "start", join(migrations, "01_create_users.yaml"), "--complete");
-  await query(url, "public_01_create_users", "insert into users (name, email) values ('Ada', 'ada@example.com'), ('Linus', null) returning *");
+  await query(
+    url,
+    "public_01_create_users",
+    "insert into users (name, email) values ('Ada', 'ada@example.com'), ('Linus', null) returning *",
+  );
 
   step("Second migration: rename a column and add one, both versions live side by side");
   pgtandem(url, "start", join(migrations, "02_rename_and_add.yaml"));
   pgtandem(url, "status");
-  await query(url, "public_01_create_users", "insert into users (name) values ('old client') returning *");
-  await query(url, "public_02_rename_and_add", "insert into users (full_name, plan) values ('new client', 'pro') returning *");
+  await query(
+    url,
+    "public_01_create_users",
+    "insert into users (name) values ('old client') returning *",
+  );
+  await query(
+    url,
+    "public_02_rename_and_add",
+    "insert into users (full_name, plan) values ('new client', 'pro') returning *",
+  );
   await query(url, "public_01_create_users", "select id, name, email from users order by id");
-  await query(url, "public_02_rename_and_add", "select id, full_name, email, plan from users order by id");
+  await query(
+    url,
+    "public_02_rename_and_add",
+    "select id, full_name, email, plan from users order by id",
+  );
 
   step("Complete it: the old version is removed, the physical schema is final");
   pgtandem(url, "complete");
@@ -68,7 +88,11 @@ try {
   pgtandem(url, "start", join(migrations, "03_drop_users.yaml"));
   await query(url, "public_02_rename_and_add", "select count(*) as users_still_there from users");
   pgtandem(url, "rollback");
-  await query(url, "public_02_rename_and_add", "select count(*) as users_after_rollback from users");
+  await query(
+    url,
+    "public_02_rename_and_add",
+    "select count(*) as users_after_rollback from users",
+  );
   pgtandem(url, "status");
   step("Demo finished");
 } finally {

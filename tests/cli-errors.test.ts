@@ -55,7 +55,11 @@ describe("malformed files", () => {
   });
 
   test("malformed YAML names the file and the line", async () => {
-    await expectRejected("bad2.yaml", "operations:\n  - sql:\n      up: [unclosed\n", /bad2\.yaml.*line/);
+    await expectRejected(
+      "bad2.yaml",
+      "operations:\n  - sql:\n      up: [unclosed\n",
+      /bad2\.yaml.*line/,
+    );
   });
 
   test("unknown operation", async () => {
@@ -245,9 +249,17 @@ describe("command line", () => {
   });
 
   test("flags before or after the command, env vars as fallback", async () => {
-    const before = await cli("postgres://invalid@127.0.0.1:1/x", ["--postgres-url", db.url, "status"]);
+    const before = await cli("postgres://invalid@127.0.0.1:1/x", [
+      "--postgres-url",
+      db.url,
+      "status",
+    ]);
     expect(before.code).toBe(0);
-    const after = await cli("postgres://invalid@127.0.0.1:1/x", ["status", "--postgres-url", db.url]);
+    const after = await cli("postgres://invalid@127.0.0.1:1/x", [
+      "status",
+      "--postgres-url",
+      db.url,
+    ]);
     expect(after.code).toBe(0);
     const viaEnv = await cli(db.url, ["status"], { PGROLL_SCHEMA: "other" });
     expect(JSON.parse(viaEnv.stdout).schema).toBe("other");

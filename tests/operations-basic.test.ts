@@ -55,7 +55,12 @@ describe("create_table", () => {
                 name: "owner_id",
                 type: "integer",
                 nullable: true,
-                references: { name: "items_owner_fk", table: "users", column: "id", on_delete: "set null" },
+                references: {
+                  name: "items_owner_fk",
+                  table: "users",
+                  column: "id",
+                  on_delete: "set null",
+                },
               },
               { name: "price_cents", type: "integer", generated: { expression: "price * 100" } },
             ],
@@ -135,7 +140,9 @@ describe("rename_column", () => {
   test("column renamed virtually, then physically", async () => {
     await runLifecycle(db, {
       name: "b04_rename_sku",
-      migration: { operations: [{ rename_column: { table: "products", from: "sku", to: "code" } }] },
+      migration: {
+        operations: [{ rename_column: { table: "products", from: "sku", to: "code" } }],
+      },
       afterStart: async () => {
         expect(await columnNames(db.sql, "public_b04_rename_sku", "products")).toContain("code");
         expect(await columnNames(db.sql, "public", "products")).toContain("sku");
@@ -162,7 +169,9 @@ describe("add_column", () => {
     await runLifecycle(db, {
       name: "b05_add_phone",
       migration: {
-        operations: [{ add_column: { table: "users", column: { name: "phone", type: "text", nullable: true } } }],
+        operations: [{
+          add_column: { table: "users", column: { name: "phone", type: "text", nullable: true } },
+        }],
       },
       afterStart: async () => {
         expect(await columnNames(db.sql, "public", "users")).toContain("_pgroll_new_phone");
@@ -232,14 +241,16 @@ describe("add_column", () => {
           await expect(sql`insert into users (name, handle) values ('erin2', 'e')`).rejects.toThrow(
             /duplicate key/,
           );
-          await expect(sql`insert into users (name, favourite_product) values ('f', 999999)`).rejects
+          await expect(sql`insert into users (name, favourite_product) values ('f', 999999)`)
+            .rejects
             .toThrow(/users_favourite_fk/);
         });
         // Old-version writes get the default.
         await inSchema(db.url, "public_b05_add_phone", async (sql) => {
           await sql`insert into users (name) values ('old-writer')`;
         });
-        const [row] = await db.sql`select _pgroll_new_score as s from users where name = 'old-writer'`;
+        const [row] = await db
+          .sql`select _pgroll_new_score as s from users where name = 'old-writer'`;
         expect(row!.s).toBe(10);
       },
       afterRollback: async () => {
@@ -315,7 +326,8 @@ describe("sql", () => {
       migration: {
         operations: [{
           sql: {
-            up: "create table raw_things (id int primary key, label text); insert into raw_things values (1, 'one')",
+            up:
+              "create table raw_things (id int primary key, label text); insert into raw_things values (1, 'one')",
             down: "drop table if exists raw_things",
           },
         }],
@@ -343,7 +355,9 @@ describe("sql", () => {
         expect(await columnNames(db.sql, "public", "raw_things")).not.toContain("extra");
       },
       afterComplete: async () => {
-        expect(await columnNames(db.sql, "public_b11_on_complete", "raw_things")).toContain("extra");
+        expect(await columnNames(db.sql, "public_b11_on_complete", "raw_things")).toContain(
+          "extra",
+        );
       },
     });
   });

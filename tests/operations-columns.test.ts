@@ -183,7 +183,12 @@ describe("alter_column", () => {
           column: "team_id",
           default: "1",
           check: { name: "team_id_positive", constraint: "team_id > 0" },
-          references: { name: "people_team_fk", table: "teams", column: "id", on_delete: "CASCADE" },
+          references: {
+            name: "people_team_fk",
+            table: "teams",
+            column: "id",
+            on_delete: "CASCADE",
+          },
           up: "team_id",
           down: "team_id",
         },
@@ -242,7 +247,8 @@ describe("add_column with up", () => {
         });
         await inSchema(db.url, newV, async (sql) => {
           expect((await sql`select initial from people where id = 9005`)[0]!.initial).toBe("Z");
-          expect((await sql`select count(*)::int as n from people where initial is null`)[0]!.n).toBe(0);
+          expect((await sql`select count(*)::int as n from people where initial is null`)[0]!.n)
+            .toBe(0);
         });
         await deleteTestRows();
       },
@@ -323,7 +329,8 @@ describe("create_constraint", () => {
       }],
     }, {
       afterComplete: async () => {
-        const [k] = await db.sql`select convalidated from pg_constraint where conname = 'team_small'`;
+        const [k] = await db
+          .sql`select convalidated from pg_constraint where conname = 'team_small'`;
         expect(k!.convalidated).toBe(true);
       },
     });
@@ -348,7 +355,8 @@ describe("drop constraints", () => {
         await deleteTestRows();
       },
       afterComplete: async () => {
-        const rows = await db.sql`select 1 from pg_constraint where conname = 'people_name_age_unique'`;
+        const rows = await db
+          .sql`select 1 from pg_constraint where conname = 'people_name_age_unique'`;
         expect(rows.length).toBe(0);
       },
     });
@@ -356,10 +364,13 @@ describe("drop constraints", () => {
 
   test("drop_constraint (single column)", async () => {
     await lifecycle("c11_drop_check", {
-      operations: [{ drop_constraint: { table: "people", name: "team_small", down: "least(team_id, 99)" } }],
+      operations: [{
+        drop_constraint: { table: "people", name: "team_small", down: "least(team_id, 99)" },
+      }],
     }, {
       afterComplete: async () => {
-        expect((await db.sql`select 1 from pg_constraint where conname = 'team_small'`).length).toBe(0);
+        expect((await db.sql`select 1 from pg_constraint where conname = 'team_small'`).length)
+          .toBe(0);
       },
     });
   });
@@ -377,11 +388,21 @@ describe("bad input", () => {
   }
 
   test("up that is not valid SQL", async () => {
-    await rejected("x1", {
-      operations: [{
-        alter_column: { table: "people", column: "city", type: "varchar(10)", up: "city (((", down: "city" },
-      }],
-    }, /failed to start migration "x1", changes rolled back: .*(syntax error|mismatched parentheses)/);
+    await rejected(
+      "x1",
+      {
+        operations: [{
+          alter_column: {
+            table: "people",
+            column: "city",
+            type: "varchar(10)",
+            up: "city (((",
+            down: "city",
+          },
+        }],
+      },
+      /failed to start migration "x1", changes rolled back: .*(syntax error|mismatched parentheses)/,
+    );
   });
 
   test("type change without up/down", async () => {
@@ -399,7 +420,9 @@ describe("bad input", () => {
   test("up that leaves NULLs where NOT NULL is required fails at backfill and rolls back", async () => {
     await db.sql`update people set city = null where id = 5`;
     await rejected("x4", {
-      operations: [{ alter_column: { table: "people", column: "city", nullable: false, up: "city" } }],
+      operations: [{
+        alter_column: { table: "people", column: "city", nullable: false, up: "city" },
+      }],
     }, /changes rolled back: .*check constraint/);
     await db.sql`update people set city = 'c0' where id = 5`;
   });

@@ -115,7 +115,9 @@ export function parseCommandLine(argv: readonly string[]): ParsedArgs {
     if (spec.commands && command !== undefined && !spec.commands.includes(command)) {
       throw new PgtandemError(
         "invalid_input",
-        `flag --${name} is not valid for command "${command}" (only for ${spec.commands.join(", ")})`,
+        `flag --${name} is not valid for command "${command}" (only for ${
+          spec.commands.join(", ")
+        })`,
       );
     }
   }

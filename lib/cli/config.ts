@@ -24,7 +24,10 @@ export function resolveConfig(flags: FlagValues, env: Record<string, string | un
   return {
     postgresUrl: (get("postgres-url") as string | undefined) ?? DEFAULT_POSTGRES_URL,
     schema: nonEmpty("schema", (get("schema") as string | undefined) ?? "public"),
-    stateSchema: nonEmpty("pgroll-schema", (get("pgroll-schema") as string | undefined) ?? "pgroll"),
+    stateSchema: nonEmpty(
+      "pgroll-schema",
+      (get("pgroll-schema") as string | undefined) ?? "pgroll",
+    ),
     lockTimeoutMs: integer("lock-timeout", get("lock-timeout") as string | undefined, 500),
     role: role === "" ? undefined : role,
     verbose: (get("verbose") as boolean | undefined) ?? false,

@@ -31,6 +31,40 @@ export async function executeActions(
   }
 }
 
+/**
+ * Runs `actions` in one transaction, retried as a whole on lock timeouts. Statements whose errors
+ * may be ignored run inside a savepoint so an ignored error does not abort the transaction.
+ */
+export async function executeAtomically(
+  sql: Sql,
+  actions: readonly Action[],
+  options: ExecuteOptions,
+): Promise<void> {
+  if (actions.length === 0) return;
+  let current: Action | undefined;
+  try {
+    await withLockRetry("switch-over", () =>
+      sql.begin(async (tx) => {
+        for (const action of actions) {
+          current = action;
+          options.onAction?.(action);
+          const ignore = action.kind === "sql" ? action.ignoreSqlstates ?? [] : [];
+          if (ignore.length === 0) {
+            await tx.unsafe(action.sql).simple();
+            continue;
+          }
+          try {
+            await tx.savepoint((sp) => sp.unsafe(action.sql).simple());
+          } catch (error) {
+            if (!ignore.includes(sqlstateOf(error) ?? "")) throw error;
+          }
+        }
+      }));
+  } catch (error) {
+    throw current ? wrapError(current, error) : error;
+  }
+}
+
 async function runStatement(sql: Sql, action: SqlAction, options: ExecuteOptions): Promise<void> {
   if (action.guard && !(await isFastDefault(sql, action.guard.type, action.guard.expression))) {
     throw new PgtandemError("invalid_migration", action.guard.message);

@@ -111,9 +111,7 @@ export function dedupeActions(actions: readonly Action[]): Action[] {
   actions.forEach((a, i) => {
     if (!(a.kind === "sql" && a.userSql)) lastIndex.set(a.id, i);
   });
-  return actions.filter((a, i) =>
-    (a.kind === "sql" && a.userSql) || lastIndex.get(a.id) === i
-  );
+  return actions.filter((a, i) => (a.kind === "sql" && a.userSql) || lastIndex.get(a.id) === i);
 }
 
 /** Stable sort by stage (renames last); actions without a stage keep their order first. */
@@ -121,4 +119,15 @@ export function orderByStage(actions: readonly Action[]): Action[] {
   const stage = (a: Action) => (a.kind === "sql" ? a.stage ?? 0 : 0);
   return actions.map((a, i) => ({ a, i })).sort((x, y) => stage(x.a) - stage(y.a) || x.i - y.i)
     .map((x) => x.a);
+}
+
+/**
+ * Catalog-only DDL that takes an ACCESS EXCLUSIVE lock: renames, dropping a column, turning an
+ * index into a constraint. At complete and rollback these run together with the trigger drops in
+ * one short transaction, so no client ever writes between "the triggers are gone" and "the
+ * columns they served are swapped" (a write there could miss a NOT NULL filled by a trigger).
+ */
+export function isSwitchOver(action: Action): boolean {
+  return action.kind === "sql" && action.transactional && !action.userSql &&
+    action.lock === "ACCESS EXCLUSIVE";
 }

@@ -16,10 +16,10 @@ import type { VirtualSchema } from "../schema/model.ts";
 import { virtualFromPhysical } from "../schema/virtual.ts";
 import { literal } from "../sql.ts";
 import { runLockKey, withAdvisoryLock } from "./advisory-lock.ts";
-import { runBackfill } from "./backfill.ts";
+import { type BackfillProgress, runBackfill } from "./backfill.ts";
 import type { Sql } from "./connection.ts";
-import { executeActions } from "./executor.ts";
-import { type Action, dedupeActions, orderByStage } from "./plan.ts";
+import { executeActions, executeAtomically } from "./executor.ts";
+import { type Action, dedupeActions, isSwitchOver, orderByStage } from "./plan.ts";
 import type { StateStore } from "./state.ts";
 import { buildSteps, hasOpaqueStep, type OperationStep } from "./steps.ts";
 import { triggerActions, triggerDropActions } from "./triggers.ts";
@@ -44,6 +44,18 @@ export interface EngineOptions {
   backfill: BackfillSettings;
   /** Verbose log lines (what runs, retries); silent when absent. */
   log?: (message: string) => void;
+}
+
+/** What pgtandem_runs.backfill records about a start, so an interrupted one can be finished. */
+interface RunState {
+  /** "backfill" once triggers and views exist; "started" when start finished. */
+  phase: "backfill" | "started" | undefined;
+  /** Saved position of each table's backfill. */
+  tables: Record<string, BackfillProgress>;
+  /** Tables whose backfill finished. */
+  finished: string[];
+  /** False for a migration started by pgroll, which records no run. */
+  recorded: boolean;
 }
 
 export interface StartOutcome {
@@ -121,14 +133,28 @@ export class Engine {
       );
     }
     if (versionSchema) await this.#execute(this.#viewActions(finalSchema, versionSchema));
-    const tables = [...new Set(steps.flatMap((s) => s.result.backfills ?? []).map((b) => b.table))];
-    for (const table of tables) await this.#backfill(name, table);
+    await this.#saveRun(name, { phase: "backfill" });
+    await this.#backfillAll(name, steps);
+    await this.#saveRun(name, { phase: "started" });
   }
 
-  async #backfill(name: string, table: string): Promise<void> {
-    const { sql, state, schema, backfill, lockTimeoutMs } = this.#o;
-    const run = await state.runInfo(schema, name);
-    const saved = (run?.backfill as Record<string, unknown> | undefined) ?? {};
+  /**
+   * Backfills every table the steps ask for, skipping tables a previous (interrupted) run
+   * finished and resuming a table from its saved position.
+   */
+  async #backfillAll(name: string, steps: readonly OperationStep[]): Promise<void> {
+    const tables = [...new Set(steps.flatMap((s) => s.result.backfills ?? []).map((b) => b.table))];
+    const run = await this.#runState(name);
+    for (const table of tables) {
+      if (run.finished.includes(table)) continue;
+      await this.#backfill(name, table, run);
+      run.finished.push(table);
+      await this.#saveRun(name, { finished: run.finished });
+    }
+  }
+
+  async #backfill(name: string, table: string, run: RunState): Promise<void> {
+    const { sql, schema, backfill, lockTimeoutMs } = this.#o;
     this.#log(`backfilling table "${table}"`);
     const options: Parameters<typeof runBackfill>[1] = {
       schema,
@@ -137,17 +163,33 @@ export class Engine {
       batchDelayMs: backfill.batchDelayMs,
       lockTimeoutMs,
       saveProgress: async (progress) => {
-        saved[table] = progress;
-        await state.saveBackfillProgress(schema, name, saved);
+        run.tables[table] = progress;
+        await this.#saveRun(name, { tables: run.tables });
       },
     };
-    const resumeFrom = saved[table];
-    if (resumeFrom) options.resumeFrom = resumeFrom as NonNullable<typeof options.resumeFrom>;
+    const resumeFrom = run.tables[table];
+    if (resumeFrom) options.resumeFrom = resumeFrom;
     if (backfill.onProgress) {
       const report = backfill.onProgress;
       options.onProgress = (p) => report(table, p);
     }
     await runBackfill(sql, options);
+  }
+
+  /** The run's progress record (pgtandem_runs.backfill), with defaults filled in. */
+  async #runState(name: string): Promise<RunState> {
+    const run = await this.#o.state.runInfo(this.#o.schema, name);
+    const saved = (run?.backfill ?? {}) as Partial<RunState>;
+    return {
+      phase: saved.phase,
+      tables: saved.tables ?? {},
+      finished: saved.finished ?? [],
+      recorded: run !== undefined,
+    };
+  }
+
+  async #saveRun(name: string, patch: Partial<Omit<RunState, "recorded">>): Promise<void> {
+    await this.#o.state.saveBackfillProgress(this.#o.schema, name, patch);
   }
 
   /** Makes the active migration's version the only one. */
@@ -156,21 +198,30 @@ export class Engine {
     await state.assertInitialized();
     return await this.#serialised(async () => {
       const { name, steps, versionSchema } = await this.#activeSteps();
+      await this.#finishInterruptedStart(name, steps);
       const previous = await state.previousVersion(schema);
-      const actions: Action[] = [];
+      const prepare: Action[] = [];
       if (previous !== undefined) {
         const previousSchema = versionSchemaName(schema, previous);
-        if (previousSchema !== versionSchema) actions.push(dropVersionSchemaAction(previousSchema));
+        if (previousSchema !== versionSchema) prepare.push(dropVersionSchemaAction(previousSchema));
       }
-      actions.push(...this.#triggerDrops(steps, versionSchema));
-      for (const step of steps) {
-        const { definition, params } = step.operation;
-        actions.push(
-          ...definition.complete(params, { before: step.before, after: step.after, baseSchema: schema }),
-        );
-      }
+      const operationActions = orderByStage(
+        steps.flatMap((step) =>
+          step.operation.definition.complete(step.operation.params, {
+            before: step.before,
+            after: step.after,
+            baseSchema: schema,
+          })
+        ),
+      );
       this.#log(`completing migration "${name}"`);
-      await this.#execute(orderByStage(actions));
+      // Slow but write-friendly work first (validations, index conversions); then the
+      // catalog-only swap, together with the trigger drops, in one short transaction.
+      await this.#execute([...prepare, ...operationActions.filter((a) => !isSwitchOver(a))]);
+      await this.#executeAtomically([
+        ...this.#triggerDrops(steps, versionSchema),
+        ...operationActions.filter(isSwitchOver),
+      ]);
       if (versionSchema && hasOpaqueStep(steps, "atComplete")) {
         // Raw SQL changed the schema: rebuild this version's views from the catalog.
         const current = await state.readVirtualSchema(schema);
@@ -179,6 +230,24 @@ export class Engine {
       await state.completeMigration(schema, name);
       return name;
     });
+  }
+
+  /**
+   * A run killed during the backfill left the migration active with its triggers and views in
+   * place: complete resumes the backfill where it stopped. A run killed earlier (while the start
+   * actions ran) can only be rolled back.
+   */
+  async #finishInterruptedStart(name: string, steps: readonly OperationStep[]): Promise<void> {
+    const run = await this.#runState(name);
+    if (!run.recorded || run.phase === "started") return;
+    if (run.phase !== "backfill") {
+      throw new StateError(
+        `migration "${name}" did not finish starting (the run was interrupted): roll it back with "pgtandem rollback"`,
+      );
+    }
+    this.#log(`resuming the interrupted backfill of migration "${name}"`);
+    await this.#backfillAll(name, steps);
+    await this.#saveRun(name, { phase: "started" });
   }
 
   /** Undoes the active migration; the schema is exactly as before its start. */
@@ -194,19 +263,28 @@ export class Engine {
     });
   }
 
-  /** Rollback actions of every step, in reverse order; all idempotent. */
+  /**
+   * Rollback actions of every step, in reverse order; all idempotent. The version schema goes
+   * first (no new-version client may write any more), then triggers and the physical changes
+   * together in one transaction, then what cannot run in a transaction (DROP INDEX CONCURRENTLY)
+   * and the user's own `down` SQL.
+   */
   async #undo(steps: readonly OperationStep[], versionSchema: string | undefined) {
     const { schema } = this.#o;
-    const actions: Action[] = [];
-    if (versionSchema) actions.push(dropVersionSchemaAction(versionSchema));
-    actions.push(...this.#triggerDrops(steps, versionSchema));
-    for (const step of [...steps].reverse()) {
-      const { definition, params } = step.operation;
-      actions.push(
-        ...definition.rollback(params, { before: step.before, after: step.after, baseSchema: schema }),
-      );
-    }
-    await this.#execute(actions);
+    if (versionSchema) await this.#execute([dropVersionSchemaAction(versionSchema)]);
+    const actions = [...steps].reverse().flatMap((step) =>
+      step.operation.definition.rollback(step.operation.params, {
+        before: step.before,
+        after: step.after,
+        baseSchema: schema,
+      })
+    );
+    const together = (a: Action) => a.kind === "sql" && a.transactional && !a.userSql;
+    await this.#executeAtomically([
+      ...this.#triggerDrops(steps, versionSchema),
+      ...actions.filter(together),
+    ]);
+    await this.#execute(actions.filter((a) => !together(a)));
   }
 
   /** Replays the active migration's operations from the schema recorded at its start. */
@@ -266,7 +344,8 @@ export class Engine {
     if (rows.length > 0) {
       return [{
         path: ["version_schema"],
-        message: `schema "${versionSchema}" already exists; choose another migration name or "version_schema"`,
+        message:
+          `schema "${versionSchema}" already exists; choose another migration name or "version_schema"`,
       }];
     }
     return [];
@@ -280,10 +359,17 @@ export class Engine {
     });
   }
 
+  async #executeAtomically(actions: readonly Action[]): Promise<void> {
+    await executeAtomically(this.#o.sql, dedupeActions(actions), {
+      schema: this.#o.schema,
+      onAction: (a) => this.#log(`  ${a.sql}`),
+    });
+  }
+
   async #execute(actions: readonly Action[]): Promise<void> {
     await executeActions(this.#o.sql, dedupeActions(actions), {
       schema: this.#o.schema,
-      onAction: (a) => this.#log(`  ${a.kind === "sql" ? a.sql : a.sql}`),
+      onAction: (a) => this.#log(`  ${a.sql}`),
       onRetry: (a, attempt, delay) =>
         this.#log(`  lock timeout on "${a.id}", retry ${attempt} in ${Math.round(delay)} ms`),
     });
@@ -291,7 +377,11 @@ export class Engine {
 
   /** Runs of the tool on one schema never overlap. */
   #serialised<T>(fn: () => Promise<T>): Promise<T> {
-    return withAdvisoryLock(this.#o.sql, runLockKey(this.#o.stateSchema, this.#o.schema), () => fn());
+    return withAdvisoryLock(
+      this.#o.sql,
+      runLockKey(this.#o.stateSchema, this.#o.schema),
+      () => fn(),
+    );
   }
 
   #log(message: string): void {

@@ -38,7 +38,7 @@ export function buildSteps(
   const steps: OperationStep[] = [];
   const issues: Issue[] = [];
   if (options.validate) issues.push(...isolationIssues(operations));
-  let schema = cloneSchema(initial);
+  const schema = cloneSchema(initial);
   for (const [index, operation] of operations.entries()) {
     const prefix = ["operations", index, operation.kind];
     if (options.validate) {

@@ -6,7 +6,6 @@
  * concurrently, foreign keys NOT VALID. With `up`, existing rows are backfilled in batches and a
  * trigger fills the column for rows the old version writes.
  */
-import type { Issue } from "../errors.ts";
 import type { Action } from "../engine/plan.ts";
 import { sqlAction } from "../engine/plan.ts";
 import { type AddColumnParams, addColumnParams } from "../migration/params/add_column.ts";
@@ -25,7 +24,14 @@ import {
 import { checkSql, columnSql, deferrableSql, tableForeignKeySql } from "./column-sql.ts";
 import type { OperationDefinition, StartResult } from "./operation.ts";
 
-const SERIAL_TYPES = new Set(["smallserial", "serial", "bigserial", "serial2", "serial4", "serial8"]);
+const SERIAL_TYPES = new Set([
+  "smallserial",
+  "serial",
+  "bigserial",
+  "serial2",
+  "serial4",
+  "serial8",
+]);
 
 export const addColumn: OperationDefinition<AddColumnParams> = {
   kind: "add_column",
@@ -40,9 +46,21 @@ export const addColumn: OperationDefinition<AddColumnParams> = {
       ...nameLengthIssues(column.name, ["column", "name"]),
       ...columnNameFreeIssues(table, column.name, ["column", "name"]),
     );
-    if (column.pk) issues.push(issue(["column", "pk"], "adding primary key columns is not supported; use create_constraint"));
+    if (column.pk) {
+      issues.push(
+        issue(
+          ["column", "pk"],
+          "adding primary key columns is not supported; use create_constraint",
+        ),
+      );
+    }
     if (column.generated) {
-      issues.push(issue(["column", "generated"], "adding generated columns to existing tables is not supported"));
+      issues.push(
+        issue(
+          ["column", "generated"],
+          "adding generated columns to existing tables is not supported",
+        ),
+      );
     }
     const notNull = column.nullable !== true;
     const hasDefault = column.default !== undefined && column.default !== null;
@@ -56,7 +74,9 @@ export const addColumn: OperationDefinition<AddColumnParams> = {
     }
     if (column.check) {
       issues.push(...nameLengthIssues(column.check.name, ["column", "check", "name"]));
-      issues.push(...constraintNameFreeIssues(table, column.check.name, ["column", "check", "name"]));
+      issues.push(
+        ...constraintNameFreeIssues(table, column.check.name, ["column", "check", "name"]),
+      );
     }
     if (column.references) {
       const ref = column.references;
@@ -64,7 +84,12 @@ export const addColumn: OperationDefinition<AddColumnParams> = {
       issues.push(...constraintNameFreeIssues(table, ref.name, ["column", "references", "name"]));
       const target = findTable(schema, ref.table);
       if (!target) {
-        issues.push(issue(["column", "references", "table"], `referenced table "${ref.table}" does not exist`));
+        issues.push(
+          issue(
+            ["column", "references", "table"],
+            `referenced table "${ref.table}" does not exist`,
+          ),
+        );
       } else if (!target.columns.some((c) => c.name === ref.column)) {
         issues.push(
           issue(
@@ -152,7 +177,10 @@ export const addColumn: OperationDefinition<AddColumnParams> = {
         sqlAction(
           `add_check_${table.physicalName}_${column.check.name}`,
           `ALTER TABLE ${qualified} ADD CONSTRAINT ${ident(column.check.name)} ${
-            checkSql(renameIdentifiers(column.check.constraint, renames), column.check.no_inherit ?? false)
+            checkSql(
+              renameIdentifiers(column.check.constraint, renames),
+              column.check.no_inherit ?? false,
+            )
           } NOT VALID`,
           { table: table.physicalName },
         ),
@@ -183,9 +211,9 @@ export const addColumn: OperationDefinition<AddColumnParams> = {
         id: `create_unique_index_${table.physicalName}_${temp}`,
         name: uniqueIndexName(column.name),
         table: table.physicalName,
-        sql: `CREATE UNIQUE INDEX CONCURRENTLY ${ident(uniqueIndexName(column.name))} ON ${qualified} (${
-          ident(temp)
-        })`,
+        sql: `CREATE UNIQUE INDEX CONCURRENTLY ${
+          ident(uniqueIndexName(column.name))
+        } ON ${qualified} (${ident(temp)})`,
         lock: "SHARE UPDATE EXCLUSIVE",
         transactional: false,
       });
@@ -218,13 +246,19 @@ export const addColumn: OperationDefinition<AddColumnParams> = {
       const check = ident(notNullCheckName(column.name));
       // A validated check lets SET NOT NULL skip its full-table scan.
       actions.push(
-        sqlAction(id("validate_not_null"), `ALTER TABLE ${qualified} VALIDATE CONSTRAINT ${check}`, {
-          ...on,
-          lock: "SHARE UPDATE EXCLUSIVE",
-        }),
+        sqlAction(
+          id("validate_not_null"),
+          `ALTER TABLE ${qualified} VALIDATE CONSTRAINT ${check}`,
+          {
+            ...on,
+            lock: "SHARE UPDATE EXCLUSIVE",
+          },
+        ),
         sqlAction(
           id("set_not_null"),
-          `ALTER TABLE ${qualified} ALTER COLUMN ${ident(temp)} SET NOT NULL, DROP CONSTRAINT ${check}`,
+          `ALTER TABLE ${qualified} ALTER COLUMN ${
+            ident(temp)
+          } SET NOT NULL, DROP CONSTRAINT ${check}`,
           on,
         ),
       );
@@ -251,9 +285,9 @@ export const addColumn: OperationDefinition<AddColumnParams> = {
       actions.push(
         sqlAction(
           id("add_unique"),
-          `ALTER TABLE ${qualified} ADD CONSTRAINT ${ident(uniqueConstraintName(table, column.name))} UNIQUE USING INDEX ${
-            ident(uniqueIndexName(column.name))
-          }`,
+          `ALTER TABLE ${qualified} ADD CONSTRAINT ${
+            ident(uniqueConstraintName(table, column.name))
+          } UNIQUE USING INDEX ${ident(uniqueIndexName(column.name))}`,
           on,
         ),
       );
@@ -275,7 +309,9 @@ export const addColumn: OperationDefinition<AddColumnParams> = {
     return [
       sqlAction(
         `drop_column_${table.physicalName}_${temp}`,
-        `ALTER TABLE IF EXISTS ${ident(baseSchema, table.physicalName)} DROP COLUMN IF EXISTS ${ident(temp)}`,
+        `ALTER TABLE IF EXISTS ${ident(baseSchema, table.physicalName)} DROP COLUMN IF EXISTS ${
+          ident(temp)
+        }`,
         { table: table.physicalName },
       ),
     ];

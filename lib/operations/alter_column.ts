@@ -85,7 +85,9 @@ export const alterColumn: OperationDefinition<AlterColumnParams> = {
       issues.push(...constraintNameFreeIssues(table, ref.name, ["references", "name"]));
       const target = findTable(schema, ref.table);
       if (!target) {
-        issues.push(issue(["references", "table"], `referenced table "${ref.table}" does not exist`));
+        issues.push(
+          issue(["references", "table"], `referenced table "${ref.table}" does not exist`),
+        );
       } else if (!findColumn(target, ref.column)) {
         issues.push(
           issue(
@@ -243,9 +245,9 @@ export const alterColumn: OperationDefinition<AlterColumnParams> = {
       actions.push(
         sqlAction(
           `add_unique_${table.physicalName}_${params.unique.name}`,
-          `ALTER TABLE ${qualified} ADD CONSTRAINT ${ident(params.unique.name)} UNIQUE USING INDEX ${
+          `ALTER TABLE ${qualified} ADD CONSTRAINT ${
             ident(params.unique.name)
-          }`,
+          } UNIQUE USING INDEX ${ident(params.unique.name)}`,
           on,
         ),
       );
@@ -276,7 +278,10 @@ function applyVirtually(table: VirtualTable, params: AlterColumnParams, temp: st
   if (params.comment !== undefined) column.comment = params.comment;
   if (params.unique) {
     column.unique = true;
-    table.uniqueConstraints[params.unique.name] = { name: params.unique.name, columns: [column.name] };
+    table.uniqueConstraints[params.unique.name] = {
+      name: params.unique.name,
+      columns: [column.name],
+    };
   }
   if (params.check) {
     table.checkConstraints[params.check.name] = {

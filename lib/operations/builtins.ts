@@ -3,23 +3,22 @@
  * behaviour is not written yet use `unimplementedOperation`; each line is replaced by the real
  * definition from `lib/operations/<kind>.ts` as it lands.
  */
-import { createIndexParams } from "../migration/params/create_index.ts";
-import { dropIndexParams } from "../migration/params/drop_index.ts";
-import { renameConstraintParams } from "../migration/params/rename_constraint.ts";
-import { setReplicaIdentityParams } from "../migration/params/set_replica_identity.ts";
 import { addColumn } from "./add_column.ts";
 import { alterColumn } from "./alter_column.ts";
 import { createConstraint } from "./create_constraint.ts";
+import { createIndex } from "./create_index.ts";
 import { dropColumn } from "./drop_column.ts";
 import { dropConstraint } from "./drop_constraint.ts";
+import { dropIndex } from "./drop_index.ts";
 import { dropMulticolumnConstraint } from "./drop_multicolumn_constraint.ts";
 import { createTable } from "./create_table.ts";
 import { dropTable } from "./drop_table.ts";
 import { Registry } from "./registry.ts";
 import { renameColumn } from "./rename_column.ts";
+import { renameConstraint } from "./rename_constraint.ts";
 import { renameTable } from "./rename_table.ts";
+import { setReplicaIdentity } from "./set_replica_identity.ts";
 import { rawSql } from "./sql.ts";
-import { unimplementedOperation as todo } from "./unimplemented.ts";
 
 /** A fresh registry holding every built-in kind (pgroll's 15), in pgroll's documentation order. */
 // deno-fmt-ignore -- one line per kind keeps the list scannable and each replacement a one-line diff
@@ -32,13 +31,13 @@ export function builtinRegistry(): Registry {
   r.register(addColumn);
   r.register(dropColumn);
   r.register(alterColumn);
-  r.register(todo("create_index", "Create an index concurrently", createIndexParams));
-  r.register(todo("drop_index", "Drop an index concurrently", dropIndexParams));
-  r.register(todo("rename_constraint", "Rename a constraint", renameConstraintParams));
+  r.register(createIndex);
+  r.register(dropIndex);
+  r.register(renameConstraint);
   r.register(dropMulticolumnConstraint);
   r.register(rawSql);
   r.register(createConstraint);
   r.register(dropConstraint);
-  r.register(todo("set_replica_identity", "Set replica identity (deprecated)", setReplicaIdentityParams));
+  r.register(setReplicaIdentity);
   return r;
 }

@@ -17,7 +17,9 @@ export function issue(path: Path, message: string): Issue {
 export function nameLengthIssues(name: string, path: Path): Issue[] {
   const bytes = byteLength(name);
   if (bytes <= MAX_IDENTIFIER_BYTES) return [];
-  return [issue(path, `name "${name}" is ${bytes} bytes long; the maximum is ${MAX_IDENTIFIER_BYTES}`)];
+  return [
+    issue(path, `name "${name}" is ${bytes} bytes long; the maximum is ${MAX_IDENTIFIER_BYTES}`),
+  ];
 }
 
 /** The table, or an issue saying it does not exist. */
@@ -43,7 +45,9 @@ export function requireColumn(table: VirtualTable, name: string, path: Path): Is
 export function tableNameFreeIssues(schema: VirtualSchema, name: string, path: Path): Issue[] {
   if (findTable(schema, name)) return [issue(path, `table "${name}" already exists`)];
   if (schema.tables.some((t) => t.physicalName === name)) {
-    return [issue(path, `table name "${name}" is still in use by a table renamed in this migration`)];
+    return [
+      issue(path, `table name "${name}" is still in use by a table renamed in this migration`),
+    ];
   }
   return [];
 }
@@ -65,7 +69,5 @@ export function columnNameFreeIssues(table: VirtualTable, name: string, path: Pa
 export function constraintNameFreeIssues(table: VirtualTable, name: string, path: Path): Issue[] {
   const taken = name in table.checkConstraints || name in table.uniqueConstraints ||
     name in table.foreignKeys || name in table.excludeConstraints || name in table.indexes;
-  return taken
-    ? [issue(path, `constraint "${name}" already exists on table "${table.name}"`)]
-    : [];
+  return taken ? [issue(path, `constraint "${name}" already exists on table "${table.name}"`)] : [];
 }

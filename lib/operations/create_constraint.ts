@@ -15,12 +15,7 @@ import type { VirtualTable } from "../schema/model.ts";
 import { findColumn, findTable } from "../schema/virtual.ts";
 import { ident, identList } from "../sql.ts";
 import { renameIdentifiers } from "../sql-rewrite.ts";
-import {
-  constraintNameFreeIssues,
-  issue,
-  nameLengthIssues,
-  requireTable,
-} from "./checks.ts";
+import { constraintNameFreeIssues, issue, nameLengthIssues, requireTable } from "./checks.ts";
 import { checkSql, tableForeignKeySql } from "./column-sql.ts";
 import {
   duplicateCompleteActions,
@@ -47,16 +42,23 @@ export const createConstraint: OperationDefinition<CreateConstraintParams> = {
     for (const [i, name] of columnsOf(params).entries()) {
       const column = findColumn(table, name);
       if (!column) {
-        issues.push(issue(["columns", i], `column "${name}" does not exist in table "${params.table}"`));
+        issues.push(
+          issue(["columns", i], `column "${name}" does not exist in table "${params.table}"`),
+        );
       } else if (isTemporaryName(column.physicalName)) {
-        issues.push(issue(["columns", i], `column "${name}" is already being changed by this migration`));
+        issues.push(
+          issue(["columns", i], `column "${name}" is already being changed by this migration`),
+        );
       }
     }
     if (params.type === "foreign_key" && params.references) {
       const target = findTable(schema, params.references.table);
       if (!target) {
         issues.push(
-          issue(["references", "table"], `referenced table "${params.references.table}" does not exist`),
+          issue(
+            ["references", "table"],
+            `referenced table "${params.references.table}" does not exist`,
+          ),
         );
       } else {
         for (const [i, c] of params.references.columns.entries()) {
@@ -94,7 +96,9 @@ export const createConstraint: OperationDefinition<CreateConstraintParams> = {
           id: `create_constraint_index_${table.physicalName}_${params.name}`,
           name: params.name,
           table: table.physicalName,
-          sql: `CREATE UNIQUE INDEX CONCURRENTLY ${ident(params.name)} ON ${qualified} (${identList(temps)})`,
+          sql: `CREATE UNIQUE INDEX CONCURRENTLY ${ident(params.name)} ON ${qualified} (${
+            identList(temps)
+          })`,
           lock: "SHARE UPDATE EXCLUSIVE",
           transactional: false,
         });
@@ -165,9 +169,9 @@ export const createConstraint: OperationDefinition<CreateConstraintParams> = {
       actions.push(
         sqlAction(
           `add_primary_key_${table.physicalName}_${params.name}`,
-          `ALTER TABLE ${qualified} ${replacesOld ? `DROP CONSTRAINT IF EXISTS ${ident(existing)}, ` : ""}ADD CONSTRAINT ${
-            ident(params.name)
-          } PRIMARY KEY USING INDEX ${ident(params.name)}`,
+          `ALTER TABLE ${qualified} ${
+            replacesOld ? `DROP CONSTRAINT IF EXISTS ${ident(existing)}, ` : ""
+          }ADD CONSTRAINT ${ident(params.name)} PRIMARY KEY USING INDEX ${ident(params.name)}`,
           on,
         ),
       );
@@ -218,5 +222,3 @@ function recordConstraint(table: VirtualTable, params: CreateConstraintParams, c
       break;
   }
 }
-
-

@@ -23,7 +23,10 @@ import type { OperationDefinition } from "./operation.ts";
  * What the built-in access methods can do (pg_am's amcanunique, amcanorder, amcanmulticol):
  * asking for more fails only once the build runs, so it is refused while validating.
  */
-const METHOD_CAPABILITIES: Record<string, { unique: boolean; order: boolean; multicolumn: boolean }> = {
+const METHOD_CAPABILITIES: Record<
+  string,
+  { unique: boolean; order: boolean; multicolumn: boolean }
+> = {
   btree: { unique: true, order: true, multicolumn: true },
   hash: { unique: false, order: false, multicolumn: false },
   gist: { unique: false, order: false, multicolumn: true },
@@ -46,7 +49,7 @@ export const createIndex: OperationDefinition<CreateIndexParams> = {
     const found = requireTable(schema, params.table, ["table"]);
     if (!found.table) return [...issues, ...found.issues];
     const table = found.table;
-    issues.push(...indexNameFreeIssues(schema, params.name, ["name"]));
+    issues.push(...relationNameFreeIssues(schema, params.name, ["name"]));
     params.columns.forEach((field, i) => {
       issues.push(...requireColumn(table, field.column, ["columns", i, "column"]));
       issues.push(...fieldIssues(field, ["columns", i]));
@@ -99,10 +102,10 @@ export const createIndex: OperationDefinition<CreateIndexParams> = {
 };
 
 /**
- * Index names share the schema's relation namespace with tables, and names freed by this
- * migration (a dropped index) stay taken until complete.
+ * Is `name` free for a new index? Index names share the schema's relation namespace with tables,
+ * and names this migration frees (a dropped index) stay taken until complete.
  */
-function indexNameFreeIssues(schema: VirtualSchema, name: string, path: Path): Issue[] {
+export function relationNameFreeIssues(schema: VirtualSchema, name: string, path: Path): Issue[] {
   if (indexExists(schema, name)) return [issue(path, `index "${name}" already exists`)];
   if (schema.tables.some((t) => t.name === name || t.physicalName === name)) {
     return [issue(path, `name "${name}" is already used by table "${name}"`)];
@@ -115,14 +118,25 @@ function indexNameFreeIssues(schema: VirtualSchema, name: string, path: Path): I
 
 function fieldIssues(field: IndexField, path: Path): Issue[] {
   const issues: Issue[] = [];
-  if (field.collate !== undefined) issues.push(...sqlNameIssues(field.collate, [...path, "collate"]));
+  if (field.collate !== undefined) {
+    issues.push(...sqlNameIssues(field.collate, [...path, "collate"]));
+  }
   const opclass = field.opclass;
-  if (opclass?.name !== undefined) issues.push(...sqlNameIssues(opclass.name, [...path, "opclass", "name"]));
+  if (opclass?.name !== undefined) {
+    issues.push(...sqlNameIssues(opclass.name, [...path, "opclass", "name"]));
+  }
   if (opclass?.params?.length && opclass.name === undefined) {
-    issues.push(issue([...path, "opclass", "params"], "operator class parameters need an operator class name"));
+    issues.push(
+      issue(
+        [...path, "opclass", "params"],
+        "operator class parameters need an operator class name",
+      ),
+    );
   }
   opclass?.params?.forEach((p, i) => {
-    if (p.trim() === "") issues.push(issue([...path, "opclass", "params", i], "parameter is empty"));
+    if (p.trim() === "") {
+      issues.push(issue([...path, "opclass", "params", i], "parameter is empty"));
+    }
   });
   return issues;
 }
@@ -143,13 +157,17 @@ function methodIssues(params: CreateIndexParams): Issue[] {
     issues.push(issue(["unique"], `index method "${method}" does not support unique indexes`));
   }
   if (params.columns.length > 1 && !can.multicolumn) {
-    issues.push(issue(["columns"], `index method "${method}" does not support multicolumn indexes`));
+    issues.push(
+      issue(["columns"], `index method "${method}" does not support multicolumn indexes`),
+    );
   }
   if (!can.order) {
     params.columns.forEach((field, i) => {
       for (const key of ["sort", "nulls"] as const) {
         if (field[key] !== undefined) {
-          issues.push(issue(["columns", i, key], `index method "${method}" does not support ordering`));
+          issues.push(
+            issue(["columns", i, key], `index method "${method}" does not support ordering`),
+          );
         }
       }
     });
@@ -164,7 +182,9 @@ function indexSql(params: CreateIndexParams, table: VirtualTable, baseSchema: st
     ident(baseSchema, table.physicalName)
   } USING ${params.method ?? "btree"} (${columns})`;
   if (params.storage_parameters !== undefined) sql += ` WITH (${params.storage_parameters})`;
-  if (params.predicate !== undefined) sql += ` WHERE (${physicalPredicate(params.predicate, table)})`;
+  if (params.predicate !== undefined) {
+    sql += ` WHERE (${physicalPredicate(params.predicate, table)})`;
+  }
   return sql;
 }
 

@@ -41,7 +41,9 @@ export function validateDrop(schema: VirtualSchema, input: DropConstraintInput):
   const columns = constraintColumns(table, input.name);
   if (!columns) {
     return {
-      issues: [issue(["name"], `constraint "${input.name}" does not exist on table "${input.table}"`)],
+      issues: [
+        issue(["name"], `constraint "${input.name}" does not exist on table "${input.table}"`),
+      ],
     };
   }
   for (const column of columns) {
@@ -81,7 +83,11 @@ export function startDrop(
   return { actions, triggers, backfills: [{ table: table.physicalName }] };
 }
 
-export function completeDrop(before: VirtualSchema, baseSchema: string, input: DropConstraintInput) {
+export function completeDrop(
+  before: VirtualSchema,
+  baseSchema: string,
+  input: DropConstraintInput,
+) {
   const table = findTable(before, input.table)!;
   const columns = constraintColumns(table, input.name)!;
   return duplicateCompleteActions(table, columns.map((column) => ({ column })), {
@@ -90,7 +96,11 @@ export function completeDrop(before: VirtualSchema, baseSchema: string, input: D
   });
 }
 
-export function rollbackDrop(before: VirtualSchema, baseSchema: string, input: DropConstraintInput) {
+export function rollbackDrop(
+  before: VirtualSchema,
+  baseSchema: string,
+  input: DropConstraintInput,
+) {
   const table = findTable(before, input.table)!;
   const columns = constraintColumns(table, input.name)!;
   return duplicateRollbackActions(table, columns.map((column) => ({ column })), { baseSchema });

@@ -22,10 +22,20 @@ export const dropColumn: OperationDefinition<DropColumnParams> = {
     const missing = requireColumn(table, params.column, ["column"]);
     if (missing.length > 0) return missing;
     if (isTemporaryName(findColumn(table, params.column)!.physicalName)) {
-      return [issue(["column"], `column "${params.column}" was added or changed earlier in this migration; drop it in a later migration`)];
+      return [
+        issue(
+          ["column"],
+          `column "${params.column}" was added or changed earlier in this migration; drop it in a later migration`,
+        ),
+      ];
     }
     if (table.columns.length === 1) {
-      return [issue(["column"], `column "${params.column}" is the only column of table "${params.table}"`)];
+      return [
+        issue(
+          ["column"],
+          `column "${params.column}" is the only column of table "${params.table}"`,
+        ),
+      ];
     }
     return [];
   },
@@ -38,7 +48,14 @@ export const dropColumn: OperationDefinition<DropColumnParams> = {
       physicalName: c.physicalName,
     }));
     table.columns = table.columns.filter((c) => c !== column);
-    for (const group of [table.checkConstraints, table.uniqueConstraints, table.foreignKeys, table.indexes]) {
+    for (
+      const group of [
+        table.checkConstraints,
+        table.uniqueConstraints,
+        table.foreignKeys,
+        table.indexes,
+      ]
+    ) {
       for (const [name, item] of Object.entries(group)) {
         if (item.columns.includes(column.name)) delete group[name];
       }

@@ -36,7 +36,10 @@ export const dropConstraint: OperationDefinition<DropConstraintParams> = {
     const { issues, columns } = validateDrop(schema, input(params, schema));
     if (columns && columns.length > 1) {
       issues.push(
-        issue(["name"], `constraint "${params.name}" covers several columns; use drop_multicolumn_constraint`),
+        issue(
+          ["name"],
+          `constraint "${params.name}" covers several columns; use drop_multicolumn_constraint`,
+        ),
       );
     }
     return issues;

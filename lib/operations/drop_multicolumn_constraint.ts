@@ -24,13 +24,20 @@ export const dropMulticolumnConstraint: OperationDefinition<DropMulticolumnConst
     if (!columns) return issues;
     for (const column of columns) {
       if (!(column in params.down)) {
-        issues.push(issue(["down", column], `"down" needs an expression for column "${column}" of constraint "${params.name}"`));
+        issues.push(
+          issue(
+            ["down", column],
+            `"down" needs an expression for column "${column}" of constraint "${params.name}"`,
+          ),
+        );
       }
     }
     for (const field of ["up", "down"] as const) {
       for (const column of Object.keys(params[field] ?? {})) {
         if (!columns.includes(column)) {
-          issues.push(issue([field, column], `column "${column}" is not part of constraint "${params.name}"`));
+          issues.push(
+            issue([field, column], `column "${column}" is not part of constraint "${params.name}"`),
+          );
         }
       }
     }

@@ -10,11 +10,7 @@
  */
 import { sqlAction } from "../engine/plan.ts";
 import type { Action } from "../engine/plan.ts";
-import {
-  duplicateName,
-  notNullCheckName,
-  temporaryColumnName,
-} from "../naming.ts";
+import { duplicateName, notNullCheckName, temporaryColumnName } from "../naming.ts";
 import type { VirtualColumn, VirtualTable } from "../schema/model.ts";
 import { findColumn } from "../schema/virtual.ts";
 import { ident, identList, literal } from "../sql.ts";
@@ -104,7 +100,9 @@ export function duplicateStartActions(
     actions.push(
       sqlAction(
         id("duplicate_column"),
-        `ALTER TABLE ${qualified} ADD COLUMN IF NOT EXISTS ${ident(temp)} ${copy.type ?? source.type}`,
+        `ALTER TABLE ${qualified} ADD COLUMN IF NOT EXISTS ${ident(temp)} ${
+          copy.type ?? source.type
+        }`,
         on,
       ),
     );
@@ -240,7 +238,9 @@ export function duplicateCompleteActions(
         `move_sequence_${table.physicalName}_${temp}`,
         `DO $pgtandem$ DECLARE seq text := pg_get_serial_sequence(${
           literal(`${ident(options.baseSchema, table.physicalName)}`)
-        }, ${literal(source.physicalName)}); BEGIN IF seq IS NOT NULL THEN EXECUTE format('ALTER SEQUENCE %s OWNED BY %s.%I', seq, ${
+        }, ${
+          literal(source.physicalName)
+        }); BEGIN IF seq IS NOT NULL THEN EXECUTE format('ALTER SEQUENCE %s OWNED BY %s.%I', seq, ${
           literal(qualified)
         }, ${literal(temp)}); END IF; END $pgtandem$`,
         on,
@@ -320,9 +320,9 @@ export function duplicateCompleteActions(
       actions.push(
         sqlAction(
           `rename_duplicate_index_${table.physicalName}_${index.name}`,
-          `ALTER INDEX IF EXISTS ${ident(options.baseSchema, duplicateName(index.name))} RENAME TO ${
-            ident(index.name)
-          }`,
+          `ALTER INDEX IF EXISTS ${
+            ident(options.baseSchema, duplicateName(index.name))
+          } RENAME TO ${ident(index.name)}`,
           on,
         ),
       );

@@ -19,8 +19,13 @@ export const renameColumn: OperationDefinition<RenameColumnParams> = {
     if (!table) return issues;
     const missing = requireColumn(table, params.from, ["from"]);
     if (missing.length > 0) return missing;
-    if (params.to === params.from) return [{ path: ["to"], message: "the new name is the same as the old one" }];
-    return [...nameLengthIssues(params.to, ["to"]), ...columnNameFreeIssues(table, params.to, ["to"])];
+    if (params.to === params.from) {
+      return [{ path: ["to"], message: "the new name is the same as the old one" }];
+    }
+    return [
+      ...nameLengthIssues(params.to, ["to"]),
+      ...columnNameFreeIssues(table, params.to, ["to"]),
+    ];
   },
 
   start(params, { schema }) {

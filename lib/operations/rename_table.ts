@@ -18,8 +18,13 @@ export const renameTable: OperationDefinition<RenameTableParams> = {
   validate(params, schema) {
     const { issues } = requireTable(schema, params.from, ["from"]);
     if (issues.length > 0) return issues;
-    if (params.to === params.from) return [{ path: ["to"], message: "the new name is the same as the old one" }];
-    return [...nameLengthIssues(params.to, ["to"]), ...tableNameFreeIssues(schema, params.to, ["to"])];
+    if (params.to === params.from) {
+      return [{ path: ["to"], message: "the new name is the same as the old one" }];
+    }
+    return [
+      ...nameLengthIssues(params.to, ["to"]),
+      ...tableNameFreeIssues(schema, params.to, ["to"]),
+    ];
   },
 
   start(params, { schema }) {

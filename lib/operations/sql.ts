@@ -25,7 +25,9 @@ export const rawSql: OperationDefinition<SqlParams> = {
 
   start(params) {
     if (params.onComplete) return { actions: [] };
-    return { actions: [sqlAction(rawId("up"), params.up, { userSql: true, lock: "ACCESS EXCLUSIVE" })] };
+    return {
+      actions: [sqlAction(rawId("up"), params.up, { userSql: true, lock: "ACCESS EXCLUSIVE" })],
+    };
   },
 
   complete(params) {

@@ -84,13 +84,15 @@ export function sameColumns(a: readonly string[], b: readonly string[]): boolean
 export function renameColumnReferences(table: VirtualTable, from: string, to: string): void {
   const swap = (cols: string[]) => cols.map((c) => (c === from ? to : c));
   table.primaryKey = swap(table.primaryKey);
-  for (const group of [
-    table.indexes,
-    table.checkConstraints,
-    table.uniqueConstraints,
-    table.foreignKeys,
-    table.excludeConstraints,
-  ] as Record<string, { columns: string[] }>[]) {
+  for (
+    const group of [
+      table.indexes,
+      table.checkConstraints,
+      table.uniqueConstraints,
+      table.foreignKeys,
+      table.excludeConstraints,
+    ] as Record<string, { columns: string[] }>[]
+  ) {
     for (const item of Object.values(group)) item.columns = swap(item.columns);
   }
 }
