@@ -7,6 +7,9 @@ import { dumpSchema, inSchema, schemaExists } from "./helpers/catalog.ts";
 import { cli, cliOk, migrationFile } from "./helpers/cli.ts";
 import { applyMigration, runLifecycle } from "./helpers/lifecycle.ts";
 import { type TestDatabase, testDatabase } from "./helpers/postgres.ts";
+import { createIndexParams } from "../lib/migration/params/create_index.ts";
+import { createIndex } from "../lib/operations/create_index.ts";
+import type { VirtualSchema } from "../lib/schema/model.ts";
 
 let db: TestDatabase;
 
@@ -172,12 +175,12 @@ describe("create_index", () => {
         expect((await indexInfo("idx_fruits_expensive"))?.definition).toBe(
           "CREATE INDEX idx_fruits_expensive ON public.fruits USING btree (price) WHERE ((price > 100) AND (name <> 'price'::text))",
         );
-        // The old version's queries use the new index at once.
+        // The old version's queries use the new indexes at once (no index had price before).
         await inSchema(db.url, "public_i01_base", async (sql) => {
           await sql`set enable_seqscan = off`;
           const plan =
             await sql`explain select * from fruits where price > 150 and name <> 'price'`;
-          expect(plan.map((r) => r["QUERY PLAN"]).join("\n")).toContain("idx_fruits_expensive");
+          expect(plan.map((r) => r["QUERY PLAN"]).join("\n")).toMatch(/Index Scan on idx_fruits_/);
         });
         // The unique index holds for writes from either version.
         await inSchema(db.url, "public_i02_indexes", async (sql) => {
@@ -241,14 +244,19 @@ describe("create_index", () => {
             create_index: {
               name: "idx_short_lived",
               table: "baskets",
-              columns: [{ column: "label" }],
+              // pgroll pastes collations as SQL, so its files may quote them already.
+              columns: [{ column: "label", collate: 'pg_catalog."C"' }],
             },
           },
           { drop_index: { name: "idx_short_lived" } },
         ],
       },
       afterStart: async () => {
-        expect((await indexInfo("idx_short_lived"))?.valid).toBe(true);
+        expect(await indexInfo("idx_short_lived")).toMatchObject({
+          valid: true,
+          definition:
+            'CREATE INDEX idx_short_lived ON public.baskets USING btree (label COLLATE "C")',
+        });
       },
       afterComplete: async () => {
         expect(await indexInfo("idx_short_lived")).toBeUndefined();
@@ -337,7 +345,7 @@ describe("rename_constraint", () => {
         expect(await constraintNames("fruits")).toEqual(
           expect.arrayContaining(["fruits_name_unique", "fruits_price_positive"]),
         );
-        await inSchema(db.url, "public_i01_base", async (sql) => {
+        await inSchema(db.url, "public_i07_drop_index", async (sql) => {
           await expect(sql`insert into fruits (name, price) values ('x', -1)`).rejects.toThrow(
             /fruits_price_positive/,
           );
@@ -425,7 +433,86 @@ describe("set_replica_identity", () => {
       },
     });
   });
+
+  test("an index whose constraint is renamed in the same migration, by its physical name", async () => {
+    await runLifecycle(db, {
+      name: "i12_identity_renamed_index",
+      migration: {
+        operations: [
+          { rename_constraint: { table: "fruits", from: "name_is_unique", to: "fruits_name_key" } },
+          {
+            set_replica_identity: {
+              table: "fruits",
+              identity: { type: "index", index: "fruits_name_key" },
+            },
+          },
+        ],
+      },
+      afterStart: async () => {
+        expect(await identityIndex("fruits")).toBe("name_is_unique");
+      },
+      afterRollback: async () => {
+        expect(await replicaIdentity("fruits")).toBe("d");
+      },
+      afterComplete: async () => {
+        expect(await identityIndex("fruits")).toBe("fruits_name_key");
+        expect(await constraintNames("fruits")).toContain("fruits_name_key");
+      },
+    });
+  });
 });
+
+describe("plans", () => {
+  test("create_index SQL: NULLS keyword, opclass parameters, quoting, physical names", () => {
+    const schema: VirtualSchema = {
+      name: "public",
+      tables: [{
+        name: "My Table",
+        physicalName: "My Table",
+        comment: null,
+        columns: [
+          { ...column("Id"), physicalName: "Id" },
+          { ...column("body"), physicalName: "_pgroll_new_body" },
+        ],
+        primaryKey: [],
+        indexes: {},
+        checkConstraints: {},
+        uniqueConstraints: {},
+        foreignKeys: {},
+        excludeConstraints: {},
+      }],
+    };
+    const { actions } = createIndex.start(
+      createIndexParams.parse({
+        name: 'idx "odd"',
+        table: "My Table",
+        columns: [
+          { column: "Id", sort: "desc", nulls: "last" },
+          { column: "body", opclass: { name: "gist_trgm_ops", params: ["siglen = 32"] } },
+        ],
+        method: "gist",
+        predicate: `body <> 'body' AND "Id" > 0`,
+      }),
+      { schema, baseSchema: "app" },
+    );
+    expect(actions).toEqual([{
+      kind: "concurrent_index",
+      id: 'create_index_concurrently_My Table_idx "odd"',
+      name: 'idx "odd"',
+      table: "My Table",
+      sql: 'CREATE INDEX CONCURRENTLY "idx ""odd""" ON "app"."My Table" USING gist ' +
+        '("Id" DESC NULLS LAST, "_pgroll_new_body" "gist_trgm_ops" (siglen = 32)) ' +
+        `WHERE ("_pgroll_new_body" <> 'body' AND "Id" > 0)`,
+      lock: "SHARE UPDATE EXCLUSIVE",
+      transactional: false,
+    }]);
+    expect(Object.keys(schema.tables[0]!.indexes)).toEqual(['idx "odd"']);
+  });
+});
+
+function column(name: string) {
+  return { name, type: "text", default: null, nullable: true, unique: false, comment: null };
+}
 
 async function history() {
   return await db.sql`select name, done from pgroll.migrations order by created_at`;
@@ -457,8 +544,8 @@ describe("bad input", () => {
   test("drop_index of an index PostgreSQL would refuse to drop at complete", async () => {
     await expectRejected(
       "bad_i2.json",
-      { operations: [{ drop_index: { name: "name_is_unique" } }] },
-      /drop_index\.name: cannot drop index "name_is_unique" of table "fruits": it belongs to constraint/,
+      { operations: [{ drop_index: { name: "fruits_name_key" } }] },
+      /drop_index\.name: cannot drop index "fruits_name_key" of table "fruits": it belongs to constraint/,
     );
     await expectRejected(
       "bad_i3.json",
@@ -474,6 +561,37 @@ describe("bad input", () => {
         ],
       },
       /operations\[1\]\.drop_index\.name: cannot drop index "idx_baskets_id" .*replica identity/,
+    );
+  });
+
+  test("drop_index of the unique index a foreign key depends on", async () => {
+    await applyMigration(db, "i13_labels", {
+      operations: [
+        { create_table: { name: "labels", columns: [{ name: "code", type: "text" }] } },
+        {
+          create_index: {
+            name: "idx_labels_code",
+            table: "labels",
+            columns: [{ column: "code" }],
+            unique: true,
+          },
+        },
+        {
+          create_table: {
+            name: "tags",
+            columns: [{
+              name: "label_code",
+              type: "text",
+              references: { name: "tags_label_fk", table: "labels", column: "code" },
+            }],
+          },
+        },
+      ],
+    });
+    await expectRejected(
+      "bad_i18.json",
+      { operations: [{ drop_index: { name: "idx_labels_code" } }] },
+      /cannot drop index "idx_labels_code" of table "labels": foreign key "tags_label_fk" of table "tags" depends on it/,
     );
   });
 
@@ -628,10 +746,10 @@ describe("bad input", () => {
       "bad_i15.json",
       {
         operations: [{
-          rename_constraint: { table: "fruits", from: "price_is_positive", to: "name_is_unique" },
+          rename_constraint: { table: "fruits", from: "price_is_positive", to: "fruits_name_key" },
         }],
       },
-      /rename_constraint\.to: constraint "name_is_unique" already exists on table "fruits"/,
+      /rename_constraint\.to: constraint "fruits_name_key" already exists on table "fruits"/,
     );
     await expectRejected(
       "bad_i16.json",
@@ -642,7 +760,7 @@ describe("bad input", () => {
       "bad_i17.json",
       {
         operations: [{
-          rename_constraint: { table: "fruits", from: "name_is_unique", to: "idx_baskets_id" },
+          rename_constraint: { table: "fruits", from: "fruits_name_key", to: "idx_baskets_id" },
         }],
       },
       /rename_constraint\.to: index "idx_baskets_id" already exists/,

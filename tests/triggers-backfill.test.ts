@@ -21,6 +21,7 @@ import { MAX_IDENTIFIER_BYTES, NEEDS_BACKFILL_COLUMN, temporaryColumnName } from
 import type { TriggerSpec } from "../lib/operations/operation.ts";
 import { ident } from "../lib/sql.ts";
 import { type TestDatabase, testDatabase } from "./helpers/postgres.ts";
+import { duration, progressReporter } from "../lib/engine/progress.ts";
 
 let db: TestDatabase;
 let sql: postgres.Sql;
@@ -412,6 +413,25 @@ describe("backfill", () => {
     expect(left?.n).toBe(0);
   });
 
+  test("a partitioned table without a key is walked partition by partition", async () => {
+    await sql`CREATE TABLE events (day int, name text) PARTITION BY RANGE (day)`;
+    await sql`CREATE TABLE events_a PARTITION OF events FOR VALUES FROM (0) TO (50)`;
+    await sql`CREATE TABLE events_b PARTITION OF events FOR VALUES FROM (50) TO (100)`;
+    await sql`INSERT INTO events SELECT i % 100, 'e' || i FROM generate_series(1, 3000) i`;
+    await sql`ALTER TABLE events ADD COLUMN ${sql(NEW_NAME)} text`;
+    await run(triggerActions([upSpec("events", "upper(name)", "name")], V2));
+    const result = await runBackfill(sql, {
+      schema: "public",
+      table: "events",
+      batchSize: 400,
+      lockTimeoutMs: 1000,
+    });
+    expect(result.rows).toBe(3000);
+    const [left] = await sql`SELECT count(*)::int AS n FROM events
+      WHERE ${sql(NEW_NAME)} IS DISTINCT FROM upper(name)`;
+    expect(left?.n).toBe(0);
+  });
+
   test("an empty table", async () => {
     await versionedNames("nobody", 0);
     const result = await runBackfill(sql, {
@@ -458,5 +478,57 @@ describe("expressions", () => {
     expect(new TextEncoder().encode(a).length).toBeLessThanOrEqual(MAX_IDENTIFIER_BYTES);
     expect(a).not.toBe(b);
     expect(shortenIdentifier("short")).toBe("short");
+  });
+});
+
+describe("progress reporter", () => {
+  function capture(isTTY: boolean, json = false) {
+    let clock = 0;
+    const out: string[] = [];
+    const reporter = progressReporter({
+      stream: { write: (t: string) => out.push(t), isTTY },
+      json,
+      label: "backfill users",
+      now: () => clock,
+    });
+    return { out, reporter, tick: (ms: number) => void (clock += ms) };
+  }
+
+  test("a terminal gets a bar redrawn in place, at most ten times a second", () => {
+    const { out, reporter, tick } = capture(true);
+    reporter.onProgress({ done: 100, total: 1000, rowsPerSecond: 50 });
+    tick(10);
+    reporter.onProgress({ done: 200, total: 1000, rowsPerSecond: 50 });
+    tick(200);
+    reporter.onProgress({ done: 500, total: 1000, rowsPerSecond: 50 });
+    reporter.finish();
+    expect(out.length).toBe(3);
+    expect(out[0]).toStartWith("\rbackfill users [##");
+    expect(out[1]).toContain(" 50%  500/1,000 rows  50 rows/s  ETA 10s");
+    expect(out[2]).toEndWith("\n");
+  });
+
+  test("a log gets a line every few seconds and the final figures", () => {
+    const { out, reporter, tick } = capture(false);
+    reporter.onProgress({ done: 1, total: 10, rowsPerSecond: 1 });
+    tick(1000);
+    reporter.onProgress({ done: 2, total: 10, rowsPerSecond: 1 });
+    tick(5000);
+    reporter.onProgress({ done: 7, total: 10, rowsPerSecond: 1 });
+    reporter.onProgress({ done: 10, total: 10, rowsPerSecond: 2 });
+    reporter.finish();
+    expect(out).toEqual([
+      "backfill users:  10%  1/10 rows  1 rows/s  ETA 9s\n",
+      "backfill users:  70%  7/10 rows  1 rows/s  ETA 3s\n",
+      "backfill users: 100%  10/10 rows  2 rows/s\n",
+    ]);
+  });
+
+  test("JSON mode prints nothing", () => {
+    const { out, reporter } = capture(true, true);
+    reporter.onProgress({ done: 1, total: 10, rowsPerSecond: 1 });
+    reporter.finish();
+    expect(out).toEqual([]);
+    expect(duration(3725)).toBe("1h02m");
   });
 });

@@ -30,14 +30,18 @@ export const FLAGS = {
     env: "PGROLL_USE_VERSION_SCHEMA",
     help: "create a schema of views per version (default true)",
   },
-  json: { type: "boolean", help: "machine-readable output" },
+  json: {
+    type: "boolean",
+    short: "j",
+    help: "machine-readable output (pull, baseline, create, update: also write JSON files)",
+  },
   help: { type: "boolean", short: "h", help: "show help" },
   version: { type: "boolean", help: "print the version" },
   complete: {
     type: "boolean",
     short: "c",
-    commands: ["start"],
-    help: "complete the migration right after starting it",
+    commands: ["start", "migrate"],
+    help: "complete the (last) migration right after starting it",
   },
   "skip-validation": {
     type: "boolean",
@@ -48,13 +52,57 @@ export const FLAGS = {
   },
   "backfill-batch-size": {
     type: "string",
-    commands: ["start"],
+    commands: ["start", "migrate"],
     help: "rows per backfill batch to begin with (default 1000; adapted toward ~200 ms batches)",
   },
   "backfill-batch-delay": {
     type: "string",
-    commands: ["start"],
+    commands: ["start", "migrate"],
     help: "pause between backfill batches, e.g. 10ms or 1s (default 0s)",
+  },
+  "expect-one": {
+    type: "boolean",
+    commands: ["migrate"],
+    help: "fail, changing nothing, when more than one migration is unapplied",
+  },
+  local: {
+    type: "string",
+    short: "l",
+    commands: ["latest"],
+    help: "read the latest migration from this migrations folder instead of the database",
+  },
+  yes: {
+    type: "boolean",
+    short: "y",
+    commands: ["baseline"],
+    help: "do not ask for confirmation (required when stdin is not a terminal or CI=true)",
+  },
+  name: { type: "string", short: "n", commands: ["create"], help: "migration name" },
+  empty: {
+    type: "boolean",
+    short: "e",
+    commands: ["create"],
+    help: "no example in the new file, just an empty list of operations",
+  },
+  dir: {
+    type: "string",
+    commands: ["create"],
+    help: "folder to create the file in (default: the current folder)",
+  },
+  ts: {
+    type: "boolean",
+    commands: ["create"],
+    help: "write a TypeScript migration (the default)",
+  },
+  yaml: {
+    type: "boolean",
+    commands: ["create", "update", "pull", "baseline"],
+    help: "write YAML files (pull and baseline: the default)",
+  },
+  history: {
+    type: "boolean",
+    commands: ["status"],
+    help: "also list every migration of the schema's history (a table, or JSON with --json)",
   },
 } as const satisfies Record<string, FlagSpec>;
 

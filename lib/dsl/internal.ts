@@ -57,3 +57,31 @@ export function requireName(value: unknown, what: string): string {
   }
   return value;
 }
+
+/**
+ * Storage parameters of an index, `{ fillfactor: 70 }`; written as pgroll expects them,
+ * `fillfactor = 70`. Values are numbers, booleans or plain words (`on`, `auto`).
+ */
+export type StorageParameters = { readonly [name: string]: number | boolean | string };
+
+/** The `storage_parameters` text of a parameter object, or undefined when none are given. */
+export function storageParametersText(
+  parameters: StorageParameters | undefined,
+): string | undefined {
+  if (parameters === undefined) return undefined;
+  const entries = Object.entries(parameters);
+  if (entries.length === 0) return undefined;
+  return entries.map(([name, value]) => {
+    if (!/^[A-Za-z_][A-Za-z0-9_.]*$/.test(name)) {
+      throw misuse(`storage parameter name ${JSON.stringify(name)} is not a plain word`);
+    }
+    const text = String(value);
+    if (
+      !(typeof value === "number" && Number.isFinite(value)) && typeof value !== "boolean" &&
+      !(typeof value === "string" && /^[A-Za-z0-9_.-]+$/.test(value))
+    ) {
+      throw misuse(`storage parameter "${name}" has a value that is not a number or a plain word`);
+    }
+    return `${name} = ${text}`;
+  }).join(", ");
+}

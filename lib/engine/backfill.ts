@@ -71,8 +71,9 @@ export interface BackfillOptions {
   batchDelayMs?: number;
   /**
    * Batch duration the batch size is adapted toward (grown or shrunk by at most 2× per batch,
-   * within [min(100, batchSize), maxBatchSize]); default 200 ms, 0 keeps the size fixed. Row locks
-   * are held for one batch, so this bounds how long a client can wait on the backfill.
+   * within [min(100, batchSize), maxBatchSize]); default 200 ms, 0 keeps the size fixed (except
+   * that a batch retried after a lock timeout or deadlock is halved). Row locks are held for one
+   * batch, so this bounds how long a client can wait on the backfill.
    */
   targetBatchMs?: number;
   /** Default 100 000. */
@@ -94,6 +95,9 @@ export interface BackfillResult {
   batches: number;
   ms: number;
 }
+
+const DEADLOCK_DETECTED = "40P01";
+const MAX_DEADLOCK_RETRIES = 5;
 
 /** In ctid mode, passes over the table before remaining marked rows are left alone. */
 export const MAX_CTID_PASSES = 5;
@@ -185,7 +189,8 @@ class BackfillRun {
       ).values();
       if (!top[0]) return; // an empty table: nothing existed, nothing to do
       upper = (top[0] as unknown[]).map(String);
-      this.#progress = { identity, lastKey: null, done: 0, upperBound: upper };
+      // Progress of another identity cannot say where to go on, but its rows stay done.
+      this.#progress = { identity, lastKey: null, done: resume?.done ?? 0, upperBound: upper };
     }
     await this.#save();
     // Unknown-typed literals take the key columns' types, as if typed into the query.
@@ -285,26 +290,41 @@ class BackfillRun {
     body: (tx: postgres.TransactionSql, size: number) => Promise<BatchResult>,
   ): Promise<BatchResult> {
     const started = performance.now();
-    const result = await withLockRetry(
-      `backfill of table "${this.#o.table}"`,
-      () =>
-        this.#sql.begin(async (tx) => {
-          // search_path: the session must count as the old version, so the up trigger runs.
-          // enable_seqscan/enable_sort off: without fresh statistics the planner may read the
-          // whole table (or sort it) for a range of a few thousand keys — per batch.
-          await tx.unsafe(
-            `SELECT pg_catalog.set_config('lock_timeout', $1, true),
-                    pg_catalog.set_config('search_path', $2, true),
-                    pg_catalog.set_config('enable_seqscan', 'off', true),
-                    pg_catalog.set_config('enable_sort', 'off', true)`,
-            [`${Math.max(0, Math.floor(this.#o.lockTimeoutMs))}ms`, ident(this.#o.schema)],
-          );
-          return await body(tx, this.#size);
-        }) as Promise<BatchResult>,
-      { onRetry: () => (this.#size = Math.max(1, Math.floor(this.#size / 2))) },
-    );
-    this.#adapt(performance.now() - started);
-    return result;
+    const shrink = () => (this.#size = Math.max(1, Math.floor(this.#size / 2)));
+    const attempt = () =>
+      withLockRetry(
+        `backfill of table "${this.#o.table}"`,
+        () =>
+          this.#sql.begin(async (tx) => {
+            // search_path: the session must count as the old version, so the up trigger runs.
+            // enable_seqscan/enable_sort off: without fresh statistics the planner may read the
+            // whole table (or sort it) for a range of a few thousand keys — per batch.
+            await tx.unsafe(
+              `SELECT pg_catalog.set_config('lock_timeout', $1, true),
+                      pg_catalog.set_config('search_path', $2, true),
+                      pg_catalog.set_config('enable_seqscan', 'off', true),
+                      pg_catalog.set_config('enable_sort', 'off', true)`,
+              [`${Math.max(0, Math.floor(this.#o.lockTimeoutMs))}ms`, ident(this.#o.schema)],
+            );
+            return await body(tx, this.#size);
+          }) as Promise<BatchResult>,
+        { onRetry: shrink },
+      );
+    for (let deadlocks = 0;; deadlocks++) {
+      try {
+        const result = await attempt();
+        this.#adapt(performance.now() - started);
+        return result;
+      } catch (error) {
+        // A client locking rows in another order can deadlock with a batch; PostgreSQL then
+        // cancels one side. If it is us, the batch rolled back: try again, smaller.
+        if (sqlstateOf(error) !== DEADLOCK_DETECTED || deadlocks >= MAX_DEADLOCK_RETRIES) {
+          throw error;
+        }
+        shrink();
+        await sleep(Math.random() * 100 * 2 ** deadlocks, this.#o.signal);
+      }
+    }
   }
 
   #adapt(ms: number): void {

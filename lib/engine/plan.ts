@@ -41,6 +41,12 @@ export interface SqlAction {
   stage?: number;
   /** Checked by the engine right before the statement runs. */
   guard?: FastDefaultGuard;
+  /**
+   * Start actions that create the columns the sync triggers write. They run before the triggers
+   * are installed; every other start action (NOT VALID checks and the like on those columns) runs
+   * after, so no write ever lands between "constraint exists" and "trigger fills the column".
+   */
+  beforeTriggers?: boolean;
 }
 
 /**
@@ -84,6 +90,7 @@ export function sqlAction(
     userSql?: boolean;
     stage?: number;
     guard?: FastDefaultGuard;
+    beforeTriggers?: boolean;
   } = {},
 ): SqlAction {
   const action: SqlAction = {
@@ -98,6 +105,7 @@ export function sqlAction(
   if (options.userSql) action.userSql = true;
   if (options.stage) action.stage = options.stage;
   if (options.guard) action.guard = options.guard;
+  if (options.beforeTriggers) action.beforeTriggers = true;
   return action;
 }
 

@@ -1,8 +1,9 @@
 /**
  * Start / complete / rollback orchestration: the one engine every operation goes through.
  *
- * start:    validate everything → record the migration → operations' start actions → sync
- *           triggers → version schema of views → backfill. Any failure undoes all of it.
+ * start:    validate everything → record the migration → new columns → sync triggers → the
+ *           operations' other start actions → version schema of views → backfill. Any failure
+ *           undoes all of it.
  * complete: drop the previous version's views → triggers → operations' complete actions → mark done.
  * rollback: drop this version's views → triggers → operations' rollback actions in reverse order
  *           → forget the migration.
@@ -120,18 +121,23 @@ export class Engine {
     versionSchema: string | undefined,
   ): Promise<void> {
     const { schema } = this.#o;
-    await this.#execute(steps.flatMap((s) => s.result.actions));
-    let finalSchema = steps.at(-1)?.after;
-    if (hasOpaqueStep(steps, "atStart") || !finalSchema) {
-      finalSchema = await this.#o.state.readVirtualSchema(schema);
-    }
-    // Triggers before views: no write through the new version may escape them.
+    const actions = steps.flatMap((s) => s.result.actions);
+    const early = (a: Action) => a.kind === "sql" && a.beforeTriggers === true;
+    // New columns, then the triggers that fill them, then the constraints on them: an old-side
+    // write can never meet a NOT NULL check before the trigger that satisfies it exists.
+    await this.#execute(actions.filter(early));
     const triggers = steps.flatMap((s) => s.result.triggers ?? []);
     if (triggers.length > 0) {
       await this.#execute(
         triggerActions(triggers, { baseSchema: schema, versionSchema: versionSchema ?? "" }),
       );
     }
+    await this.#execute(actions.filter((a) => !early(a)));
+    let finalSchema = steps.at(-1)?.after;
+    if (hasOpaqueStep(steps, "atStart") || !finalSchema) {
+      finalSchema = await this.#o.state.readVirtualSchema(schema);
+    }
+    // Views last: no write through the new version can happen before its triggers exist.
     if (versionSchema) await this.#execute(this.#viewActions(finalSchema, versionSchema));
     await this.#saveRun(name, { phase: "backfill" });
     await this.#backfillAll(name, steps);

@@ -419,6 +419,30 @@ export class StateStore {
       throw translateUniqueViolation(error, schema, version);
     }
   }
+
+  /** The newest baseline of `schema` (where `history()` starts), if any. */
+  async latestBaseline(schema: string): Promise<MigrationRow | undefined> {
+    const [row] = await this.sql.unsafe<MigrationRecord[]>(
+      `SELECT ${ROW_COLUMNS} FROM ${this.t("migrations")}
+      WHERE schema = $1 AND migration_type = 'baseline'
+      ORDER BY created_at DESC, name DESC LIMIT 1`,
+      [schema],
+    );
+    return row && toMigrationRow(row);
+  }
+
+  /**
+   * Every history row of `schema`, baselines and what precedes them included, oldest first
+   * (`history()` is the part after the newest baseline).
+   */
+  async fullHistory(schema: string): Promise<MigrationRow[]> {
+    const rows = await this.sql.unsafe<MigrationRecord[]>(
+      `SELECT ${ROW_COLUMNS} FROM ${this.t("migrations")}
+      WHERE schema = $1 ORDER BY created_at, name`,
+      [schema],
+    );
+    return rows.map(toMigrationRow);
+  }
 }
 
 /** `{table: [columns in attnum order]}` of schema $1, as a jsonb expression. */

@@ -128,6 +128,7 @@ export const addColumn: OperationDefinition<AddColumnParams> = {
         `ALTER TABLE ${qualified} ADD COLUMN ${definition}`,
         {
           table: table.physicalName,
+          beforeTriggers: true,
           ...(inlineDefault
             ? {
               guard: {

@@ -9,7 +9,7 @@ import type { Issue } from "../errors.ts";
 import { sqlAction } from "../engine/plan.ts";
 import { type DropIndexParams, dropIndexParams } from "../migration/params/drop_index.ts";
 import type { Index, VirtualSchema, VirtualTable } from "../schema/model.ts";
-import { constraintExists, sameColumns } from "../schema/virtual.ts";
+import { sameColumns } from "../schema/virtual.ts";
 import { ident } from "../sql.ts";
 import { issue } from "./checks.ts";
 import type { OperationDefinition } from "./operation.ts";
@@ -23,7 +23,10 @@ export const dropIndex: OperationDefinition<DropIndexParams> = {
     const table = tableOfIndex(schema, params.name);
     if (!table) return [issue(["name"], `index "${params.name}" does not exist`)];
     const cannot = `cannot drop index "${params.name}" of table "${table.name}"`;
-    if (constraintExists(table, params.name)) {
+    if (
+      params.name in table.uniqueConstraints || params.name in table.excludeConstraints ||
+      params.name === primaryKeyIndexName(table)
+    ) {
       return [
         issue(
           ["name"],
@@ -72,6 +75,20 @@ export const dropIndex: OperationDefinition<DropIndexParams> = {
     return [];
   },
 };
+
+/**
+ * The index of the table's primary key. read_schema does not mark it, so it is the one unique,
+ * non-partial index on exactly the key's columns; when several qualify, the one with the name
+ * PostgreSQL gives a primary key, else unknown.
+ */
+export function primaryKeyIndexName(table: VirtualTable): string | undefined {
+  if (table.primaryKey.length === 0) return undefined;
+  const candidates = Object.values(table.indexes).filter((i) =>
+    i.unique && !i.predicate && !i.exclusion && sameColumns(i.columns, table.primaryKey)
+  );
+  if (candidates.length === 1) return candidates[0]!.name;
+  return candidates.find((i) => (i.physicalName ?? i.name) === `${table.physicalName}_pkey`)?.name;
+}
 
 function tableOfIndex(schema: VirtualSchema, name: string): VirtualTable | undefined {
   return schema.tables.find((t) => name in t.indexes);

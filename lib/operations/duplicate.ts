@@ -103,7 +103,7 @@ export function duplicateStartActions(
         `ALTER TABLE ${qualified} ADD COLUMN IF NOT EXISTS ${ident(temp)} ${
           copy.type ?? source.type
         }`,
-        on,
+        { ...on, beforeTriggers: true },
       ),
     );
     if (!source.nullable && !copy.dropNotNull) {

@@ -10,10 +10,11 @@ import {
   renameConstraintParams,
 } from "../migration/params/rename_constraint.ts";
 import type { VirtualTable } from "../schema/model.ts";
-import { constraintExists, findTable } from "../schema/virtual.ts";
+import { findTable } from "../schema/virtual.ts";
 import { ident } from "../sql.ts";
 import { constraintNameFreeIssues, issue, nameLengthIssues, requireTable } from "./checks.ts";
 import { relationNameFreeIssues } from "./create_index.ts";
+import { primaryKeyIndexName } from "./drop_index.ts";
 import type { OperationDefinition } from "./operation.ts";
 
 export const renameConstraint: OperationDefinition<RenameConstraintParams> = {
@@ -24,7 +25,7 @@ export const renameConstraint: OperationDefinition<RenameConstraintParams> = {
   validate(params, schema) {
     const { table, issues } = requireTable(schema, params.table, ["table"]);
     if (!table) return issues;
-    if (!constraintExists(table, params.from)) {
+    if (!isConstraint(table, params.from)) {
       return [
         issue(["from"], `constraint "${params.from}" does not exist on table "${table.name}"`),
       ];
@@ -46,6 +47,7 @@ export const renameConstraint: OperationDefinition<RenameConstraintParams> = {
   start(params, { schema }) {
     const table = findTable(schema, params.table)!;
     const { from, to } = params;
+    const ownsIndex = hasIndex(table, from);
     for (
       const group of [
         table.checkConstraints,
@@ -59,7 +61,7 @@ export const renameConstraint: OperationDefinition<RenameConstraintParams> = {
       delete group[from];
       group[to] = { ...constraint, name: to };
     }
-    const index = hasIndex(table, from) ? table.indexes[from] : undefined;
+    const index = ownsIndex ? table.indexes[from] : undefined;
     if (index) {
       const physicalName = index.physicalName ?? from;
       delete table.indexes[from];
@@ -93,7 +95,13 @@ export const renameConstraint: OperationDefinition<RenameConstraintParams> = {
   },
 };
 
+/** Check, unique, foreign key, exclusion or primary key constraint `name` of the table? */
+function isConstraint(table: VirtualTable, name: string): boolean {
+  return name in table.checkConstraints || name in table.foreignKeys || hasIndex(table, name);
+}
+
 /** Unique, primary key and exclusion constraints own an index of the same name. */
 function hasIndex(table: VirtualTable, name: string): boolean {
-  return name in table.indexes && !(name in table.checkConstraints) && !(name in table.foreignKeys);
+  return name in table.uniqueConstraints || name in table.excludeConstraints ||
+    name === primaryKeyIndexName(table);
 }

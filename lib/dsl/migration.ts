@@ -1,0 +1,83 @@
+/**
+ * `defineMigration`: the default export of a TypeScript migration file. It turns the operation
+ * builders into pgroll's canonical data, checks every operation with its params schema (all
+ * problems at once) and returns the document deeply frozen: exactly what a YAML or JSON file with
+ * the same operations parses to. The migration's name is not part of it; as in pgroll it comes
+ * from the file name.
+ *
+ * ```ts
+ * import { createTable, defineMigration, sql, t } from "pgtandem";
+ *
+ * export default defineMigration({
+ *   operations: [
+ *     createTable("users", {
+ *       id: t.serial().primaryKey(),
+ *       email: t.text().unique(),
+ *       created_at: t.timestamptz().default(sql`now()`),
+ *     }),
+ *   ],
+ * });
+ * ```
+ */
+import { type Issue, ValidationError } from "../errors.ts";
+import { deepFreeze, type DeepReadonly } from "./internal.ts";
+import { buildOperation, isOperation, type Operation } from "./operation.ts";
+
+/** What `defineMigration` takes. */
+export interface MigrationDefinition {
+  /** `version_schema`: the version schema's suffix, instead of the migration (file) name. */
+  readonly versionSchema?: string;
+  /** The operations, run in order. */
+  readonly operations: readonly Operation[];
+}
+
+/** A migration as canonical data: `{ version_schema?, operations }`, deeply frozen. */
+export type DefinedMigration = DeepReadonly<{
+  version_schema?: string;
+  operations: Record<string, Record<string, unknown>>[];
+}>;
+
+/**
+ * Builds a migration's canonical data from operation builders. Throws a ValidationError listing
+ * every problem (paths like `operations[2].create_table.columns[0].type`).
+ */
+export function defineMigration(definition: MigrationDefinition): DefinedMigration {
+  const source = "defineMigration";
+  if (typeof definition !== "object" || definition === null) {
+    throw new ValidationError(source, [{
+      path: [],
+      message: "expected an object with operations",
+    }]);
+  }
+  const issues: Issue[] = [];
+  const { versionSchema, operations } = definition;
+  if (versionSchema !== undefined && (typeof versionSchema !== "string" || versionSchema === "")) {
+    issues.push({ path: ["versionSchema"], message: "must be a non-empty string" });
+  }
+  const data: Record<string, Record<string, unknown>>[] = [];
+  if (!Array.isArray(operations)) {
+    issues.push({ path: ["operations"], message: "expected an array of operations" });
+  } else {
+    operations.forEach((operation: unknown, index) => {
+      const path = ["operations", index];
+      if (!isOperation(operation)) {
+        issues.push({
+          path,
+          message:
+            `expected an operation built with the DSL (createTable(…), operation(kind, …) …), ` +
+            `got ${operation === null ? "null" : typeof operation}`,
+        });
+        return;
+      }
+      const built = buildOperation(operation, path);
+      issues.push(...built.issues);
+      data.push(built.data);
+    });
+  }
+  if (issues.length > 0) throw new ValidationError(source, issues);
+  return deepFreeze(
+    versionSchema === undefined
+      ? { operations: data }
+      : { version_schema: versionSchema, operations: data },
+  );
+}
