@@ -15,8 +15,12 @@ import { startPostgres } from "./embedded-postgres.ts";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const migrations = join(root, "scripts", "demo");
 
+const bold = process.stdout.isTTY && process.env.NO_COLOR === undefined
+  ? (text: string) => `\x1b[1m${text}\x1b[0m`
+  : (text: string) => text;
+
 function step(title: string): void {
-  process.stdout.write(`\n\x1b[1m== ${title}\x1b[0m\n`);
+  process.stdout.write(`\n${bold(`== ${title}`)}\n`);
 }
 
 /** Runs the CLI as a user would, printing the command and its output. */

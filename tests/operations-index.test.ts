@@ -576,6 +576,11 @@ describe("bad input", () => {
             unique: true,
           },
         },
+      ],
+    });
+    // A separate migration: the engine runs create_table's statements before other operations'.
+    await applyMigration(db, "i14_tags", {
+      operations: [
         {
           create_table: {
             name: "tags",

@@ -61,12 +61,13 @@ export const createIndex: OperationDefinition<CreateIndexParams> = {
   start(params, { schema, baseSchema }) {
     const table = findTable(schema, params.table)!;
     const sql = indexSql(params, table, baseSchema);
+    const predicate = given(params.predicate);
     table.indexes[params.name] = {
       name: params.name,
       unique: params.unique ?? false,
       exclusion: false,
       columns: params.columns.map((c) => c.column),
-      ...(params.predicate !== undefined ? { predicate: params.predicate } : {}),
+      ...(predicate ? { predicate } : {}),
       method: params.method ?? "btree",
       // Shaped like pg_get_indexdef (physical names), as read_schema would report it.
       definition: sql.replace(" CONCURRENTLY ", " "),
@@ -118,14 +119,12 @@ export function relationNameFreeIssues(schema: VirtualSchema, name: string, path
 
 function fieldIssues(field: IndexField, path: Path): Issue[] {
   const issues: Issue[] = [];
-  if (field.collate !== undefined) {
-    issues.push(...sqlNameIssues(field.collate, [...path, "collate"]));
-  }
+  const collate = given(field.collate);
+  if (collate) issues.push(...sqlNameIssues(collate, [...path, "collate"]));
   const opclass = field.opclass;
-  if (opclass?.name !== undefined) {
-    issues.push(...sqlNameIssues(opclass.name, [...path, "opclass", "name"]));
-  }
-  if (opclass?.params?.length && opclass.name === undefined) {
+  const opclassName = given(opclass?.name);
+  if (opclassName) issues.push(...sqlNameIssues(opclassName, [...path, "opclass", "name"]));
+  if (opclass?.params?.length && !opclassName) {
     issues.push(
       issue(
         [...path, "opclass", "params"],
@@ -143,7 +142,6 @@ function fieldIssues(field: IndexField, path: Path): Issue[] {
 
 /** A collation or operator class name written with double quotes must be a valid SQL name. */
 function sqlNameIssues(name: string, path: Path): Issue[] {
-  if (name === "") return [issue(path, "name is empty")];
   if (!name.includes('"') || QUALIFIED_NAME.test(name)) return [];
   return [issue(path, `"${name}" is not a valid SQL name`)];
 }
@@ -181,20 +179,22 @@ function indexSql(params: CreateIndexParams, table: VirtualTable, baseSchema: st
   let sql = `CREATE ${params.unique ? "UNIQUE " : ""}INDEX CONCURRENTLY ${ident(params.name)} ON ${
     ident(baseSchema, table.physicalName)
   } USING ${params.method ?? "btree"} (${columns})`;
-  if (params.storage_parameters !== undefined) sql += ` WITH (${params.storage_parameters})`;
-  if (params.predicate !== undefined) {
-    sql += ` WHERE (${physicalPredicate(params.predicate, table)})`;
-  }
+  const storage = given(params.storage_parameters);
+  if (storage) sql += ` WITH (${storage})`;
+  const predicate = given(params.predicate);
+  if (predicate) sql += ` WHERE (${physicalPredicate(predicate, table)})`;
   return sql;
 }
 
 /** `column [COLLATE c] [opclass [(params)]] [ASC|DESC] [NULLS FIRST|LAST]`. */
 function columnSql(field: IndexField, table: VirtualTable): string {
   const parts = [ident(findColumn(table, field.column)?.physicalName ?? field.column)];
-  if (field.collate !== undefined) parts.push("COLLATE", sqlName(field.collate));
-  if (field.opclass?.name !== undefined) {
-    parts.push(sqlName(field.opclass.name));
-    if (field.opclass.params?.length) parts.push(`(${field.opclass.params.join(", ")})`);
+  const collate = given(field.collate);
+  if (collate) parts.push("COLLATE", sqlName(collate));
+  const opclass = given(field.opclass?.name);
+  if (opclass) {
+    parts.push(sqlName(opclass));
+    if (field.opclass?.params?.length) parts.push(`(${field.opclass.params.join(", ")})`);
   }
   if (field.sort !== undefined) parts.push(field.sort);
   if (field.nulls !== undefined) parts.push("NULLS", field.nulls);
@@ -208,6 +208,11 @@ function columnSql(field: IndexField, table: VirtualTable): string {
  */
 function sqlName(name: string): string {
   return name.includes('"') ? name : ident(name);
+}
+
+/** An optional text field, blank counting as absent (pgroll's files carry "" for "none"). */
+function given(text: string | undefined): string | undefined {
+  return text !== undefined && text.trim() !== "" ? text.trim() : undefined;
 }
 
 /** The user's predicate names columns by their virtual names; the index needs physical ones. */

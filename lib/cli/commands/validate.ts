@@ -1,0 +1,159 @@
+/**
+ * `validate FILE`: everything `start` checks before it changes anything, and nothing else. The
+ * file is parsed, then each operation is validated against the schema it would meet: the live
+ * schema, or, while a migration is active, the schema that migration leaves once completed (the
+ * next migration can only start then). Every problem is printed, one per line.
+ */
+import { type Issue, PgtandemError, ValidationError } from "../../errors.ts";
+import { formatPath } from "../../errors.ts";
+import type { StateStore } from "../../engine/state.ts";
+import { buildSteps, hasOpaqueStep } from "../../engine/steps.ts";
+import { type LoadedMigration, loadMigrationFile } from "../../migration/loader.ts";
+import { migrationVersionName, parseMigration } from "../../migration/migration.ts";
+import { byteLength, MAX_IDENTIFIER_BYTES, versionSchemaName } from "../../naming.ts";
+import type { Registry } from "../../operations/registry.ts";
+import type { VirtualSchema } from "../../schema/model.ts";
+import { type Command, type CommandContext, requirePositional } from "../command.ts";
+import { type Session, withSession } from "../session.ts";
+import { ident } from "../../sql.ts";
+
+export const validateCommand: Command = {
+  name: "validate",
+  summary: "Check a migration file against the database's schema without changing anything",
+  usage: "validate FILE [--json]",
+  examples: [
+    "pgtandem validate migrations/03_add_email.yaml",
+    'Prints "FILE: valid", or every problem as "FILE: path: message", one per line.',
+    "Exit codes: 0 valid; 1 invalid (every issue printed), file missing, not initialized",
+  ],
+  async run(context) {
+    const file = requirePositional(context, "a migration file");
+    const { config, io } = context;
+    let loaded: LoadedMigration | undefined;
+    let issues: Issue[];
+    let note: string | undefined;
+    try {
+      loaded = await loadMigrationFile(file, context.registry);
+    } catch (error) {
+      if (!(error instanceof ValidationError)) throw error;
+      issues = error.issues;
+    }
+    if (loaded) {
+      const found = await withSession(config, context.registry, io, async (session) => {
+        await session.state.assertInitialized();
+        return await check(session, context, loaded);
+      });
+      issues = found.issues;
+      note = found.note;
+    }
+    issues ??= [];
+    if (config.json) {
+      io.stdout.write(
+        `${JSON.stringify({ file, valid: issues.length === 0, issues }, null, 2)}\n`,
+      );
+    } else if (issues.length === 0) {
+      if (note) io.stderr.write(`${note}\n`);
+      io.stdout.write(`${file}: valid\n`);
+    } else {
+      for (const issue of issues) {
+        const where = issue.path.length > 0 ? `${formatPath(issue.path)}: ` : "";
+        io.stderr.write(`${file}: ${where}${issue.message}\n`);
+      }
+    }
+    return issues.length === 0 ? 0 : 1;
+  },
+};
+
+async function check(
+  { state, sql }: Session,
+  context: CommandContext,
+  loaded: LoadedMigration,
+): Promise<{ issues: Issue[]; note?: string }> {
+  const { config } = context;
+  const schema = config.schema;
+  const name = loaded.migration.name;
+  const issues: Issue[] = [];
+  const inHistory = await sql.unsafe(
+    `SELECT FROM ${ident(config.stateSchema, "migrations")} WHERE schema = $1 AND name = $2`,
+    [schema, name],
+  );
+  if (inHistory.length > 0) {
+    issues.push({
+      path: [],
+      message: `migration "${name}" is already in the history of schema "${schema}"`,
+    });
+  }
+  const { virtual, note } = await schemaToCheckAgainst(state, schema, context.registry);
+  issues.push(...buildSteps(loaded.operations, virtual, schema, { validate: true }).issues);
+  if (config.useVersionSchema) {
+    const versionSchema = versionSchemaName(schema, migrationVersionName(loaded.migration));
+    if (byteLength(versionSchema) > MAX_IDENTIFIER_BYTES) {
+      issues.push({
+        path: ["version_schema"],
+        message:
+          `version schema name "${versionSchema}" is longer than ${MAX_IDENTIFIER_BYTES} bytes; set a shorter "version_schema"`,
+      });
+    } else {
+      const exists = await sql.unsafe(
+        "SELECT FROM pg_catalog.pg_namespace WHERE nspname = $1",
+        [versionSchema],
+      );
+      if (exists.length > 0 && inHistory.length === 0) {
+        issues.push({
+          path: ["version_schema"],
+          message:
+            `schema "${versionSchema}" already exists; choose another migration name or "version_schema"`,
+        });
+      }
+    }
+  }
+  return note === undefined ? { issues } : { issues, note };
+}
+
+/**
+ * The live schema, or while a migration is active the virtual schema its start produced: what
+ * the next migration sees once it is completed. Raw SQL in the active migration, or a migration
+ * pgroll started (no start snapshot recorded), leave only the live schema to go by.
+ */
+async function schemaToCheckAgainst(
+  state: StateStore,
+  schema: string,
+  registry: Registry,
+): Promise<{ virtual: VirtualSchema; note?: string }> {
+  const active = await state.activeMigration(schema);
+  const live = async (why?: string) => {
+    const virtual = await state.readVirtualSchema(schema);
+    return why === undefined ? { virtual } : { virtual, note: why };
+  };
+  if (!active) return await live();
+  const run = await state.runInfo(schema, active.name);
+  const fallback = `Note: migration "${active.name}" is active; checked against the live schema`;
+  if (!run) return await live(fallback);
+  let operations;
+  try {
+    operations = parseMigration(
+      `migration "${active.name}"`,
+      active.name,
+      active.migration,
+      registry,
+    ).operations;
+  } catch (error) {
+    if (error instanceof PgtandemError) return await live(fallback);
+    throw error;
+  }
+  const { steps } = buildSteps(operations, run.startedSchema as VirtualSchema, schema, {
+    validate: false,
+  });
+  if (hasOpaqueStep(steps, "atStart") || hasOpaqueStep(steps, "atComplete")) {
+    return await live(fallback);
+  }
+  const after: VirtualSchema = {
+    ...(steps.at(-1)?.after ?? (run.startedSchema as VirtualSchema)),
+  };
+  delete after.reservedRelationNames;
+  return {
+    virtual: after,
+    note:
+      `Note: migration "${active.name}" is active; checked against the schema it leaves once completed`,
+  };
+}
