@@ -8,11 +8,19 @@ import type { Registry } from "../operations/registry.ts";
 import { VERSION } from "../version.ts";
 import { FLAGS, parseCommandLine } from "./args.ts";
 import type { Command } from "./command.ts";
+import { analyzeCommand } from "./commands/analyze.ts";
+import { baselineCommand } from "./commands/baseline.ts";
 import { completeCommand } from "./commands/complete.ts";
+import { createCommand } from "./commands/create.ts";
 import { initCommand } from "./commands/init.ts";
+import { latestCommand } from "./commands/latest.ts";
+import { migrateCommand } from "./commands/migrate.ts";
+import { pullCommand } from "./commands/pull.ts";
 import { rollbackCommand } from "./commands/rollback.ts";
 import { startCommand } from "./commands/start.ts";
 import { statusCommand } from "./commands/status.ts";
+import { updateCommand } from "./commands/update.ts";
+import { validateCommand } from "./commands/validate.ts";
 import { resolveConfig } from "./config.ts";
 import type { Io } from "./io.ts";
 
@@ -22,6 +30,14 @@ export const COMMANDS: readonly Command[] = [
   completeCommand,
   rollbackCommand,
   statusCommand,
+  migrateCommand,
+  latestCommand,
+  pullCommand,
+  baselineCommand,
+  createCommand,
+  validateCommand,
+  updateCommand,
+  analyzeCommand,
 ];
 
 export async function runCli(
