@@ -5,7 +5,15 @@
  */
 import { defineMigration, dropColumn, dropIndex, dropTable, sql, table } from "pgtandem";
 
-const users = table("users", ["id", "email", "name", "created_at", "plan", "display_name", "about"]);
+const users = table("users", [
+  "id",
+  "email",
+  "name",
+  "created_at",
+  "plan",
+  "display_name",
+  "about",
+]);
 
 export default defineMigration({
   operations: [

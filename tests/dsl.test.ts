@@ -703,9 +703,9 @@ describe("misuse the types cannot see fails early", () => {
   });
 
   test("a constraint over a column the created table does not have", () => {
-    const users = createTable("users", { id: t.serial() }) as ReturnType<
-      typeof createTable<{ id: ReturnType<typeof t.serial>; nope: ReturnType<typeof t.text> }>
-    >;
+    const users = createTable("users", { id: t.serial() }) as unknown as {
+      primaryKey(name: string, columns: string[]): unknown;
+    };
     expect(() => users.primaryKey("users_pk", ["nope"])).toThrow(/has no column "nope"/);
   });
 
@@ -764,6 +764,17 @@ describe("defineMigration", () => {
     expect(() => defineMigration({ operations: [notAnOperation] })).toThrow(
       /operations\[0\]: expected an operation built with the DSL/,
     );
+  });
+
+  test("accepts operations built by another copy of the DSL (Symbol.for brand)", () => {
+    const foreign = {
+      [Symbol.for("pgtandem.dsl.operation")]: () => ({ kind: "drop_index", body: { name: "i" } }),
+      kind: "drop_index",
+      toJSON: () => ({}),
+    } as unknown as ReturnType<typeof dropIndex>;
+    expect(defineMigration({ operations: [foreign] })).toEqual({
+      operations: [{ drop_index: { name: "i" } }],
+    });
   });
 
   test("operation(kind, params) carries plugin operations as they are", () => {

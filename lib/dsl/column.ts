@@ -138,7 +138,6 @@ export interface ColumnType<K extends ValueKind = ValueKind, F extends ColumnFla
 }
 
 /** Any column, whatever its kind and settings. */
-// deno-lint-ignore no-explicit-any
 export type AnyColumn = Column<any, any>;
 
 class ColumnBuilder {

@@ -41,12 +41,8 @@ export interface SqlAction {
   stage?: number;
   /** Checked by the engine right before the statement runs. */
   guard?: FastDefaultGuard;
-  /**
-   * Start actions that create the columns the sync triggers write. They run before the triggers
-   * are installed; every other start action (NOT VALID checks and the like on those columns) runs
-   * after, so no write ever lands between "constraint exists" and "trigger fills the column".
-   */
-  beforeTriggers?: boolean;
+  /** See {@link AfterTriggers}. */
+  afterTriggers?: boolean;
 }
 
 /**
@@ -74,7 +70,17 @@ export interface ConcurrentIndexAction {
   sql: string;
   lock: "SHARE UPDATE EXCLUSIVE";
   transactional: false;
+  /** See {@link AfterTriggers}. */
+  afterTriggers?: boolean;
 }
+
+/**
+ * Start actions marked `afterTriggers` (constraints on the new columns the sync triggers fill:
+ * NOT VALID checks, foreign keys, unique indexes) run after the triggers are installed; all other
+ * start actions run before, in operation order. So an old-side write can never meet, say, a NOT
+ * NULL check on a new column before the trigger that fills that column exists.
+ */
+export type AfterTriggers = true;
 
 export type Action = SqlAction | ConcurrentIndexAction;
 
@@ -90,7 +96,7 @@ export function sqlAction(
     userSql?: boolean;
     stage?: number;
     guard?: FastDefaultGuard;
-    beforeTriggers?: boolean;
+    afterTriggers?: boolean;
   } = {},
 ): SqlAction {
   const action: SqlAction = {
@@ -105,7 +111,7 @@ export function sqlAction(
   if (options.userSql) action.userSql = true;
   if (options.stage) action.stage = options.stage;
   if (options.guard) action.guard = options.guard;
-  if (options.beforeTriggers) action.beforeTriggers = true;
+  if (options.afterTriggers) action.afterTriggers = true;
   return action;
 }
 
@@ -138,4 +144,9 @@ export function orderByStage(actions: readonly Action[]): Action[] {
 export function isSwitchOver(action: Action): boolean {
   return action.kind === "sql" && action.transactional && !action.userSql &&
     action.lock === "ACCESS EXCLUSIVE";
+}
+
+/** The action, to run after the sync triggers are installed (see {@link AfterTriggers}). */
+export function afterTriggers<A extends Action>(action: A): A {
+  return { ...action, afterTriggers: true };
 }

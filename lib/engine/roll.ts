@@ -20,11 +20,16 @@ import { runLockKey, withAdvisoryLock } from "./advisory-lock.ts";
 import { type BackfillProgress, runBackfill } from "./backfill.ts";
 import type { Sql } from "./connection.ts";
 import { executeActions, executeAtomically } from "./executor.ts";
-import { type Action, dedupeActions, isSwitchOver, orderByStage } from "./plan.ts";
+import { type Action, dedupeActions } from "./plan.ts";
+import {
+  completePhases,
+  type PhaseOptions,
+  rollbackPhases,
+  startPhases,
+  viewActions,
+} from "./phases.ts";
 import type { StateStore } from "./state.ts";
-import { buildSteps, hasOpaqueStep, type OperationStep } from "./steps.ts";
-import { triggerActions, triggerDropActions } from "./triggers.ts";
-import { createVersionViewsActions, dropVersionSchemaAction } from "./views.ts";
+import { buildSteps, type OperationStep } from "./steps.ts";
 
 export interface BackfillSettings {
   batchSize: number;
@@ -120,25 +125,16 @@ export class Engine {
     steps: OperationStep[],
     versionSchema: string | undefined,
   ): Promise<void> {
-    const { schema } = this.#o;
-    const actions = steps.flatMap((s) => s.result.actions);
-    const early = (a: Action) => a.kind === "sql" && a.beforeTriggers === true;
-    // New columns, then the triggers that fill them, then the constraints on them: an old-side
-    // write can never meet a NOT NULL check before the trigger that satisfies it exists.
-    await this.#execute(actions.filter(early));
-    const triggers = steps.flatMap((s) => s.result.triggers ?? []);
-    if (triggers.length > 0) {
-      await this.#execute(
-        triggerActions(triggers, { baseSchema: schema, versionSchema: versionSchema ?? "" }),
+    const phases = startPhases(steps, this.#phaseOptions(versionSchema));
+    await this.#execute(phases.columns);
+    await this.#execute(phases.triggers);
+    await this.#execute(phases.rest);
+    const views = phases.views ??
+      viewActions(
+        await this.#o.state.readVirtualSchema(this.#o.schema),
+        this.#phaseOptions(versionSchema),
       );
-    }
-    await this.#execute(actions.filter((a) => !early(a)));
-    let finalSchema = steps.at(-1)?.after;
-    if (hasOpaqueStep(steps, "atStart") || !finalSchema) {
-      finalSchema = await this.#o.state.readVirtualSchema(schema);
-    }
-    // Views last: no write through the new version can happen before its triggers exist.
-    if (versionSchema) await this.#execute(this.#viewActions(finalSchema, versionSchema));
+    await this.#execute(views);
     await this.#saveRun(name, { phase: "backfill" });
     await this.#backfillAll(name, steps);
     await this.#saveRun(name, { phase: "started" });
@@ -149,7 +145,7 @@ export class Engine {
    * finished and resuming a table from its saved position.
    */
   async #backfillAll(name: string, steps: readonly OperationStep[]): Promise<void> {
-    const tables = [...new Set(steps.flatMap((s) => s.result.backfills ?? []).map((b) => b.table))];
+    const tables = startPhases(steps, this.#phaseOptions(undefined)).backfill;
     const run = await this.#runState(name);
     for (const table of tables) {
       if (run.finished.includes(table)) continue;
@@ -206,32 +202,19 @@ export class Engine {
       const { name, steps, versionSchema } = await this.#activeSteps();
       await this.#finishInterruptedStart(name, steps);
       const previous = await state.previousVersion(schema);
-      const prepare: Action[] = [];
-      if (previous !== undefined) {
-        const previousSchema = versionSchemaName(schema, previous);
-        if (previousSchema !== versionSchema) prepare.push(dropVersionSchemaAction(previousSchema));
-      }
-      const operationActions = orderByStage(
-        steps.flatMap((step) =>
-          step.operation.definition.complete(step.operation.params, {
-            before: step.before,
-            after: step.after,
-            baseSchema: schema,
-          })
-        ),
-      );
+      const phases = completePhases(steps, {
+        ...this.#phaseOptions(versionSchema),
+        previousVersionSchema: previous === undefined
+          ? undefined
+          : versionSchemaName(schema, previous),
+      });
       this.#log(`completing migration "${name}"`);
-      // Slow but write-friendly work first (validations, index conversions); then the
-      // catalog-only swap, together with the trigger drops, in one short transaction.
-      await this.#execute([...prepare, ...operationActions.filter((a) => !isSwitchOver(a))]);
-      await this.#executeAtomically([
-        ...this.#triggerDrops(steps, versionSchema),
-        ...operationActions.filter(isSwitchOver),
-      ]);
-      if (versionSchema && hasOpaqueStep(steps, "atComplete")) {
+      await this.#execute(phases.prepare);
+      await this.#executeAtomically(phases.switchOver);
+      if (phases.refreshViews) {
         // Raw SQL changed the schema: rebuild this version's views from the catalog.
         const current = await state.readVirtualSchema(schema);
-        await this.#execute(this.#viewActions(current, versionSchema));
+        await this.#execute(viewActions(current, this.#phaseOptions(versionSchema)));
       }
       await state.completeMigration(schema, name);
       return name;
@@ -276,21 +259,10 @@ export class Engine {
    * and the user's own `down` SQL.
    */
   async #undo(steps: readonly OperationStep[], versionSchema: string | undefined) {
-    const { schema } = this.#o;
-    if (versionSchema) await this.#execute([dropVersionSchemaAction(versionSchema)]);
-    const actions = [...steps].reverse().flatMap((step) =>
-      step.operation.definition.rollback(step.operation.params, {
-        before: step.before,
-        after: step.after,
-        baseSchema: schema,
-      })
-    );
-    const together = (a: Action) => a.kind === "sql" && a.transactional && !a.userSql;
-    await this.#executeAtomically([
-      ...this.#triggerDrops(steps, versionSchema),
-      ...actions.filter(together),
-    ]);
-    await this.#execute(actions.filter((a) => !together(a)));
+    const phases = rollbackPhases(steps, this.#phaseOptions(versionSchema));
+    await this.#execute(phases.dropVersion);
+    await this.#executeAtomically(phases.together);
+    await this.#execute(phases.after);
   }
 
   /** Replays the active migration's operations from the schema recorded at its start. */
@@ -321,13 +293,8 @@ export class Engine {
     return resulting ? virtualFromPhysical(resulting) : { name: schema, tables: [] };
   }
 
-  #triggerDrops(steps: readonly OperationStep[], versionSchema: string | undefined): Action[] {
-    const triggers = steps.flatMap((s) => s.result.triggers ?? []);
-    if (triggers.length === 0) return [];
-    return triggerDropActions(triggers, {
-      baseSchema: this.#o.schema,
-      versionSchema: versionSchema ?? "",
-    });
+  #phaseOptions(versionSchema: string | undefined): PhaseOptions {
+    return { baseSchema: this.#o.schema, versionSchema, serverMajor: this.#o.serverMajor };
   }
 
   #versionSchemaOf(migration: LoadedMigration["migration"]): string | undefined {
@@ -355,14 +322,6 @@ export class Engine {
       }];
     }
     return [];
-  }
-
-  #viewActions(schema: VirtualSchema, versionSchema: string): Action[] {
-    return createVersionViewsActions(schema, {
-      baseSchema: this.#o.schema,
-      versionSchema,
-      serverMajor: this.#o.serverMajor,
-    });
   }
 
   async #executeAtomically(actions: readonly Action[]): Promise<void> {

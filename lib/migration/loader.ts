@@ -1,7 +1,8 @@
 /**
- * Reads a migration file (.json, .yaml, .yml) into a parsed migration. The migration name is the
- * base file name minus its last extension, as in pgroll (`03.migration.3.yml` → `03.migration.3`).
- * TypeScript migrations arrive later through a runtime port; they end in the same parseMigration.
+ * Reads a migration file (.json, .yaml, .yml, .ts) into a parsed migration. The migration name is
+ * the base file name minus its last extension, as in pgroll (`03.migration.3.yml` → `03.migration.3`);
+ * a TypeScript migration may set another `name` inside. TypeScript migrations are imported through
+ * the runtime port (./module.ts) and end in the same parseMigration.
  */
 import { readFile } from "node:fs/promises";
 import { basename, extname } from "node:path";
@@ -9,8 +10,9 @@ import { parseDocument } from "yaml";
 import { PgtandemError, ValidationError } from "../errors.ts";
 import type { Registry } from "../operations/registry.ts";
 import { type ParsedMigration, parseMigration } from "./migration.ts";
+import { readModuleMigration } from "./module.ts";
 
-export const SUPPORTED_EXTENSIONS = [".json", ".yaml", ".yml"] as const;
+export const SUPPORTED_EXTENSIONS = [".json", ".yaml", ".yml", ".ts"] as const;
 
 export interface LoadedMigration extends ParsedMigration {
   /** The path the file was read from, as given. */
@@ -46,6 +48,11 @@ export async function loadMigrationFile(
     const code = (cause as { code?: unknown }).code;
     const why = code === "ENOENT" ? "file not found" : `cannot read file: ${String(cause)}`;
     throw new PgtandemError("invalid_input", `${path}: ${why}`, { cause });
+  }
+  if (extension === ".ts") {
+    const { document, name } = await readModuleMigration(path);
+    const parsed = parseMigration(path, name ?? migrationNameFromPath(path), document, registry);
+    return { ...parsed, path };
   }
   // A UTF-8 byte order mark is invisible in editors; do not fail on it.
   if (text.startsWith("\uFEFF")) text = text.slice(1);

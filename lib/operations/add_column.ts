@@ -7,7 +7,7 @@
  * trigger fills the column for rows the old version writes.
  */
 import type { Action } from "../engine/plan.ts";
-import { sqlAction } from "../engine/plan.ts";
+import { afterTriggers, sqlAction } from "../engine/plan.ts";
 import { type AddColumnParams, addColumnParams } from "../migration/params/add_column.ts";
 import { notNullCheckName, temporaryColumnName, uniqueIndexName } from "../naming.ts";
 import type { VirtualTable } from "../schema/model.ts";
@@ -128,7 +128,6 @@ export const addColumn: OperationDefinition<AddColumnParams> = {
         `ALTER TABLE ${qualified} ADD COLUMN ${definition}`,
         {
           table: table.physicalName,
-          beforeTriggers: true,
           ...(inlineDefault
             ? {
               guard: {
@@ -161,6 +160,8 @@ export const addColumn: OperationDefinition<AddColumnParams> = {
         ),
       );
     }
+    // What follows constrains the new column: it runs after the trigger that fills it.
+    const firstConstraint = actions.length;
     if (notNull && !inlineDefault) {
       actions.push(
         sqlAction(
@@ -220,9 +221,10 @@ export const addColumn: OperationDefinition<AddColumnParams> = {
       });
     }
     addVirtualColumn(table, params, temp);
-    if (!params.up) return { actions };
+    const ordered = actions.map((a, i) => (i >= firstConstraint ? afterTriggers(a) : a));
+    if (!params.up) return { actions: ordered };
     return {
-      actions,
+      actions: ordered,
       triggers: [{
         table: table.physicalName,
         direction: "up",

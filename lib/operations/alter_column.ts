@@ -5,7 +5,7 @@
  * writes) and `down` fills the old column from the copy for writes through the new version.
  */
 import type { Action } from "../engine/plan.ts";
-import { sqlAction } from "../engine/plan.ts";
+import { afterTriggers, sqlAction } from "../engine/plan.ts";
 import { type AlterColumnParams, alterColumnParams } from "../migration/params/alter_column.ts";
 import { isTemporaryName, notNullCheckName, temporaryColumnName } from "../naming.ts";
 import type { VirtualTable } from "../schema/model.ts";
@@ -110,10 +110,12 @@ export const alterColumn: OperationDefinition<AlterColumnParams> = {
     const on = { table: table.physicalName };
     const id = (what: string) => `${what}_${table.physicalName}_${temp}`;
 
-    const actions: Action[] = duplicateStartActions(before, [copyOf(params)], {
+    const copy = duplicateStartActions(before, [copyOf(params)], {
       baseSchema,
       skipDefault: params.default !== undefined,
     });
+    // The changes constrain the copy: they run after the trigger that fills it.
+    const actions: Action[] = [];
     const renames = new Map([[column.name, temp]]);
     if (params.nullable === false) {
       actions.push(
@@ -191,7 +193,7 @@ export const alterColumn: OperationDefinition<AlterColumnParams> = {
     applyVirtually(table, params, temp);
     const newColumns = table.columns.map((c) => ({ name: c.name, physicalName: c.physicalName }));
     return {
-      actions,
+      actions: [...copy, ...actions.map(afterTriggers)],
       triggers: [
         {
           table: table.physicalName,

@@ -5,7 +5,7 @@
  * key as indexes built concurrently, check and foreign key NOT VALID) and made final at complete.
  */
 import type { Action } from "../engine/plan.ts";
-import { sqlAction } from "../engine/plan.ts";
+import { afterTriggers, sqlAction } from "../engine/plan.ts";
 import {
   type CreateConstraintParams,
   createConstraintParams,
@@ -83,11 +83,11 @@ export const createConstraint: OperationDefinition<CreateConstraintParams> = {
     const qualified = ident(baseSchema, table.physicalName);
     const temps = columns.map(temporaryColumnName);
     const on = { table: table.physicalName };
-    const actions: Action[] = duplicateStartActions(
-      before,
-      columns.map((column) => ({ column })),
-      { baseSchema },
-    );
+    const copies = duplicateStartActions(before, columns.map((column) => ({ column })), {
+      baseSchema,
+    });
+    // The constraint itself runs after the triggers that fill the copies.
+    const actions: Action[] = [];
     switch (params.type) {
       case "unique":
       case "primary_key":
@@ -131,7 +131,11 @@ export const createConstraint: OperationDefinition<CreateConstraintParams> = {
     const triggers = duplicateTriggers(before, columns, params.up ?? {}, params.down ?? {});
     useCopies(table, columns);
     recordConstraint(table, params, columns);
-    return { actions, triggers, backfills: [{ table: table.physicalName }] };
+    return {
+      actions: [...copies, ...actions.map(afterTriggers)],
+      triggers,
+      backfills: [{ table: table.physicalName }],
+    };
   },
 
   complete(params, { before, baseSchema }) {

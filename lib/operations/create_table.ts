@@ -102,8 +102,6 @@ export const createTable: OperationDefinition<CreateTableParams> = {
       actions: [sqlAction(`create_table_${params.name}`, statements.join(";\n"), {
         table: params.name,
         lock: "none",
-        // Later operations of the migration may copy its columns before the triggers go in.
-        beforeTriggers: true,
       })],
     };
   },

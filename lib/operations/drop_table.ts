@@ -23,6 +23,11 @@ export const dropTable: OperationDefinition<DropTableParams> = {
   start(params, { schema, baseSchema }) {
     const table = findTable(schema, params.name)!;
     schema.tables = schema.tables.filter((t) => t !== table);
+    // The table's indexes keep their names until complete drops it.
+    schema.reservedRelationNames = [
+      ...(schema.reservedRelationNames ?? []),
+      ...Object.values(table.indexes).map((i) => i.physicalName ?? i.name),
+    ];
     return {
       actions: [
         sqlAction(

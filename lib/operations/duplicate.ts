@@ -8,7 +8,7 @@
  * Everything is planned from the virtual table: no catalog reads, so plans can be shown and
  * replayed.
  */
-import { sqlAction } from "../engine/plan.ts";
+import { afterTriggers, sqlAction } from "../engine/plan.ts";
 import type { Action } from "../engine/plan.ts";
 import { duplicateName, notNullCheckName, temporaryColumnName } from "../naming.ts";
 import type { VirtualColumn, VirtualTable } from "../schema/model.ts";
@@ -94,6 +94,8 @@ export function duplicateStartActions(
   const skip = options.skipConstraints ?? new Set<string>();
   const renames = physicalRenames(resolved);
   const actions: Action[] = [];
+  // Constraints on the copies come after the triggers that fill the copies.
+  const constraints: Action[] = [];
 
   for (const { copy, source, temp } of resolved) {
     const id = (what: string) => `${what}_${table.physicalName}_${temp}`;
@@ -103,12 +105,12 @@ export function duplicateStartActions(
         `ALTER TABLE ${qualified} ADD COLUMN IF NOT EXISTS ${ident(temp)} ${
           copy.type ?? source.type
         }`,
-        { ...on, beforeTriggers: true },
+        on,
       ),
     );
     if (!source.nullable && !copy.dropNotNull) {
       // NOT NULL as a NOT VALID check: enforced for new writes at once, validated at complete.
-      actions.push(
+      constraints.push(
         sqlAction(
           id("duplicate_not_null"),
           `ALTER TABLE ${qualified} ADD CONSTRAINT ${
@@ -142,7 +144,7 @@ export function duplicateStartActions(
   for (const check of Object.values(table.checkConstraints)) {
     if (skip.has(check.name) || !involves(check.columns, resolved)) continue;
     const definition = renameIdentifiers(stripNotValid(check.definition), renames);
-    actions.push(
+    constraints.push(
       sqlAction(
         `duplicate_check_${table.physicalName}_${check.name}`,
         `ALTER TABLE ${qualified} ADD CONSTRAINT ${ident(duplicateName(check.name))} ${
@@ -155,7 +157,7 @@ export function duplicateStartActions(
   }
   for (const fk of Object.values(table.foreignKeys)) {
     if (skip.has(fk.name) || !involves(fk.columns, resolved)) continue;
-    actions.push(
+    constraints.push(
       sqlAction(
         `duplicate_foreign_key_${table.physicalName}_${fk.name}`,
         `ALTER TABLE ${qualified} ADD CONSTRAINT ${ident(duplicateName(fk.name))} FOREIGN KEY (${
@@ -171,7 +173,7 @@ export function duplicateStartActions(
   }
   for (const unique of Object.values(table.uniqueConstraints)) {
     if (skip.has(unique.name) || !involves(unique.columns, resolved)) continue;
-    actions.push(concurrentIndex(
+    constraints.push(concurrentIndex(
       table,
       duplicateName(unique.name),
       `CREATE UNIQUE INDEX CONCURRENTLY ${ident(duplicateName(unique.name))} ON ${qualified} (${
@@ -184,7 +186,7 @@ export function duplicateStartActions(
     if (!involves(index.columns, resolved)) continue;
     const tail = indexDefinitionTail(index.definition);
     if (tail === undefined) continue;
-    actions.push(concurrentIndex(
+    constraints.push(concurrentIndex(
       table,
       duplicateName(index.name),
       `CREATE ${index.unique ? "UNIQUE " : ""}INDEX CONCURRENTLY ${
@@ -192,7 +194,7 @@ export function duplicateStartActions(
       } ON ${qualified} USING ${renameIdentifiers(tail, renames)}`,
     ));
   }
-  return actions;
+  return [...actions, ...constraints.map(afterTriggers)];
 }
 
 /**

@@ -74,7 +74,11 @@ export const baselineCommand: Command = {
       return { path, written: !existing };
     });
     if (!result) {
-      io.stdout.write("Baseline not created\n");
+      io.stdout.write(
+        config.json
+          ? `${JSON.stringify({ schema: config.schema, baseline: version, created: false })}\n`
+          : "Baseline not created\n",
+      );
       return 0;
     }
     if (config.json) {
@@ -84,6 +88,7 @@ export const baselineCommand: Command = {
             {
               schema: config.schema,
               baseline: version,
+              created: true,
               file: result.path,
               placeholderWritten: result.written,
               filesAfterBaseline: after,

@@ -52,6 +52,7 @@ import type { LoadedMigration } from "../../migration/loader.ts";
 import { migrationVersionName } from "../../migration/migration.ts";
 import { byteLength, MAX_IDENTIFIER_BYTES, versionSchemaName } from "../../naming.ts";
 import type { VirtualSchema } from "../../schema/model.ts";
+import { cloneSchema } from "../../schema/virtual.ts";
 import { type Command, type CommandContext, requirePositional } from "../command.ts";
 import type { Config } from "../config.ts";
 import { type Session, withSession } from "../session.ts";
@@ -83,6 +84,8 @@ export const migrateCommand: Command = {
     "pgtandem migrate ./migrations                # start the last one, leave it active",
     "pgtandem migrate ./migrations --complete     # and complete it",
     "pgtandem migrate ./migrations --expect-one   # deploys: never more than one at a time",
+    "With several unapplied migrations, completing the first removes the version schema that",
+    "was the latest before the run (a warning on stderr says which); --json lists removals.",
     "Exit codes: 0 applied, up to date, a migration already active, or baseline needed;",
     "            1 invalid file, history mismatch, failed start/complete, bad usage",
   ],
@@ -128,11 +131,9 @@ async function migrate(
   report: MigrateReport,
 ): Promise<void> {
   const { config, io } = context;
-  const { state, engine } = session;
+  const { state } = session;
   const schema = config.schema;
-  const say = (line: string) => {
-    if (!config.json) io.stdout.write(`${line}\n`);
-  };
+  const say = sayer(context);
 
   const active = await state.activeMigration(schema);
   if (active) {
@@ -193,53 +194,89 @@ async function migrate(
 
   let expectedTip = await state.latestMigration(schema);
   for (const [index, migration] of loaded.entries()) {
-    const name = migration.migration.name;
-    const tip = await state.latestMigration(schema);
-    if (tip !== expectedTip) {
-      throw new StateError(
-        `the history of schema "${schema}" changed while migrate was running: expected the latest migration to be ${
-          expectedTip === undefined ? "none" : `"${expectedTip}"`
-        }, found "${tip}"; "${name}" was not applied`,
+    try {
+      expectedTip = await applyOne(context, session, migration, {
+        last: index === loaded.length - 1,
+        complete,
+        expectedTip,
+        deployed,
+        report,
+      });
+    } catch (error) {
+      const done = report.applied.filter((a) => a.name !== migration.migration.name);
+      if (done.length === 0 || !(error instanceof PgtandemError)) throw error;
+      throw new PgtandemError(
+        error.code,
+        `failed to run migration file "${migration.path}" after this run applied ${
+          done.map((a) => `"${a.name}"`).join(", ")
+        }: ${error.message}`,
+        { cause: error },
       );
     }
-    const outcome = await engine.start(migration);
-    const last = index === loaded.length - 1;
-    const entry = {
-      name,
-      completed: false,
-      versionSchema: outcome.versionSchema ?? null,
-    };
-    report.applied.push(entry);
-    report.status = "applied";
-    if (!last || complete) {
-      const previous = await state.previousVersion(schema);
-      const previousSchema = previous === undefined
-        ? undefined
-        : versionSchemaName(schema, previous);
-      await engine.complete();
-      entry.completed = true;
-      say(`Migration "${name}" started and completed`);
-      if (
-        previousSchema !== undefined && previousSchema !== outcome.versionSchema &&
-        !(await schemaExists(session.sql, previousSchema))
-      ) {
-        report.removedVersionSchemas.push(previousSchema);
-        say(
-          `Version schema "${previousSchema}" removed${
-            previousSchema === deployed ? " (the latest version before this run)" : ""
-          }`,
-        );
-      }
-    } else {
-      report.activeMigration = name;
-      say(
-        outcome.versionSchema
-          ? `New version of the schema available under the postgres "${outcome.versionSchema}" schema`
-          : `Migration "${name}" started successfully`,
-      );
-    }
-    expectedTip = name;
   }
+}
+
+/** Starts one migration (and completes it unless it is the last and --complete is off). */
+async function applyOne(
+  context: CommandContext,
+  session: Session,
+  migration: LoadedMigration,
+  options: {
+    last: boolean;
+    complete: boolean;
+    expectedTip: string | undefined;
+    deployed: string | undefined;
+    report: MigrateReport;
+  },
+): Promise<string> {
+  const { config } = context;
+  const { state, engine } = session;
+  const schema = config.schema;
+  const { last, complete, expectedTip, deployed, report } = options;
+  const say = sayer(context);
+  const name = migration.migration.name;
+  const tip = await state.latestMigration(schema);
+  if (tip !== expectedTip) {
+    throw new StateError(
+      `the history of schema "${schema}" changed while migrate was running: expected the latest migration to be ${
+        expectedTip === undefined ? "none" : `"${expectedTip}"`
+      }, found "${tip}"; "${name}" was not applied`,
+    );
+  }
+  const outcome = await engine.start(migration);
+  const entry = {
+    name,
+    completed: false,
+    versionSchema: outcome.versionSchema ?? null,
+  };
+  report.applied.push(entry);
+  report.status = "applied";
+  if (!last || complete) {
+    const previous = await state.previousVersion(schema);
+    const previousSchema = previous === undefined ? undefined : versionSchemaName(schema, previous);
+    await engine.complete();
+    entry.completed = true;
+    say(`Migration "${name}" started and completed`);
+    if (
+      previousSchema !== undefined && previousSchema !== outcome.versionSchema &&
+      !(await schemaExists(session.sql, previousSchema))
+    ) {
+      report.removedVersionSchemas.push(previousSchema);
+      say(
+        `Version schema "${previousSchema}" removed${
+          previousSchema === deployed ? " (the latest version before this run)" : ""
+        }`,
+      );
+    }
+  } else {
+    report.activeMigration = name;
+    say(
+      outcome.versionSchema
+        ? `New version of the schema available under the postgres "${outcome.versionSchema}" schema`
+        : `Migration "${name}" started successfully`,
+    );
+  }
+  return name;
 }
 
 /** Parses every unapplied file; all problems of all files are listed on stderr. */
@@ -264,9 +301,7 @@ async function loadAll(
 
 /**
  * Validates the unapplied migrations before the first start, each against the schema the
- * previous ones leave. The virtual schema after a migration's start is what the next one sees
- * once it is completed (virtual names are the names the next migration uses); names that
- * migration only frees at complete are free then. The chain stops at raw SQL, whose effect is
+ * previous ones leave (schemaOnceCompleted). The chain stops at raw SQL, whose effect is
  * unknown until it runs: the engine validates those migrations and the ones after at their start.
  */
 async function precheck(
@@ -316,9 +351,7 @@ async function precheck(
       ) {
         chained = false;
       } else {
-        const after = result.steps.at(-1)?.after ?? current;
-        current = { ...after };
-        delete current.reservedRelationNames;
+        current = schemaOnceCompleted(result.steps.at(-1)?.after ?? current);
       }
     }
     if (issues.length > 0) failures.push({ migration, issues });
@@ -342,6 +375,24 @@ async function precheck(
       failures.length > 1 ? ` (and ${failures.length - 1} more invalid migrations)` : ""
     }; nothing was applied`,
   );
+}
+
+/**
+ * The virtual schema a migration's start produced, as the next migration meets it: after
+ * complete, every virtual name is the physical name (temporary columns renamed, renamed tables
+ * and indexes physically renamed) and names reserved until complete are free. Operations read a
+ * temporary physical name as "changed earlier in this migration", which must not leak into the
+ * next one.
+ */
+export function schemaOnceCompleted(schema: VirtualSchema): VirtualSchema {
+  const completed = cloneSchema(schema);
+  delete completed.reservedRelationNames;
+  for (const table of completed.tables) {
+    table.physicalName = table.name;
+    for (const column of table.columns) column.physicalName = column.name;
+    for (const index of Object.values(table.indexes)) delete index.physicalName;
+  }
+  return completed;
 }
 
 async function schemaExists(sql: Sql, name: string): Promise<boolean> {
@@ -395,6 +446,13 @@ async function lockHeld(sql: Sql, key: string): Promise<boolean> {
     [key],
   );
   return row?.held === true;
+}
+
+/** Human output lines; silent with --json, whose report says it all at the end. */
+function sayer(context: CommandContext): (line: string) => void {
+  return (line) => {
+    if (!context.config.json) context.io.stdout.write(`${line}\n`);
+  };
 }
 
 function printJson(context: CommandContext, report: MigrateReport): void {

@@ -38,8 +38,15 @@ export const pullCommand: Command = {
     for (const row of history) {
       if (localNames.has(row.name)) continue;
       assertFileName(row.name);
+      const stored: unknown = row.migration;
+      if (typeof stored !== "object" || stored === null || Array.isArray(stored)) {
+        throw new PgtandemError(
+          "state",
+          `migration "${row.name}" of schema "${context.config.schema}" is stored as ${typeof stored}, not as a JSON object; nothing more was written`,
+        );
+      }
       // The file name carries the name; old pgroll versions also stored it inside.
-      const { name: _ignored, ...document } = row.migration;
+      const { name: _ignored, ...document } = stored as Record<string, unknown>;
       const path = await writeMigrationFile(dir, row.name, document, format);
       written.push({ name: row.name, path, type: row.migrationType });
       if (!context.config.json) context.io.stdout.write(`Wrote ${path}\n`);

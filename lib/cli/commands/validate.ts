@@ -15,6 +15,7 @@ import type { Registry } from "../../operations/registry.ts";
 import type { VirtualSchema } from "../../schema/model.ts";
 import { type Command, type CommandContext, requirePositional } from "../command.ts";
 import { type Session, withSession } from "../session.ts";
+import { schemaOnceCompleted } from "./migrate.ts";
 import { ident } from "../../sql.ts";
 
 export const validateCommand: Command = {
@@ -147,12 +148,8 @@ async function schemaToCheckAgainst(
   if (hasOpaqueStep(steps, "atStart") || hasOpaqueStep(steps, "atComplete")) {
     return await live(fallback);
   }
-  const after: VirtualSchema = {
-    ...(steps.at(-1)?.after ?? (run.startedSchema as VirtualSchema)),
-  };
-  delete after.reservedRelationNames;
   return {
-    virtual: after,
+    virtual: schemaOnceCompleted(steps.at(-1)?.after ?? (run.startedSchema as VirtualSchema)),
     note:
       `Note: migration "${active.name}" is active; checked against the schema it leaves once completed`,
   };
