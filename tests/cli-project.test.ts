@@ -11,7 +11,7 @@ import { withSearchPath } from "../lib/cli/commands/latest.ts";
 import { upgradeMigration } from "../lib/cli/commands/update.ts";
 import { compareWithHistory, listMigrationFolder } from "../lib/migration/folder.ts";
 import { formatMigration } from "../lib/migration/writer.ts";
-import { dumpSchema, schemaExists, tableExists } from "./helpers/catalog.ts";
+import { dumpSchema, tableExists } from "./helpers/catalog.ts";
 import { cli, cliOk } from "./helpers/cli.ts";
 import { type TestDatabase, testDatabase } from "./helpers/postgres.ts";
 
@@ -205,7 +205,9 @@ describe("migrate", () => {
     const dir = await folder({ "01_a.json": createTable("a"), "01_a.yaml": "operations: []\n" });
     const result = await p.run(["migrate", dir]);
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/defines a migration more than once: "01_a" \(01_a\.json, 01_a\.yaml\)/);
+    expect(result.stderr).toMatch(
+      /defines a migration more than once: "01_a" \(01_a\.json, 01_a\.yaml\)/,
+    );
   });
 
   test("one broken file among the unapplied: every problem listed, nothing applied", async () => {
@@ -217,7 +219,9 @@ describe("migrate", () => {
     });
     const result = await p.run(["migrate", dir, "--complete"]);
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/02_bad\.json: operations\[0\]\.create_table\.columns\[0\]\.type/);
+    expect(result.stderr).toMatch(
+      /02_bad\.json: operations\[0\]\.create_table\.columns\[0\]\.type/,
+    );
     expect(result.stderr).toMatch(/03_bad\.yaml: .*malformed YAML/);
     expect(result.stderr).toMatch(
       /Error: incompatible migration\(s\): 2 of 3 unapplied migration files are invalid \(02_bad\.json, 03_bad\.yaml\); nothing was applied/,
@@ -235,7 +239,9 @@ describe("migrate", () => {
     });
     const result = await p.run(["migrate", dir]);
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/03_bad\.json: operations\[0\]\.add_column.*table "a" does not exist/);
+    expect(result.stderr).toMatch(
+      /03_bad\.json: operations\[0\]\.add_column.*table "a" does not exist/,
+    );
     expect(result.stderr).toMatch(
       /Error: migration "03_bad" is invalid against the schema the migrations before it leave/,
     );
@@ -332,7 +338,9 @@ describe("baseline", () => {
     // 01_add sorts after the baseline: it will be applied, and baseline says so.
     expect(created.stderr).toMatch(/1 file\(s\) sort after "00_base".*01_add\.json/);
     const placeholder = await readFile(join(dir, "00_base.yaml"), "utf8");
-    expect(placeholder).toMatch(/^operations:\n {2}- sql:\n {6}up: '-- Baseline of schema "b_existing"/);
+    expect(placeholder).toMatch(
+      /^operations:\n {2}- sql:\n {6}up: '-- Baseline of schema "b_existing"/,
+    );
     expect(await p.history()).toEqual([
       { name: "00_base", done: true, migration_type: "baseline" },
     ]);
@@ -509,8 +517,12 @@ describe("latest", () => {
 
   test("bad usage and empty folders", async () => {
     const p = await project("l_usage");
-    expect((await p.run(["latest"])).stderr).toMatch(/"latest" needs one of schema, migration, url/);
-    expect((await p.run(["latest", "version"])).stderr).toMatch(/unknown subcommand "latest version"/);
+    expect((await p.run(["latest"])).stderr).toMatch(
+      /"latest" needs one of schema, migration, url/,
+    );
+    expect((await p.run(["latest", "version"])).stderr).toMatch(
+      /unknown subcommand "latest version"/,
+    );
     expect((await p.run(["latest", "schema", "extra"])).stderr).toMatch(/takes no arguments/);
     const empty = await p.run(["latest", "migration", "--local", await folder()]);
     expect(empty.code).toBe(1);
@@ -528,9 +540,14 @@ describe("latest", () => {
       "postgres://u:p@h/db?options=-c%20search_path%3Dpublic_01",
     );
     expect(withSearchPath("postgresql://h/db?sslmode=disable&application_name=my+app", "s_v"))
-      .toBe("postgresql://h/db?application_name=my%20app&options=-c%20search_path%3Ds_v&sslmode=disable");
+      .toBe(
+        "postgresql://h/db?application_name=my%20app&options=-c%20search_path%3Ds_v&sslmode=disable",
+      );
     expect(
-      withSearchPath("postgres://h/db?options=-c%20statement_timeout%3D5s%20-c%20search_path%3Dold", "s_v"),
+      withSearchPath(
+        "postgres://h/db?options=-c%20statement_timeout%3D5s%20-c%20search_path%3Dold",
+        "s_v",
+      ),
     ).toBe("postgres://h/db?options=-c%20statement_timeout%3D5s%20-c%20search_path%3Ds_v");
     expect(withSearchPath("postgres://h/db", "App Schema_v1")).toBe(
       "postgres://h/db?options=-c%20search_path%3D%22App%5C%20Schema_v1%22",
@@ -538,7 +555,9 @@ describe("latest", () => {
     expect(withSearchPath("host=h dbname=app", "public_v1")).toBe(
       "host=h dbname=app options='-c search_path=public_v1'",
     );
-    expect(() => withSearchPath("host=h options=-cx=1", "public_v1")).toThrow(/already sets options/);
+    expect(() => withSearchPath("host=h options=-cx=1", "public_v1")).toThrow(
+      /already sets options/,
+    );
     expect(() => withSearchPath("nonsense", "public_v1")).toThrow(/expected a connection string/);
   });
 });
@@ -549,7 +568,9 @@ describe("create", () => {
     const ts = await cliOk(db.url, ["create", "--name", "01_users", "--dir", dir]);
     expect(ts.stdout).toBe(`Created ${join(dir, "01_users.ts")}\n`);
     const text = await readFile(join(dir, "01_users.ts"), "utf8");
-    expect(text).toStartWith('import { defineMigration } from "pgtandem";\n\nexport default defineMigration({\n  operations: [\n');
+    expect(text).toStartWith(
+      'import { defineMigration } from "pgtandem";\n\nexport default defineMigration({\n  operations: [\n',
+    );
     expect(text).toContain("//   create_table: {");
 
     const empty = await cliOk(db.url, ["create", "02_empty", "--empty", "--dir", dir]);
@@ -612,7 +633,9 @@ describe("validate", () => {
 
     const bad = await p.run(["validate", join(dir, "03_bad.json")]);
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toMatch(/03_bad\.json: operations\[0\]\.add_column.*table "nope" does not exist/);
+    expect(bad.stderr).toMatch(
+      /03_bad\.json: operations\[0\]\.add_column.*table "nope" does not exist/,
+    );
 
     const broken = await p.run(["validate", join(dir, "04_broken.json")]);
     expect(broken.code).toBe(1);
@@ -638,7 +661,9 @@ describe("validate", () => {
       JSON.stringify({ operations: [{ drop_column: { table: "a", column: "email" } }] }),
     );
     const next = await p.ok(["validate", join(dir, "05_next.json")]);
-    expect(next.stderr).toMatch(/migration "02_ok" is active; checked against the schema it leaves/);
+    expect(next.stderr).toMatch(
+      /migration "02_ok" is active; checked against the schema it leaves/,
+    );
     const reapplied = await p.run(["validate", join(dir, "02_ok.json")]);
     expect(reapplied.stderr).toMatch(/migration "02_ok" is already in the history/);
     await p.ok(["rollback"]);
@@ -682,8 +707,10 @@ describe("update", () => {
     const yaml = await readFile(join(dir, "02_list.yaml"), "utf8");
     expect(yaml).toStartWith("# index on a and b\noperations:\n");
     expect(yaml).toContain("- column: a");
-    expect(JSON.parse(await readFile(join(dir, "03_map.json"), "utf8")).operations[0].create_index
-      .columns).toEqual([{ column: "b", sort: "DESC" }, { column: "a" }]);
+    expect(
+      JSON.parse(await readFile(join(dir, "03_map.json"), "utf8")).operations[0].create_index
+        .columns,
+    ).toEqual([{ column: "b", sort: "DESC" }, { column: "a" }]);
     expect((await p.ok(["update", dir])).stdout).toMatch(/are up to date/);
 
     // The updated files migrate (the .ts file is moved out: no TypeScript loader here).
@@ -731,16 +758,18 @@ describe("analyze and help", () => {
   });
 
   test("every folder command has help with examples and exit codes", async () => {
-    for (const command of [
-      "migrate",
-      "latest",
-      "pull",
-      "baseline",
-      "create",
-      "validate",
-      "update",
-      "analyze",
-    ]) {
+    for (
+      const command of [
+        "migrate",
+        "latest",
+        "pull",
+        "baseline",
+        "create",
+        "validate",
+        "update",
+        "analyze",
+      ]
+    ) {
       const help = await cliOk(db.url, [command, "--help"]);
       expect(help.stdout).toMatch(new RegExp(`^Usage: pgtandem ${command}`));
       expect(help.stdout).toMatch(/Examples:\n {2}pgtandem /);
@@ -764,7 +793,13 @@ describe("folder listing (no database)", () => {
     await mkdir(join(dir, "sub.json"));
     await writeFile(join(dir, "sub.json", "x.json"), "{}");
     const entries = await listMigrationFolder(dir);
-    expect(entries.map((e) => e.fileName)).toEqual(["B.yaml", "a.json", "a_2.json", "b.yml", "c.ts"]);
+    expect(entries.map((e) => e.fileName)).toEqual([
+      "B.yaml",
+      "a.json",
+      "a_2.json",
+      "b.yml",
+      "c.ts",
+    ]);
     expect(entries.map((e) => e.name)).toEqual(["B", "a", "a_2", "b", "c"]);
   });
 
@@ -780,7 +815,9 @@ describe("folder listing (no database)", () => {
     const result = compareWithHistory(files, [h("01")], "00_base");
     expect(result.beforeBaseline.map((e) => e.name)).toEqual(["00_base"]);
     expect(result.unapplied.map((e) => e.name)).toEqual(["02", "03"]);
-    expect(compareWithHistory(files.slice(0, 2), [h("00_base"), h("01"), h("x")], undefined).remoteOnly)
+    expect(
+      compareWithHistory(files.slice(0, 2), [h("00_base"), h("01"), h("x")], undefined).remoteOnly,
+    )
       .toEqual([h("x")]);
     expect(() => compareWithHistory(files, [h("01")], undefined)).toThrow(
       /remote migration "01" does not match local migration "00_base"/,

@@ -759,6 +759,19 @@ describe("defineMigration", () => {
     ]);
   });
 
+  test("an optional name comes first; without it the output is pgroll's document", () => {
+    const op = dropIndex("i");
+    expect(defineMigration({ name: "03_x", versionSchema: "v3", operations: [op] })).toEqual({
+      name: "03_x",
+      version_schema: "v3",
+      operations: [{ drop_index: { name: "i" } }],
+    });
+    expect(Object.keys(defineMigration({ operations: [op] }))).toEqual(["operations"]);
+    expect(() => defineMigration({ name: "", operations: [op] })).toThrow(
+      "defineMigration: name: must be a non-empty string",
+    );
+  });
+
   test("refuses values that are not operations", () => {
     const notAnOperation = { drop_table: { name: "x" } } as unknown as ReturnType<typeof dropTable>;
     expect(() => defineMigration({ operations: [notAnOperation] })).toThrow(

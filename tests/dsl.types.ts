@@ -216,8 +216,9 @@ use(defineMigration({ versionSchema: "v2", operations: [users] }));
 use(defineMigration({ operations: [{ drop_table: { name: "users" } }] }));
 // @ts-expect-error: the output is read-only
 defineMigration({ operations: [users] }).operations.push({});
-// @ts-expect-error: the migration name comes from the file name
 use(defineMigration({ name: "01_users", operations: [users] }));
+// @ts-expect-error: fields are camelCase in the DSL (version_schema in the output)
+use(defineMigration({ version_schema: "v2", operations: [users] }));
 
 // ── Type vocabulary ────────────────────────────────────────────────────────────────────────────
 use(t.varchar(255), t.numeric(10, 2), t.text().array(), t.array(t.integer()), t.raw("fruit_size"));

@@ -104,6 +104,16 @@ export const FLAGS = {
     commands: ["status"],
     help: "also list every migration of the schema's history (a table, or JSON with --json)",
   },
+  plugin: {
+    type: "string",
+    multiple: true,
+    help: "load a plugin module (repeatable); the migrations folder's pgtandem.jsonc adds more",
+  },
+  out: {
+    type: "string",
+    commands: ["types"],
+    help: "folder to write pgtandem.d.ts and tsconfig.pgtandem.json to (default: current folder)",
+  },
 } as const satisfies Record<string, FlagSpec>;
 
 interface FlagSpec {
@@ -111,11 +121,13 @@ interface FlagSpec {
   short?: string;
   env?: string;
   commands?: readonly string[];
+  /** Repeatable: the value is the list of every occurrence. */
+  multiple?: boolean;
   help: string;
 }
 
 export type FlagName = keyof typeof FLAGS;
-export type FlagValues = Partial<Record<FlagName, string | boolean>>;
+export type FlagValues = Partial<Record<FlagName, string | boolean | string[]>>;
 
 export interface ParsedArgs {
   command: string | undefined;
@@ -146,7 +158,11 @@ export function parseCommandLine(argv: readonly string[]): ParsedArgs {
       options: Object.fromEntries(
         Object.entries(FLAGS).map(([name, f]) => [
           name,
-          "short" in f ? { type: f.type, short: f.short } : { type: f.type },
+          {
+            type: f.type,
+            ...("short" in f ? { short: f.short } : {}),
+            ...("multiple" in f ? { multiple: f.multiple } : {}),
+          },
         ]),
       ),
       allowPositionals: true,
@@ -177,7 +193,7 @@ export function flagOrEnv(
   flags: FlagValues,
   name: FlagName,
   env: Record<string, string | undefined>,
-): string | boolean | undefined {
+): string | boolean | string[] | undefined {
   if (flags[name] !== undefined) return flags[name];
   const spec: FlagSpec = FLAGS[name];
   const raw = spec.env ? env[spec.env] : undefined;

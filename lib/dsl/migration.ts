@@ -2,8 +2,8 @@
  * `defineMigration`: the default export of a TypeScript migration file. It turns the operation
  * builders into pgroll's canonical data, checks every operation with its params schema (all
  * problems at once) and returns the document deeply frozen: exactly what a YAML or JSON file with
- * the same operations parses to. The migration's name is not part of it; as in pgroll it comes
- * from the file name.
+ * the same operations parses to. As in pgroll the migration's name comes from the file name; a
+ * `name` given here overrides it (the loader takes it out of the document before parsing).
  *
  * ```ts
  * import { createTable, defineMigration, sql, t } from "pgtandem";
@@ -25,14 +25,20 @@ import { buildOperation, isOperation, type Operation } from "./operation.ts";
 
 /** What `defineMigration` takes. */
 export interface MigrationDefinition {
+  /** The migration's name, instead of the file name (which is the default, as in pgroll). */
+  readonly name?: string;
   /** `version_schema`: the version schema's suffix, instead of the migration (file) name. */
   readonly versionSchema?: string;
   /** The operations, run in order. */
   readonly operations: readonly Operation[];
 }
 
-/** A migration as canonical data: `{ version_schema?, operations }`, deeply frozen. */
+/**
+ * A migration as canonical data, `{ name?, version_schema?, operations }`, deeply frozen; without
+ * `name` it is exactly pgroll's document.
+ */
 export type DefinedMigration = DeepReadonly<{
+  name?: string;
   version_schema?: string;
   operations: Record<string, Record<string, unknown>>[];
 }>;
@@ -50,9 +56,11 @@ export function defineMigration(definition: MigrationDefinition): DefinedMigrati
     }]);
   }
   const issues: Issue[] = [];
-  const { versionSchema, operations } = definition;
-  if (versionSchema !== undefined && (typeof versionSchema !== "string" || versionSchema === "")) {
-    issues.push({ path: ["versionSchema"], message: "must be a non-empty string" });
+  const { name, versionSchema, operations } = definition;
+  for (const [field, value] of [["name", name], ["versionSchema", versionSchema]] as const) {
+    if (value !== undefined && (typeof value !== "string" || value === "")) {
+      issues.push({ path: [field], message: "must be a non-empty string" });
+    }
   }
   const data: Record<string, Record<string, unknown>>[] = [];
   if (!Array.isArray(operations)) {
@@ -75,9 +83,9 @@ export function defineMigration(definition: MigrationDefinition): DefinedMigrati
     });
   }
   if (issues.length > 0) throw new ValidationError(source, issues);
-  return deepFreeze(
-    versionSchema === undefined
-      ? { operations: data }
-      : { version_schema: versionSchema, operations: data },
-  );
+  return deepFreeze({
+    ...(name === undefined ? {} : { name }),
+    ...(versionSchema === undefined ? {} : { version_schema: versionSchema }),
+    operations: data,
+  });
 }

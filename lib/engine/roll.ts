@@ -1,18 +1,21 @@
 /**
- * Start / complete / rollback orchestration: the one engine every operation goes through.
+ * Start / complete / rollback orchestration: the one engine every operation goes through. The
+ * order of the SQL lives in phases.ts; this file runs it, records state and cleans up.
  *
- * start:    validate everything → record the migration → new columns → sync triggers → the
- *           operations' other start actions → version schema of views → backfill. Any failure
- *           undoes all of it.
- * complete: drop the previous version's views → triggers → operations' complete actions → mark done.
- * rollback: drop this version's views → triggers → operations' rollback actions in reverse order
- *           → forget the migration.
+ * start:    validate everything → record the migration → the operations' start actions → sync
+ *           triggers → constraints on the new columns → views → backfill. Any failure undoes
+ *           all of it and forgets the migration.
+ * complete: finish an interrupted backfill → drop the previous version, validate constraints →
+ *           one short transaction: drop triggers, swap columns, renames → mark done.
+ * rollback: drop this version's views → one transaction: drop triggers, undo → what cannot run
+ *           in a transaction (DROP INDEX CONCURRENTLY, the user's `down`) → forget the migration.
  */
 import { PgtandemError, StateError, ValidationError } from "../errors.ts";
 import { byteLength, MAX_IDENTIFIER_BYTES, versionSchemaName } from "../naming.ts";
 import type { LoadedMigration } from "../migration/loader.ts";
 import { migrationVersionName, parseMigration, toCanonicalJson } from "../migration/migration.ts";
 import type { Registry } from "../operations/registry.ts";
+import { type PluginTracker, pluginTracker } from "../plugins/record.ts";
 import type { VirtualSchema } from "../schema/model.ts";
 import { virtualFromPhysical } from "../schema/virtual.ts";
 import { literal } from "../sql.ts";
@@ -50,6 +53,11 @@ export interface EngineOptions {
   backfill: BackfillSettings;
   /** Verbose log lines (what runs, retries); silent when absent. */
   log?: (message: string) => void;
+  /**
+   * Records the plugins a migration uses at start and loads recorded plugins whose kinds the
+   * registry lacks at complete/rollback (default: lib/plugins' own).
+   */
+  plugins?: PluginTracker;
 }
 
 /** What pgtandem_runs.backfill records about a start, so an interrupted one can be finished. */
@@ -99,7 +107,10 @@ export class Engine {
       issues.push(...(await this.#versionSchemaIssues(versionSchema)));
       if (issues.length > 0) throw new ValidationError(loaded.path, issues);
 
-      await state.startMigration(schema, name, toCanonicalJson(loaded.migration), initial);
+      const plugins = (this.#o.plugins ?? pluginTracker).used(loaded.operations);
+      await state.startMigration(schema, name, toCanonicalJson(loaded.migration), initial, {
+        plugins,
+      });
       this.#log(`starting migration "${name}"`);
       try {
         await this.#runStart(name, steps, versionSchema);
@@ -270,6 +281,12 @@ export class Engine {
     const { state, schema, registry } = this.#o;
     const active = await state.activeMigration(schema);
     if (!active) throw new StateError(`no migration is in progress in schema "${schema}"`);
+    // Plugin kinds come from the plugins recorded at start when this run was not given them.
+    await (this.#o.plugins ?? pluginTracker).restore(
+      registry,
+      { name: active.name, document: active.migration },
+      (await state.runInfo(schema, active.name))?.plugins ?? [],
+    );
     const { migration, operations } = parseMigration(
       `migration "${active.name}"`,
       active.name,

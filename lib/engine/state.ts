@@ -19,6 +19,7 @@ import type {
 } from "../schema/model.ts";
 import { virtualFromPhysical } from "../schema/virtual.ts";
 import { ident } from "../sql.ts";
+import { withLockRetry } from "./retry.ts";
 import { stateInitSql } from "./state-sql.ts";
 
 /** Where a history row came from: pgroll/pgtandem, captured outside DDL, or a baseline. */
@@ -234,13 +235,14 @@ export class StateStore {
    * (`updated_at` is left alone). Throws when no such active migration exists.
    */
   async completeMigration(schema: string, name: string): Promise<void> {
-    const rows = await this.sql.unsafe(
-      `UPDATE ${this.t("migrations")}
-      SET done = true, resulting_schema = ${this.t("read_schema")}($3)
-      WHERE schema = $1 AND name = $2 AND NOT done
-      RETURNING name`,
-      [schema, name, schema],
-    );
+    const rows = await readsCatalog(`complete migration "${name}"`, () =>
+      this.sql.unsafe(
+        `UPDATE ${this.t("migrations")}
+        SET done = true, resulting_schema = ${this.t("read_schema")}($3)
+        WHERE schema = $1 AND name = $2 AND NOT done
+        RETURNING name`,
+        [schema, name, schema],
+      ));
     if (rows.length === 0) {
       throw new StateError(
         `cannot complete migration "${name}" of schema "${schema}": it is not the active migration`,
@@ -325,9 +327,13 @@ export class StateStore {
 
   /** The live schema via `read_schema()`, with nulls and pgroll's spellings normalised. */
   async readSchema(schema: string): Promise<Schema> {
-    const [row] = await this.sql.unsafe<{ schema: unknown }[]>(
-      `SELECT ${this.t("read_schema")}($1) AS schema`,
-      [schema],
+    const [row] = await readsCatalog(
+      "read the schema",
+      () =>
+        this.sql.unsafe<{ schema: unknown }[]>(
+          `SELECT ${this.t("read_schema")}($1) AS schema`,
+          [schema],
+        ),
     );
     return normalizeSchema(row?.schema);
   }
@@ -348,17 +354,18 @@ export class StateStore {
    */
   async readVirtualSchema(schema: string): Promise<VirtualSchema> {
     // One statement, one snapshot: the column order matches the schema it describes.
-    const [row] = await this.sql.unsafe<
-      {
-        schema: unknown;
-        column_order: Record<string, string[]>;
-        replica_identity: Record<string, ReplicaIdentity>;
-      }[]
-    >(
-      `SELECT ${this.t("read_schema")}($1) AS schema, ${COLUMN_ORDER_SQL} AS column_order,
-        ${REPLICA_IDENTITY_SQL} AS replica_identity`,
-      [schema],
-    );
+    const [row] = await readsCatalog("read the schema", () =>
+      this.sql.unsafe<
+        {
+          schema: unknown;
+          column_order: Record<string, string[]>;
+          replica_identity: Record<string, ReplicaIdentity>;
+        }[]
+      >(
+        `SELECT ${this.t("read_schema")}($1) AS schema, ${COLUMN_ORDER_SQL} AS column_order,
+          ${REPLICA_IDENTITY_SQL} AS replica_identity`,
+        [schema],
+      ));
     const virtual = virtualFromPhysical(normalizeSchema(row?.schema), row?.column_order ?? {});
     for (const table of virtual.tables) {
       const identity = row?.replica_identity[table.physicalName];
@@ -627,4 +634,13 @@ function optionalText(value: unknown): string | null {
 
 function names(value: unknown): string[] {
   return Array.isArray(value) ? value.map(String) : [];
+}
+
+/**
+ * read_schema deparses defaults and predicates with pg_get_expr, which takes an ACCESS SHARE lock
+ * on each table: behind a long ACCESS EXCLUSIVE lock it hits lock_timeout like any DDL, and is
+ * retried like any DDL.
+ */
+function readsCatalog<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  return withLockRetry(what, fn);
 }

@@ -33,7 +33,7 @@ export async function readModuleMigration(path: string): Promise<ModuleMigration
         `or "export default { operations: [ … ] }"`,
     );
   }
-  let exported = namespace.default;
+  let exported: unknown = namespace.default;
   if (isThenable(exported)) {
     try {
       exported = await exported;

@@ -7,8 +7,9 @@
  * migration. Target ≥ 0.50 (pgroll: 0.24).
  *
  * Usage: `bun scripts/bench/write-amplification.ts [N …]` (default 100000 300000 1000000).
- * Each UPDATE runs RUNS times on a freshly vacuumed table and the median counts; the server is
- * chosen as in scripts/bench/backfill.ts. Prints a table, then one JSON line.
+ * Each UPDATE runs env PGTANDEM_BENCH_RUNS times (default 5), alternating between the plain and
+ * the migrating table, each on a freshly vacuumed table; medians count. The server is chosen as in
+ * scripts/bench/backfill.ts. Prints a table, then one JSON line.
  *
  * @module
  */
@@ -18,7 +19,7 @@ import { runBackfill } from "../../lib/engine/backfill.ts";
 import { ident } from "../../lib/sql.ts";
 import { createUsers, openBenchDatabase, startAlterName } from "./backfill.ts";
 
-const RUNS = 5;
+const RUNS = Number(process.env.PGTANDEM_BENCH_RUNS ?? 5);
 
 export interface WriteAmplificationResult {
   rows: number;
@@ -27,39 +28,50 @@ export interface WriteAmplificationResult {
   ratio: number;
 }
 
-/** Median duration in ms of `UPDATE users SET name = 'person'`, each run after a VACUUM. */
-async function timeUpdate(sql: postgres.Sql, rows: number): Promise<number> {
-  const times: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    // Each UPDATE leaves a dead version of every row; VACUUM makes the next run start alike.
-    await sql.unsafe(`VACUUM ${ident("public", "users")}`);
-    await sql.unsafe("CHECKPOINT");
-    const started = performance.now();
-    const result = await sql.unsafe(`UPDATE ${ident("public", "users")} SET name = 'person'`);
-    times.push(performance.now() - started);
-    if (result.count !== rows) throw new Error(`updated ${result.count} rows, expected ${rows}`);
-  }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)]!;
+/** Duration in ms of `UPDATE <table> SET name = 'person'`, after a VACUUM. */
+async function timeUpdate(sql: postgres.Sql, table: string, rows: number): Promise<number> {
+  // Each UPDATE leaves a dead version of every row; VACUUM makes every run start alike.
+  await sql.unsafe(`VACUUM ${ident("public", table)}`);
+  await sql.unsafe("CHECKPOINT");
+  const started = performance.now();
+  const result = await sql.unsafe(`UPDATE ${ident("public", table)} SET name = 'person'`);
+  const ms = performance.now() - started;
+  if (result.count !== rows) throw new Error(`updated ${result.count} rows, expected ${rows}`);
+  return ms;
 }
 
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+/**
+ * One N. `plain` is the table before any migration; `users` has the migration started (triggers
+ * installed, rows backfilled). Runs alternate between the two, so load from elsewhere on the
+ * machine hits both alike; medians count.
+ */
 export async function benchWriteAmplification(
   sql: postgres.Sql,
   rows: number,
+  runs = RUNS,
 ): Promise<WriteAmplificationResult> {
+  await createUsers(sql, "plain", rows);
   await createUsers(sql, "users", rows);
-  const without = await timeUpdate(sql, rows);
-  // Started as `pgtandem start` leaves it: triggers installed, existing rows backfilled.
   await startAlterName(sql, "users");
   await runBackfill(sql, { schema: "public", table: "users", lockTimeoutMs: 500 });
-  const withTrigger = await timeUpdate(sql, rows);
+  const without: number[] = [];
+  const withTrigger: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    without.push(await timeUpdate(sql, "plain", rows));
+    withTrigger.push(await timeUpdate(sql, "users", rows));
+  }
   const [check] = await sql.unsafe(
     `SELECT count(*)::int AS n FROM ${ident("public", "users")} WHERE _pgroll_new_name = 'person'`,
   );
   if (check?.n !== rows) throw new Error("the up trigger did not run for every row");
-  await sql.unsafe(`DROP TABLE ${ident("public", "users")} CASCADE`);
-  const withoutTriggerRowsPerSecond = rows / (without / 1000);
-  const withTriggerRowsPerSecond = rows / (withTrigger / 1000);
+  await sql.unsafe(`DROP TABLE ${ident("public", "users")}, ${ident("public", "plain")} CASCADE`);
+  const withoutTriggerRowsPerSecond = rows / (median(without) / 1000);
+  const withTriggerRowsPerSecond = rows / (median(withTrigger) / 1000);
   return {
     rows,
     withoutTriggerRowsPerSecond,
