@@ -21,6 +21,13 @@ import {
   nameLengthIssues,
   requireTable,
 } from "./checks.ts";
+import {
+  addNotNullCheck,
+  notNullFromCheck,
+  recordCheck,
+  recordForeignKey,
+  validateConstraint,
+} from "./constraint-ddl.ts";
 import { checkSql, columnSql, deferrableSql, tableForeignKeySql } from "./column-sql.ts";
 import type { OperationDefinition, StartResult } from "./operation.ts";
 
@@ -164,13 +171,7 @@ export const addColumn: OperationDefinition<AddColumnParams> = {
     const firstConstraint = actions.length;
     if (notNull && !inlineDefault) {
       actions.push(
-        sqlAction(
-          `add_not_null_check_${table.physicalName}_${temp}`,
-          `ALTER TABLE ${qualified} ADD CONSTRAINT ${ident(notNullCheckName(column.name))} CHECK (${
-            ident(temp)
-          } IS NOT NULL) NOT VALID`,
-          { table: table.physicalName },
-        ),
+        addNotNullCheck(baseSchema, table.physicalName, temp, notNullCheckName(column.name)),
       );
     }
     if (column.check) {
@@ -246,43 +247,12 @@ export const addColumn: OperationDefinition<AddColumnParams> = {
     const actions: Action[] = [];
     const inlineDefault = column.default !== undefined && column.default !== null && !params.up;
     if (column.nullable !== true && !inlineDefault) {
-      const check = ident(notNullCheckName(column.name));
-      // A validated check lets SET NOT NULL skip its full-table scan.
       actions.push(
-        sqlAction(
-          id("validate_not_null"),
-          `ALTER TABLE ${qualified} VALIDATE CONSTRAINT ${check}`,
-          {
-            ...on,
-            lock: "SHARE UPDATE EXCLUSIVE",
-          },
-        ),
-        sqlAction(
-          id("set_not_null"),
-          `ALTER TABLE ${qualified} ALTER COLUMN ${
-            ident(temp)
-          } SET NOT NULL, DROP CONSTRAINT ${check}`,
-          on,
-        ),
+        ...notNullFromCheck(baseSchema, table.physicalName, temp, notNullCheckName(column.name)),
       );
     }
-    if (column.check) {
-      actions.push(
-        sqlAction(
-          id("validate_check"),
-          `ALTER TABLE ${qualified} VALIDATE CONSTRAINT ${ident(column.check.name)}`,
-          { ...on, lock: "SHARE UPDATE EXCLUSIVE" },
-        ),
-      );
-    }
-    if (column.references) {
-      actions.push(
-        sqlAction(
-          id("validate_foreign_key"),
-          `ALTER TABLE ${qualified} VALIDATE CONSTRAINT ${ident(column.references.name)}`,
-          { ...on, lock: "SHARE UPDATE EXCLUSIVE" },
-        ),
-      );
+    for (const name of [column.check?.name, column.references?.name]) {
+      if (name) actions.push(validateConstraint(baseSchema, table.physicalName, name));
     }
     if (column.unique) {
       actions.push(
@@ -338,23 +308,11 @@ function addVirtualColumn(table: VirtualTable, params: AddColumnParams, temp: st
     comment: column.comment ?? null,
   });
   if (column.check) {
-    table.checkConstraints[column.check.name] = {
-      name: column.check.name,
-      columns: [column.name],
-      definition: column.check.constraint,
-      noInherit: column.check.no_inherit ?? false,
-    };
+    const { name, constraint, no_inherit } = column.check;
+    recordCheck(table, name, [column.name], constraint, no_inherit);
   }
   if (column.references) {
     const ref = column.references;
-    table.foreignKeys[ref.name] = {
-      name: ref.name,
-      columns: [column.name],
-      referencedTable: ref.table,
-      referencedColumns: [ref.column],
-      matchType: ref.match_type ?? "SIMPLE",
-      onDelete: ref.on_delete ?? "NO ACTION",
-      onUpdate: ref.on_update ?? "NO ACTION",
-    };
+    recordForeignKey(table, ref.name, [column.name], ref, [ref.column]);
   }
 }

@@ -19,6 +19,13 @@ import {
   requireColumn,
   requireTable,
 } from "./checks.ts";
+import {
+  addNotNullCheck,
+  notNullFromCheck,
+  recordCheck,
+  recordForeignKey,
+  validateConstraint,
+} from "./constraint-ddl.ts";
 import { checkSql, deferrableSql, tableForeignKeySql } from "./column-sql.ts";
 import {
   type ColumnCopy,
@@ -119,13 +126,7 @@ export const alterColumn: OperationDefinition<AlterColumnParams> = {
     const renames = new Map([[column.name, temp]]);
     if (params.nullable === false) {
       actions.push(
-        sqlAction(
-          id("add_not_null_check"),
-          `ALTER TABLE ${qualified} ADD CONSTRAINT ${ident(notNullCheckName(column.name))} CHECK (${
-            ident(temp)
-          } IS NOT NULL) NOT VALID`,
-          on,
-        ),
+        addNotNullCheck(baseSchema, table.physicalName, temp, notNullCheckName(column.name)),
       );
     }
     if (params.check) {
@@ -220,28 +221,15 @@ export const alterColumn: OperationDefinition<AlterColumnParams> = {
     const temp = temporaryColumnName(column.name);
     const qualified = ident(baseSchema, table.physicalName);
     const on = { table: table.physicalName };
-    const validate = (name: string) =>
-      sqlAction(
-        `validate_${table.physicalName}_${name}`,
-        `ALTER TABLE ${qualified} VALIDATE CONSTRAINT ${ident(name)}`,
-        { ...on, lock: "SHARE UPDATE EXCLUSIVE" },
-      );
     const actions: Action[] = [];
     if (params.nullable === false) {
-      const check = notNullCheckName(column.name);
       actions.push(
-        validate(check),
-        sqlAction(
-          `set_not_null_${table.physicalName}_${temp}`,
-          `ALTER TABLE ${qualified} ALTER COLUMN ${ident(temp)} SET NOT NULL, DROP CONSTRAINT ${
-            ident(check)
-          }`,
-          on,
-        ),
+        ...notNullFromCheck(baseSchema, table.physicalName, temp, notNullCheckName(column.name)),
       );
     }
-    if (params.check) actions.push(validate(params.check.name));
-    if (params.references) actions.push(validate(params.references.name));
+    for (const name of [params.check?.name, params.references?.name]) {
+      if (name) actions.push(validateConstraint(baseSchema, table.physicalName, name));
+    }
     actions.push(...duplicateCompleteActions(table, [copyOf(params)], { baseSchema }));
     if (params.unique) {
       actions.push(
@@ -286,23 +274,11 @@ function applyVirtually(table: VirtualTable, params: AlterColumnParams, temp: st
     };
   }
   if (params.check) {
-    table.checkConstraints[params.check.name] = {
-      name: params.check.name,
-      columns: [column.name],
-      definition: params.check.constraint,
-      noInherit: params.check.no_inherit ?? false,
-    };
+    const { name, constraint, no_inherit } = params.check;
+    recordCheck(table, name, [column.name], constraint, no_inherit);
   }
   if (params.references) {
     const ref = params.references;
-    table.foreignKeys[ref.name] = {
-      name: ref.name,
-      columns: [column.name],
-      referencedTable: ref.table,
-      referencedColumns: [ref.column],
-      matchType: ref.match_type ?? "SIMPLE",
-      onDelete: ref.on_delete ?? "NO ACTION",
-      onUpdate: ref.on_update ?? "NO ACTION",
-    };
+    recordForeignKey(table, ref.name, [column.name], ref, [ref.column]);
   }
 }

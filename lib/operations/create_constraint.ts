@@ -17,6 +17,7 @@ import { ident, identList } from "../sql.ts";
 import { renameIdentifiers } from "../sql-rewrite.ts";
 import { constraintNameFreeIssues, issue, nameLengthIssues, requireTable } from "./checks.ts";
 import { checkSql, tableForeignKeySql } from "./column-sql.ts";
+import { recordCheck, recordForeignKey, validateConstraint } from "./constraint-ddl.ts";
 import {
   duplicateCompleteActions,
   duplicateRollbackActions,
@@ -146,13 +147,7 @@ export const createConstraint: OperationDefinition<CreateConstraintParams> = {
     const actions: Action[] = [];
     const copies = columns.map((column) => ({ column }));
     if (params.type === "check" || params.type === "foreign_key") {
-      actions.push(
-        sqlAction(
-          `validate_${table.physicalName}_${params.name}`,
-          `ALTER TABLE ${qualified} VALIDATE CONSTRAINT ${ident(params.name)}`,
-          { ...on, lock: "SHARE UPDATE EXCLUSIVE" },
-        ),
-      );
+      actions.push(validateConstraint(baseSchema, table.physicalName, params.name));
     }
     actions.push(...duplicateCompleteActions(table, copies, { baseSchema }));
     if (params.type === "unique") {
@@ -206,23 +201,12 @@ function recordConstraint(table: VirtualTable, params: CreateConstraintParams, c
       table.primaryKey = columns;
       break;
     case "check":
-      table.checkConstraints[params.name] = {
-        name: params.name,
-        columns,
-        definition: params.check ?? "",
-        noInherit: params.no_inherit ?? false,
-      };
+      recordCheck(table, params.name, columns, params.check ?? "", params.no_inherit);
       break;
     case "foreign_key":
-      table.foreignKeys[params.name] = {
-        name: params.name,
-        columns,
-        referencedTable: params.references!.table,
-        referencedColumns: [...params.references!.columns],
-        matchType: params.references!.match_type ?? "SIMPLE",
-        onDelete: params.references!.on_delete ?? "NO ACTION",
-        onUpdate: params.references!.on_update ?? "NO ACTION",
-      };
+      recordForeignKey(table, params.name, columns, params.references!, [
+        ...params.references!.columns,
+      ]);
       break;
   }
 }

@@ -11,6 +11,7 @@ import { findColumn, findTable } from "../schema/virtual.ts";
 import { ident, identList, literal } from "../sql.ts";
 import { issue, nameLengthIssues, type Path, tableNameFreeIssues } from "./checks.ts";
 import { columnSql, tableConstraintSql } from "./column-sql.ts";
+import { recordCheck, recordForeignKey } from "./constraint-ddl.ts";
 import type { OperationDefinition } from "./operation.ts";
 
 export const createTable: OperationDefinition<CreateTableParams> = {
@@ -194,47 +195,19 @@ function virtualTable(params: CreateTableParams): VirtualTable {
   };
   for (const c of params.columns) {
     if (c.check) {
-      table.checkConstraints[c.check.name] = {
-        name: c.check.name,
-        columns: [c.name],
-        definition: c.check.constraint,
-        noInherit: c.check.no_inherit ?? false,
-      };
+      recordCheck(table, c.check.name, [c.name], c.check.constraint, c.check.no_inherit);
     }
     if (c.references) {
-      table.foreignKeys[c.references.name] = {
-        name: c.references.name,
-        columns: [c.name],
-        referencedTable: c.references.table,
-        referencedColumns: [c.references.column],
-        matchType: c.references.match_type ?? "SIMPLE",
-        onDelete: c.references.on_delete ?? "NO ACTION",
-        onUpdate: c.references.on_update ?? "NO ACTION",
-      };
+      recordForeignKey(table, c.references.name, [c.name], c.references, [c.references.column]);
     }
   }
   for (const k of params.constraints ?? []) {
     const columns = [...(k.columns ?? [])];
     if (k.type === "primary_key") table.primaryKey = columns;
     if (k.type === "unique") table.uniqueConstraints[k.name] = { name: k.name, columns };
-    if (k.type === "check") {
-      table.checkConstraints[k.name] = {
-        name: k.name,
-        columns,
-        definition: k.check ?? "",
-        noInherit: k.no_inherit ?? false,
-      };
-    }
+    if (k.type === "check") recordCheck(table, k.name, columns, k.check ?? "", k.no_inherit);
     if (k.type === "foreign_key" && k.references) {
-      table.foreignKeys[k.name] = {
-        name: k.name,
-        columns,
-        referencedTable: k.references.table,
-        referencedColumns: [...k.references.columns],
-        matchType: k.references.match_type ?? "SIMPLE",
-        onDelete: k.references.on_delete ?? "NO ACTION",
-        onUpdate: k.references.on_update ?? "NO ACTION",
-      };
+      recordForeignKey(table, k.name, columns, k.references, [...k.references.columns]);
     }
     if (k.type === "exclude") {
       table.excludeConstraints[k.name] = {

@@ -16,6 +16,7 @@ import { findColumn } from "../schema/virtual.ts";
 import { ident, identList, literal } from "../sql.ts";
 import { renameIdentifiers } from "../sql-rewrite.ts";
 import { checkSql } from "./column-sql.ts";
+import { addNotNullCheck, notNullFromCheck, validateConstraint } from "./constraint-ddl.ts";
 import type { TriggerSpec } from "./operation.ts";
 
 /** How one column is copied. */
@@ -111,12 +112,11 @@ export function duplicateStartActions(
     if (!source.nullable && !copy.dropNotNull) {
       // NOT NULL as a NOT VALID check: enforced for new writes at once, validated at complete.
       constraints.push(
-        sqlAction(
-          id("duplicate_not_null"),
-          `ALTER TABLE ${qualified} ADD CONSTRAINT ${
-            ident(duplicateName(notNullCheckName(source.name)))
-          } CHECK (${ident(temp)} IS NOT NULL) NOT VALID`,
-          on,
+        addNotNullCheck(
+          options.baseSchema,
+          table.physicalName,
+          temp,
+          duplicateName(notNullCheckName(source.name)),
         ),
       );
     }
@@ -212,27 +212,13 @@ export function duplicateCompleteActions(
   const skip = options.skipConstraints ?? new Set<string>();
   const on = { table: table.physicalName };
   const validate = (name: string) =>
-    sqlAction(
-      `validate_${table.physicalName}_${name}`,
-      `ALTER TABLE ${qualified} VALIDATE CONSTRAINT ${ident(name)}`,
-      { ...on, lock: "SHARE UPDATE EXCLUSIVE" },
-    );
+    validateConstraint(options.baseSchema, table.physicalName, name);
   const actions: Action[] = [];
 
   for (const { copy, source, temp } of resolved) {
     if (!source.nullable && !copy.dropNotNull) {
       const check = duplicateName(notNullCheckName(source.name));
-      actions.push(
-        validate(check),
-        // The validated check lets SET NOT NULL skip its table scan.
-        sqlAction(
-          `set_not_null_${table.physicalName}_${temp}`,
-          `ALTER TABLE ${qualified} ALTER COLUMN ${ident(temp)} SET NOT NULL, DROP CONSTRAINT ${
-            ident(check)
-          }`,
-          on,
-        ),
-      );
+      actions.push(...notNullFromCheck(options.baseSchema, table.physicalName, temp, check));
     }
     // A serial column's sequence belongs to the old column; hand it over before the drop.
     actions.push(
