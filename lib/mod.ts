@@ -13,10 +13,33 @@
 // Typed, immutable builders that end in exactly the canonical data of a pgroll migration file.
 export * from "./dsl/mod.ts";
 
-// ── Plugin API ─────────────────────────────────────────────────────────────────────────────────
-// `definePlugin` and its types are added here by the plugin work (lib/plugins/). Plugins define
-// their params with zod, so the same zod the engine uses is exported for them.
+// ── Plugin API (version 1) ─────────────────────────────────────────────────────────────────────
+// `definePlugin` (lib/plugins/define.ts) and the engine's building blocks a plugin operation plans
+// with: actions, SQL quoting, the virtual schema. Plugins define their params with zod, so the
+// same zod the engine uses is exported for them.
 export { z } from "zod";
+export { definePlugin, isPlugin, PLUGIN_API_VERSION } from "./plugins/define.ts";
+export type {
+  DirectOperationSpec,
+  ExpandedOperation,
+  ExpandOperationSpec,
+  Plugin,
+  PluginDefinition,
+  PluginOperationSpec,
+} from "./plugins/define.ts";
+export { sqlAction } from "./engine/plan.ts";
+export type { Action, LockLevel, SqlAction } from "./engine/plan.ts";
+export { ident, identList, literal, userSql } from "./sql.ts";
+export { findColumn, findTable } from "./schema/virtual.ts";
+export type { VirtualColumn, VirtualSchema, VirtualTable } from "./schema/model.ts";
+export type { Issue } from "./errors.ts";
+export type {
+  BackfillTask,
+  FinishContext,
+  StartContext,
+  StartResult,
+  TriggerSpec,
+} from "./operations/operation.ts";
 
 // ── Types of the canonical data and of operation definitions ───────────────────────────────────
 export type { Migration, MigrationDocument } from "./migration/migration.ts";

@@ -34,7 +34,9 @@ describe("lock_timeout", () => {
     await cliOk(db.url, ["start", await migrationFile("l01.json", table("busy")), "--complete"]);
     const blocker = postgres(db.url, { max: 1, onnotice: () => {} });
     const file = await migrationFile("l02.json", {
-      operations: [{ add_column: { table: "busy", column: { name: "w", type: "int", nullable: true } } }],
+      operations: [{
+        add_column: { table: "busy", column: { name: "w", type: "int", nullable: true } },
+      }],
     });
     let releasedAt = 0;
     const holding = blocker.begin(async (tx) => {
@@ -83,7 +85,11 @@ describe("schemas", () => {
   test("--use-version-schema=false creates no version schema", async () => {
     await db.sql`create schema plain`;
     const flags = ["--schema", "plain", "--use-version-schema=false"];
-    const result = await cliOk(db.url, ["start", await migrationFile("p01.json", table("t1")), ...flags]);
+    const result = await cliOk(db.url, [
+      "start",
+      await migrationFile("p01.json", table("t1")),
+      ...flags,
+    ]);
     expect(result.stdout).toMatch(/Migration "p01" started successfully/);
     expect(await schemaExists(db.sql, "plain_p01")).toBe(false);
     await cliOk(db.url, ["rollback", ...flags]);
@@ -98,7 +104,12 @@ describe("--role", () => {
     await db.sql.unsafe(`grant create on database "${db.name}" to migrator`);
     const flags = ["--schema", "owned", "--pgroll-schema", "owned_state", "--role", "migrator"];
     await cliOk(db.url, ["init", ...flags]);
-    await cliOk(db.url, ["start", await migrationFile("r01.json", table("mine")), "--complete", ...flags]);
+    await cliOk(db.url, [
+      "start",
+      await migrationFile("r01.json", table("mine")),
+      "--complete",
+      ...flags,
+    ]);
     const [owner] = await db.sql`
       select pg_get_userbyid(relowner) as owner from pg_class where oid = 'owned.mine'::regclass`;
     expect(owner!.owner).toBe("migrator");

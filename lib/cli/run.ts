@@ -5,7 +5,8 @@
 import { PgtandemError, ValidationError } from "../errors.ts";
 import { builtinRegistry } from "../operations/builtins.ts";
 import type { Registry } from "../operations/registry.ts";
-import { VERSION } from "../version.ts";
+import { loadCommandPlugins } from "../plugins/config.ts";
+import { VERSION, versionLine } from "../version.ts";
 import { FLAGS, parseCommandLine } from "./args.ts";
 import type { Command } from "./command.ts";
 import { analyzeCommand } from "./commands/analyze.ts";
@@ -17,8 +18,10 @@ import { latestCommand } from "./commands/latest.ts";
 import { migrateCommand } from "./commands/migrate.ts";
 import { pullCommand } from "./commands/pull.ts";
 import { rollbackCommand } from "./commands/rollback.ts";
+import { schemaCommand } from "./commands/schema.ts";
 import { startCommand } from "./commands/start.ts";
 import { statusCommand } from "./commands/status.ts";
+import { typesCommand } from "./commands/types.ts";
 import { updateCommand } from "./commands/update.ts";
 import { validateCommand } from "./commands/validate.ts";
 import { resolveConfig } from "./config.ts";
@@ -38,6 +41,8 @@ export const COMMANDS: readonly Command[] = [
   validateCommand,
   updateCommand,
   analyzeCommand,
+  schemaCommand,
+  typesCommand,
 ];
 
 export async function runCli(
@@ -51,7 +56,7 @@ export async function runCli(
     const config = resolveConfig(args.flags, io.env);
     verbose = config.verbose;
     if (args.flags.version) {
-      io.stdout.write(`pgtandem ${VERSION}\n`);
+      io.stdout.write(`${versionLine()}\n`);
       return 0;
     }
     if (args.command === undefined) {
@@ -69,6 +74,14 @@ export async function runCli(
       io.stdout.write(commandHelp(command));
       return 0;
     }
+    // Plugins from --plugin and the migrations folder's config file register before the command
+    // reads any migration; a broken plugin fails here, before the database is touched.
+    const plugins = args.flags.plugin;
+    await loadCommandPlugins(
+      Array.isArray(plugins) ? plugins : typeof plugins === "string" ? [plugins] : [],
+      args.positionals[0],
+      registry,
+    );
     return await command.run({ args, config, io, registry });
   } catch (error) {
     io.stderr.write(`Error: ${oneLine(error)}\n`);

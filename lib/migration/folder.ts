@@ -9,15 +9,18 @@ import { extname, join } from "node:path";
 import { Buffer } from "node:buffer";
 import { PgtandemError, ValidationError } from "../errors.ts";
 import type { Registry } from "../operations/registry.ts";
-import { type LoadedMigration, loadMigrationFile, migrationNameFromPath } from "./loader.ts";
+import {
+  type LoadedMigration,
+  loadMigrationFile,
+  migrationNameFromPath,
+  SUPPORTED_EXTENSIONS,
+} from "./loader.ts";
 
 /**
- * The extensions a folder is scanned for: the one list every folder command uses. Whether a
- * file of one of them can be read is the loader's business (`loadMigrationFile`): a `.ts` file
- * is listed, so it is never silently skipped, and loading it fails clearly while the loader has
- * no TypeScript port wired.
+ * The extensions a folder is scanned for: exactly those the loader reads (one list, kept in
+ * loader.ts), so a `.ts` migration is never silently skipped.
  */
-export const MIGRATION_FILE_EXTENSIONS = [".json", ".yaml", ".yml", ".ts"] as const;
+export const MIGRATION_FILE_EXTENSIONS = SUPPORTED_EXTENSIONS;
 
 /** Extensions whose files hold plain data (pgroll's formats), which commands may rewrite. */
 export const DATA_FILE_EXTENSIONS = [".json", ".yaml", ".yml"] as const;
@@ -149,7 +152,15 @@ export async function loadMigrations(
   const failures: LoadFailure[] = [];
   for (const entry of entries) {
     try {
-      loaded.push(await loadMigrationFile(entry.path, registry));
+      const migration = await loadMigrationFile(entry.path, registry);
+      if (migration.migration.name !== entry.name) {
+        // The folder is ordered and matched with the history by file name.
+        throw new PgtandemError(
+          "invalid_migration",
+          `${entry.path}: the migration names itself "${migration.migration.name}" but its file name says "${entry.name}": in a migrations folder they must agree`,
+        );
+      }
+      loaded.push(migration);
     } catch (error) {
       if (!(error instanceof PgtandemError)) throw error;
       failures.push({ entry, error });

@@ -95,6 +95,18 @@ export function importFailure(cause: unknown): string {
 const NAMED_ERRORS = new Set(["TypeError", "ReferenceError", "SyntaxError", "RangeError"]);
 
 function messageOf(cause: unknown): string {
+  // Bun reports a syntax error as an AggregateError of BuildMessages, each with a position.
+  const first = (cause as { errors?: unknown[] } | null)?.errors?.[0] as
+    | { message?: unknown; position?: { line?: number; column?: number } | null }
+    | undefined;
+  if (cause instanceof AggregateError && first?.message !== undefined) {
+    const at = first.position?.line === undefined
+      ? ""
+      : ` at line ${first.position.line}, column ${first.position.column ?? 0}`;
+    const count = (cause as AggregateError).errors.length;
+    const more = count > 1 ? ` (and ${count - 1} more)` : "";
+    return `syntax error${at}: ${String(first.message)}${more}`;
+  }
   let text: string;
   if (typeof cause === "object" && cause !== null && "message" in cause) {
     // Bun reports syntax and resolution errors as BuildMessage/ResolveMessage, not Errors.

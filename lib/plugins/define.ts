@@ -27,11 +27,7 @@ import type { z } from "zod";
 import type { Operation } from "../dsl/operation.ts";
 import type { Action } from "../engine/plan.ts";
 import type { Issue } from "../errors.ts";
-import type {
-  FinishContext,
-  StartContext,
-  StartResult,
-} from "../operations/operation.ts";
+import type { FinishContext, StartContext, StartResult } from "../operations/operation.ts";
 import type { VirtualSchema } from "../schema/model.ts";
 
 /** The brand key; its value is the plugin API version the plugin was defined with. */
@@ -73,9 +69,8 @@ export interface ExpandOperationSpec<Params extends z.ZodType> extends Operation
  *
  *  - validate (optional): problems against the virtual schema, paths relative to the body.
  *  - start: changes `context.schema` if the version's tables change, returns the actions (or a
- *    StartResult with triggers and backfills) that let the old and new version both work.
- *    Actions other operations of the same migration depend on (a type a new column uses) need
- *    `beforeTriggers: true`, which runs them with the new columns, before everything else.
+ *    StartResult with triggers and backfills) that let the old and new version both work. They
+ *    run in operation order, so a type created here exists for the next operation's new column.
  *  - complete: actions that make the change final once the old version is gone.
  *  - rollback: actions that undo start; idempotent (`IF EXISTS`), since they also clean up a
  *    start that failed half-way.

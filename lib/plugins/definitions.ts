@@ -39,7 +39,9 @@ export interface PluginRecord {
 const sources = new WeakMap<OperationDefinition, { name: string; path: string }>();
 
 /** The plugin behind a definition; undefined for built-in kinds. */
-export function pluginOf(definition: OperationDefinition): { name: string; path: string } | undefined {
+export function pluginOf(
+  definition: OperationDefinition,
+): { name: string; path: string } | undefined {
   return sources.get(definition);
 }
 

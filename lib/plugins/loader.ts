@@ -110,7 +110,10 @@ export function checkPlugin(value: unknown, file: string, path = resolve(file)):
 
 function checkSpec(spec: unknown, kind: string, file: string): void {
   if (typeof spec !== "object" || spec === null) {
-    throw pluginError(file, `operation "${kind}" must be an object with params and expand or start`);
+    throw pluginError(
+      file,
+      `operation "${kind}" must be an object with params and expand or start`,
+    );
   }
   const s = spec as Record<string, unknown>;
   if (!isZodSchema(s.params)) {

@@ -7,7 +7,9 @@
  * on an identical table: the share of raw UPDATE speed a zero-downtime migration keeps.
  * Target ≥ 0.30 and flat in N (pgroll: 0.033 at 300k rows, falling with N).
  *
- * Usage: `bun scripts/bench/backfill.ts [N …]` (default 100000 300000 1000000).
+ * Usage: `bun scripts/bench/backfill.ts [N …]` (default 100000 300000 1000000). Each N runs env
+ * PGTANDEM_BENCH_RUNS times (default 3), alternating the plain UPDATE and the migration; medians
+ * count.
  * Server: env PGTANDEM_BENCH_URL (a superuser URL; a scratch database is created and dropped),
  * else an embedded PostgreSQL (env PGTANDEM_PG_VERSION). Prints a table, then one JSON line.
  *
@@ -141,34 +143,53 @@ export interface BackfillBenchResult {
   ratio: number;
 }
 
-/** One N: the plain UPDATE on one table, the migration on an identical one. */
-export async function benchBackfill(sql: postgres.Sql, rows: number): Promise<BackfillBenchResult> {
-  await createUsers(sql, "users2", rows);
-  await createUsers(sql, "users", rows);
-  await sql.unsafe("CHECKPOINT");
-  let started = performance.now();
-  await sql.unsafe(
-    `UPDATE ${ident(SCHEMA, "users2")}
-     SET name = CASE WHEN name IS NULL THEN 'placeholder' ELSE name END`,
-  );
-  const updateMs = performance.now() - started;
-  await sql.unsafe("CHECKPOINT");
-  started = performance.now();
-  await migrateNameNotNull(sql, "users");
-  const migrationMs = performance.now() - started;
-  const [check] = await sql.unsafe(
-    `SELECT count(*)::int AS n FROM ${ident(SCHEMA, "users")} WHERE name = 'placeholder'`,
-  );
-  if (check?.n !== rows) throw new Error(`backfill left ${rows - Number(check?.n)} rows behind`);
-  await sql.unsafe(`DROP TABLE ${ident(SCHEMA, "users")}, ${ident(SCHEMA, "users2")}`);
-  const migrationRowsPerSecond = rows / (migrationMs / 1000);
-  const updateRowsPerSecond = rows / (updateMs / 1000);
+/** Runs per N; alternating plain UPDATE and migration, so outside load hits both alike. */
+const RUNS = Number(process.env.PGTANDEM_BENCH_RUNS ?? 3);
+
+/** One N: the plain UPDATE on one table, the migration on an identical one; medians of `runs`. */
+export async function benchBackfill(
+  sql: postgres.Sql,
+  rows: number,
+  runs = RUNS,
+): Promise<BackfillBenchResult> {
+  const updateMs: number[] = [];
+  const migrationMs: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    await createUsers(sql, "users2", rows);
+    await sql.unsafe("CHECKPOINT");
+    let started = performance.now();
+    await sql.unsafe(
+      `UPDATE ${ident(SCHEMA, "users2")}
+       SET name = CASE WHEN name IS NULL THEN 'placeholder' ELSE name END`,
+    );
+    updateMs.push(performance.now() - started);
+    await sql.unsafe(`DROP TABLE ${ident(SCHEMA, "users2")}`);
+
+    await createUsers(sql, "users", rows);
+    await sql.unsafe("CHECKPOINT");
+    started = performance.now();
+    await migrateNameNotNull(sql, "users");
+    migrationMs.push(performance.now() - started);
+    const [check] = await sql.unsafe(
+      `SELECT count(*)::int AS n FROM ${ident(SCHEMA, "users")} WHERE name = 'placeholder'`,
+    );
+    if (check?.n !== rows) throw new Error(`backfill left ${rows - Number(check?.n)} rows behind`);
+    await sql.unsafe(`DROP TABLE ${ident(SCHEMA, "users")}`);
+  }
+  const migrationRowsPerSecond = rows / (median(migrationMs) / 1000);
+  const updateRowsPerSecond = rows / (median(updateMs) / 1000);
   return {
     rows,
     migrationRowsPerSecond,
     updateRowsPerSecond,
     ratio: migrationRowsPerSecond / updateRowsPerSecond,
   };
+}
+
+/** The middle value (upper middle for an even count). */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
 }
 
 function parseSizes(args: readonly string[]): number[] {

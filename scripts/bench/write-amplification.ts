@@ -17,7 +17,7 @@ import process from "node:process";
 import type postgres from "postgres";
 import { runBackfill } from "../../lib/engine/backfill.ts";
 import { ident } from "../../lib/sql.ts";
-import { createUsers, openBenchDatabase, startAlterName } from "./backfill.ts";
+import { createUsers, median, openBenchDatabase, startAlterName } from "./backfill.ts";
 
 const RUNS = Number(process.env.PGTANDEM_BENCH_RUNS ?? 5);
 
@@ -38,11 +38,6 @@ async function timeUpdate(sql: postgres.Sql, table: string, rows: number): Promi
   const ms = performance.now() - started;
   if (result.count !== rows) throw new Error(`updated ${result.count} rows, expected ${rows}`);
   return ms;
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
 }
 
 /**

@@ -98,16 +98,14 @@ export function scaffold(format: FileFormat, empty: boolean): string {
     return [...(empty ? [] : example), "operations: []", ""].join("\n");
   }
   const example = [
-    "    // Operations run in order. For example:",
-    "    // {",
-    "    //   create_table: {",
-    '    //     name: "users",',
-    "    //     columns: [",
-    '    //       { name: "id", type: "serial", pk: true },',
-    '    //       { name: "email", type: "text", unique: true },',
-    "    //     ],",
-    "    //   },",
-    "    // },",
+    "    // Operations run in order, built with the DSL. For example (import createTable, t and",
+    '    // sql from "pgtandem" too):',
+    "    //",
+    '    // createTable("users", {',
+    "    //   id: t.serial().primaryKey(),",
+    "    //   email: t.text().unique(),",
+    "    //   created_at: t.timestamptz().default(sql`now()`),",
+    "    // }),",
   ];
   return [
     'import { defineMigration } from "pgtandem";',

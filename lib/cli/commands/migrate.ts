@@ -26,7 +26,7 @@
  * Concurrency. Two CI jobs may run migrate at once. The engine serialises each start and
  * complete with its run lock, but the list of unapplied migrations is computed before those, so
  * it must be computed again by whichever run goes second. migrate therefore holds its own session
- * advisory lock (MIGRATE_LOCK, per state schema and schema) for the whole run, on a connection of
+ * advisory lock (migrateLockKey: per state schema and schema) for the whole run, on a connection of
  * its own, and reads the history only once it holds it: the second run waits, then finds the
  * migrations applied. It is a separate key from the engine's run lock because that lock is taken
  * by the engine on another connection for each step; taking the same key here would make the

@@ -62,7 +62,7 @@ export const statusCommand: Command = {
             [names],
           )).map((r) => r.nspname),
         );
-        const lastBaseline = rows.findLastIndex((r) => r.migrationType === "baseline");
+        const lastBaseline = rows.map((r) => r.migrationType).lastIndexOf("baseline");
         const history = rows.map((row, index): HistoryItem => {
           const versionSchema = versionSchemaOf(config.schema, row);
           return {

@@ -1,0 +1,195 @@
+/**
+ * `plan FILE [--json]`: what start, complete and rollback would run, in execution order, with the
+ * lock each statement takes, whether it scans or rewrites its table, the backfill's estimated
+ * rows, and the safety lint's findings. Nothing is changed: every read runs in one READ ONLY
+ * transaction, so PostgreSQL itself guarantees it.
+ *
+ * The JSON shape (stable; documented in docs/plan-lint-convert.md):
+ * `{ migration, schema, versionSchema, phases: [{ command, phase, transaction, note?,
+ * statements: [{ id, sql, table, lock, effect, concurrent, userSql, note? }] }],
+ * backfill: [{ table, estimatedRows }], lint: [{ rule, severity, path, message,
+ * safeAlternative }] }`.
+ */
+import type { Sql } from "../../engine/connection.ts";
+import {
+  explainMigration,
+  type MigrationPlan,
+  type PlannedStatement,
+  tableRowEstimates,
+} from "../../engine/explain.ts";
+import { StateStore } from "../../engine/state.ts";
+import { formatPath } from "../../errors.ts";
+import { type LintFinding, lintMigration } from "../../lint/lint.ts";
+import { loadSqlParser, SqlParserUnavailableError } from "../../lint/parser.ts";
+import { refinePlan } from "../../lint/refine.ts";
+import { loadMigrationFile } from "../../migration/loader.ts";
+import { type Command, requirePositional } from "../command.ts";
+import { type Io, type Output, useColor } from "../io.ts";
+import { withSession } from "../session.ts";
+
+export const planCommand: Command = {
+  name: "plan",
+  summary: "Show the SQL, locks and backfill start/complete/rollback would run, and lint it",
+  usage: "plan FILE [--json]",
+  examples: [
+    "pgtandem plan migrations/03_add_email.yaml",
+    "pgtandem plan migrations/03_add_email.yaml --json | jq '.phases[].statements[].lock'",
+    "Changes nothing (one READ ONLY transaction). Exit codes: 0 planned (lint findings are",
+    "reported, not fatal); 1 invalid migration (same errors as start), not initialized,",
+    "another migration active, cannot connect",
+  ],
+  async run(context) {
+    const file = requirePositional(context, "a migration file");
+    const loaded = await loadMigrationFile(file, context.registry);
+    const { io, config } = context;
+    const { plan, lint } = await withSession(
+      config,
+      context.registry,
+      io,
+      async ({ sql, serverMajor }) =>
+        await sql.begin("read only", async (tx) => {
+          const readOnly = tx as unknown as Sql;
+          const state = new StateStore(readOnly, config.stateSchema);
+          const { plan, initial } = await explainMigration(loaded, {
+            sql: readOnly,
+            state,
+            schema: config.schema,
+            useVersionSchema: config.useVersionSchema,
+            serverMajor,
+          });
+          const lint = await lintMigration(loaded.operations, {
+            schema: initial,
+            baseSchema: config.schema,
+            rowEstimates: await tableRowEstimates(readOnly, config.schema),
+          });
+          return { plan, lint };
+        }),
+    );
+    let refined = plan;
+    try {
+      refined = refinePlan(plan, await loadSqlParser());
+    } catch (error) {
+      if (!(error instanceof SqlParserUnavailableError)) throw error;
+      // Locks stay as the actions declare them; the lint already reports the missing parser.
+    }
+    if (config.json) {
+      io.stdout.write(`${JSON.stringify({ ...refined, lint }, null, 2)}\n`);
+    } else {
+      io.stdout.write(renderPlan(refined, lint, io, io.stdout));
+    }
+    return 0;
+  },
+};
+
+interface Palette {
+  bold(text: string): string;
+  dim(text: string): string;
+  lock(lock: string, text: string): string;
+  severity(severity: string, text: string): string;
+}
+
+function palette(color: boolean): Palette {
+  const wrap = (code: string) => (text: string) => color ? `\x1b[${code}m${text}\x1b[0m` : text;
+  const red = wrap("31");
+  const yellow = wrap("33");
+  const green = wrap("32");
+  return {
+    bold: wrap("1"),
+    dim: wrap("2"),
+    lock: (lock, text) =>
+      lock === "ACCESS EXCLUSIVE" || lock === "EXCLUSIVE"
+        ? red(text)
+        : lock === "none" || lock === "ACCESS SHARE"
+        ? green(text)
+        : yellow(text),
+    severity: (severity, text) => severity === "error" ? red(text) : yellow(text),
+  };
+}
+
+const PHASE_TITLES: Record<string, string> = {
+  "start/columns": "new columns and other changes",
+  "start/triggers": "sync triggers",
+  "start/constraints": "constraints on the new columns",
+  "start/views": "version schema and views",
+  "complete/prepare": "drop the previous version, validate, build",
+  "complete/switch-over": "switch-over",
+  "complete/refresh-views": "refresh the views",
+  "rollback/drop-version": "drop this version's views",
+  "rollback/undo": "undo",
+  "rollback/after": "what cannot run in a transaction, and the raw SQL's down",
+};
+
+/** The human plan: phases, then one aligned line per statement, then backfill and lint. */
+export function renderPlan(
+  plan: MigrationPlan,
+  lint: readonly LintFinding[],
+  io: Io,
+  stream: Output,
+): string {
+  const p = palette(useColor(io, stream));
+  const all = plan.phases.flatMap((ph) => ph.statements);
+  const lockWidth = Math.max(4, ...all.map((s) => s.lock.length));
+  const tableWidth = Math.max(5, ...all.map((s) => (s.table ?? "-").length));
+  const effectWidth = Math.max(6, ...all.map((s) => effectLabel(s).length));
+  const out: string[] = [];
+  out.push(
+    p.bold(`Plan for migration "${plan.migration}" on schema "${plan.schema}"`) +
+      (plan.versionSchema ? ` (new version schema "${plan.versionSchema}")` : ""),
+  );
+  out.push(p.dim("Nothing was changed. Locks are the strongest table lock each statement takes."));
+  let number = 0;
+  for (const command of ["start", "complete", "rollback"] as const) {
+    out.push("", p.bold(command));
+    const phases = plan.phases.filter((ph) => ph.command === command);
+    for (const phase of phases) {
+      if (phase.statements.length === 0 && !phase.note) continue;
+      const title = PHASE_TITLES[`${command}/${phase.phase}`] ?? phase.phase;
+      const transaction = phase.transaction === "single"
+        ? "one transaction"
+        : "each statement commits on its own";
+      out.push(`  ${p.bold(phase.phase)}: ${title} ${p.dim(`(${transaction})`)}`);
+      if (phase.note) out.push(`    ${p.dim(`note: ${phase.note}`)}`);
+      for (const statement of phase.statements) {
+        number++;
+        const head = `    ${String(number).padStart(3)}  ${
+          p.lock(statement.lock, statement.lock.padEnd(lockWidth))
+        }  ${(statement.table ?? "-").padEnd(tableWidth)}  ${
+          effectLabel(statement).padEnd(effectWidth)
+        }  `;
+        const indent = " ".repeat(4 + 3 + 2 + lockWidth + 2 + tableWidth + 2 + effectWidth + 2);
+        const lines = statement.sql.split("\n");
+        out.push(head + lines[0]);
+        for (const line of lines.slice(1)) out.push(indent + line);
+        if (statement.note) out.push(indent + p.dim(`-- ${statement.note}`));
+      }
+    }
+    if (command === "start" && plan.backfill.length > 0) {
+      out.push(`  ${p.bold("backfill")}: batches of rows, each in its own short transaction`);
+      for (const b of plan.backfill) {
+        const rows = b.estimatedRows === null ? "unknown size" : `~${b.estimatedRows} rows`;
+        out.push(`    ${b.table}: ${rows} (estimated by PostgreSQL)`);
+      }
+    }
+  }
+  out.push("", p.bold("lint"));
+  if (lint.length === 0) out.push("  no findings");
+  for (const f of lint) {
+    const where = f.path.length > 0 ? `${formatPath(f.path)}: ` : "";
+    out.push(`  ${p.severity(f.severity, f.severity)} ${f.rule}: ${where}${f.message}`);
+    out.push(`    ${p.dim(`safe alternative: ${f.safeAlternative}`)}`);
+  }
+  return `${out.join("\n")}\n`;
+}
+
+function effectLabel(statement: PlannedStatement): string {
+  const label: Record<string, string> = {
+    none: "no table data",
+    catalog: "catalog only",
+    scan: "scans table",
+    rewrite: "REWRITES table",
+    write: "writes rows",
+    unknown: "?",
+  };
+  const text = label[statement.effect] ?? statement.effect;
+  return statement.concurrent ? `${text}, online` : text;
+}
