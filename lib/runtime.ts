@@ -13,6 +13,7 @@
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 
+/** What lib/ asks of the runtime it runs on. */
 export interface Runtime {
   /**
    * Imports the module at `path` (made absolute against the working directory) and returns its

@@ -35,6 +35,7 @@ export const PLATFORMS = [
   "darwin-arm64",
   "windows-x64",
 ] as const;
+/** One of {@link PLATFORMS}. */
 export type Platform = (typeof PLATFORMS)[number];
 
 /** The binary's file name for a platform. */
@@ -42,6 +43,7 @@ export function binaryName(platform: Platform): string {
   return `pgtandem-${platform}${platform.startsWith("windows") ? ".exe" : ""}`;
 }
 
+/** Options of {@link buildBinaries}; every field is optional. */
 export interface BuildOptions {
   platforms?: readonly Platform[];
   /** Output folder; default dist/ of the repository. */

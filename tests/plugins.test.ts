@@ -150,7 +150,7 @@ const CASES: PluginCase[] = [
     },
     async afterComplete(table) {
       await db.sql.unsafe(`insert into public."${table}" (mood) values ('happy')`);
-      expect(db.sql.unsafe(`insert into public."${table}" (mood) values ('angry')`)).rejects
+      await expect(db.sql.unsafe(`insert into public."${table}" (mood) values ('angry')`)).rejects
         .toThrow(/invalid input value for enum/);
     },
   },
@@ -218,47 +218,48 @@ describe("example plugins through TypeScript, JSON and YAML migrations", () => {
 });
 
 describe("loading plugins", () => {
-  test("from pgtandem.jsonc in the migrations folder, for start and migrate", async () => {
+  test("from pgtandem.jsonc in the migrations folder, for migrate and start", async () => {
+    // A schema of its own: migrate compares the folder with the schema's whole history.
+    await db.sql`create schema cfg`;
     const folder = join(dir, "with-config");
     await mkdir(folder);
     await writeFile(
       join(folder, "pgtandem.jsonc"),
-      `{\n  // plugins, relative to this file\n  "plugins": [${
-        JSON.stringify(relative(folder, AUDIT))
-      }, ${JSON.stringify(relative(folder, SOFT_DELETE))}],\n}\n`.replace(",\n}", "\n}"),
+      `{\n  // relative to this file\n  "plugins": [${JSON.stringify(relative(folder, AUDIT))}, ${
+        JSON.stringify(relative(folder, SOFT_DELETE))
+      }]\n}\n`,
     );
-    await applyMigration(db, "c01_base", {
-      operations: [{
-        create_table: {
-          name: "cfg_items",
-          columns: [{ name: "id", type: "serial", pk: true }, { name: "sku", type: "text" }],
-        },
-      }],
-    });
-    // Nobody wrote --plugin: the config file next to the migration supplies it.
-    const first = join(folder, "c02_audit.yaml");
-    await writeFile(first, "operations:\n  - audit:add_timestamps:\n      table: cfg_items\n");
-    await cliOk(db.url, ["start", first]);
-    await cliOk(db.url, ["complete"]);
-    expect(await columnNames(db.sql, "public", "cfg_items")).toContain("created_at");
-
-    // migrate lists c02 (applied) and c03 (new), and not the config file.
     await writeFile(
-      join(folder, "c03_soft.json"),
+      join(folder, "c01_items.ts"),
+      `import { createTable, defineMigration, t } from "pgtandem";\n\n` +
+        `export default defineMigration({\n` +
+        `  operations: [createTable("items", { id: t.serial().primaryKey(), sku: t.text() })],\n` +
+        `});\n`,
+    );
+    await writeFile(
+      join(folder, "c02_audit.yaml"),
+      "operations:\n  - audit:add_timestamps:\n      table: items\n",
+    );
+    // Nobody wrote --plugin: the folder's config file supplies the plugins; it is no migration.
+    await cliOk(db.url, ["migrate", folder, "--schema", "cfg", "--complete"]);
+    expect(await columnNames(db.sql, "cfg", "items")).toEqual([
+      "id",
+      "sku",
+      "created_at",
+      "updated_at",
+    ]);
+    const third = join(folder, "c03_soft.json");
+    await writeFile(
+      third,
       JSON.stringify({
-        operations: [{ "soft_delete:enable": { table: "cfg_items", index_columns: ["sku"] } }],
+        operations: [{ "soft_delete:enable": { table: "items", index_columns: ["sku"] } }],
       }),
     );
-    // The history before c02 belongs to other tests: migrate only the folder's part of it.
-    const result = await cli(db.url, ["migrate", folder, "--complete"]);
-    if (result.code === 0) {
-      expect(await columnNames(db.sql, "public", "cfg_items")).toContain("deleted_at");
-    } else {
-      // The shared database's history does not match this folder; start it directly instead.
-      expect(result.stderr).toMatch(/does not match local migration/);
-      await cliOk(db.url, ["start", join(folder, "c03_soft.json"), "--complete"]);
-      expect(await columnNames(db.sql, "public", "cfg_items")).toContain("deleted_at");
-    }
+    await cliOk(db.url, ["start", third, "--schema", "cfg"]);
+    await cliOk(db.url, ["complete", "--schema", "cfg"]);
+    expect(await columnNames(db.sql, "cfg", "items")).toContain("deleted_at");
+    const names = await db.sql`select name from pgroll.migrations where schema = 'cfg' order by 1`;
+    expect(names.map((r) => r.name)).toEqual(["c01_items", "c02_audit", "c03_soft"]);
   });
 
   test("a broken config file is a clear error naming it", async () => {
@@ -357,7 +358,45 @@ describe("operations of plugins are validated like built-in ones", () => {
     const file = await writeMigration("v05_unknown", "json", [{
       "audit:add_timestamps": { table: "v_people" },
     }]);
-    await expectRejected(["start", file], /v05_unknown\.json: .*"audit:add_timestamps"/);
+    await expectRejected(
+      ["start", file],
+      /v05_unknown\.json: operations\[0\]: unknown operation "audit:add_timestamps": no loaded plugin defines it; load plugin "audit" with --plugin FILE/,
+    );
+  });
+
+  test("an expansion may return DSL operations, only of built-in kinds, and may fail", async () => {
+    const plugin = join(dir, "dslx.ts");
+    await writeFile(
+      plugin,
+      `import { addColumn, definePlugin, t, z } from "pgtandem";
+
+const table = z.object({ table: z.string() }).strict();
+export default definePlugin({
+  name: "dslx",
+  operations: {
+    "dslx:note": { params: table, expand: (p) => [addColumn(p.table, "note", t.text().nullable())] },
+    "dslx:nested": { params: table, expand: (p) => [{ "audit:add_timestamps": { table: p.table } }] },
+    "dslx:boom": { params: table, expand: () => { throw new Error("no way"); } },
+  },
+});
+`,
+    );
+    const note = await writeMigration("v09_note", "json", [{ "dslx:note": { table: "v_people" } }]);
+    await cliOk(db.url, ["start", note, "--plugin", plugin, "--complete"]);
+    expect(await columnNames(db.sql, "public", "v_people")).toContain("note");
+
+    const nested = await writeMigration("v10_nested", "json", [{
+      "dslx:nested": { table: "v_people" },
+    }]);
+    await expectRejected(
+      ["start", nested, "--plugin", plugin, "--plugin", AUDIT],
+      /operations\[0\]\.dslx:nested\.expanded\[0\]: expands to "audit:add_timestamps", a plugin kind; an expansion may only use built-in kinds/,
+    );
+    const boom = await writeMigration("v11_boom", "json", [{ "dslx:boom": { table: "v_people" } }]);
+    await expectRejected(
+      ["start", boom, "--plugin", plugin],
+      /v11_boom\.json: operations\[0\]\.dslx:boom: expand failed: no way/,
+    );
   });
 
   test("enum:drop_type refuses a type a column still uses; with the column dropped it goes", async () => {

@@ -212,6 +212,12 @@ describe("triggers", () => {
     await expectCleanedUp(base, specs);
   });
 
+  test("an expression naming an unknown column fails before any trigger exists", async () => {
+    const actions = triggerActions(nameSpecs("users", "upper(nmae)"), V2);
+    expect(actions[1]?.id).toStartWith("check_expression_");
+    expect(sql.unsafe(actions[1]!.sql)).rejects.toThrow(/nmae/);
+  });
+
   test("names too long for PostgreSQL are shortened deterministically", async () => {
     const table = "t".repeat(50);
     await sql.unsafe(`CREATE TABLE ${ident(table)} (id int PRIMARY KEY, name text)`);
@@ -386,6 +392,35 @@ describe("backfill", () => {
     const [state] = await sql`SELECT count(*)::int AS n FROM resumed
       WHERE ${sql(NEW_NAME)} IS DISTINCT FROM upper(name) AND name <> 'late'`;
     expect(state?.n).toBe(0);
+  });
+
+  test("block ranges resume too", async () => {
+    await sql`CREATE TABLE notes (body text, ${sql(NEW_NAME)} text)`;
+    await sql`INSERT INTO notes (body) SELECT 'n' || i FROM generate_series(1, 4000) i`;
+    await run(triggerActions([upSpec("notes", "upper(body)", "body")], V2));
+    let saved: BackfillProgress | undefined;
+    const controller = new AbortController();
+    const options = {
+      schema: "public",
+      table: "notes",
+      batchSize: 100,
+      targetBatchMs: 0,
+      lockTimeoutMs: 1000,
+      saveProgress: (p: BackfillProgress) => Promise.resolve(void (saved = p)),
+    };
+    await runBackfill(sql, {
+      ...options,
+      signal: controller.signal,
+      onProgress: () => controller.abort(),
+    }).catch(() => {});
+    const first = saved!.done;
+    expect(first).toBeGreaterThan(0);
+    expect(first).toBeLessThan(4000);
+    const result = await runBackfill(sql, { ...options, resumeFrom: saved! });
+    expect(result.rows).toBe(4000 - first);
+    const [left] = await sql`SELECT count(*)::int AS n FROM notes
+      WHERE ${sql(NEW_NAME)} IS DISTINCT FROM upper(body)`;
+    expect(left?.n).toBe(0);
   });
 
   test("a row locked by a client is waited for, never skipped", async () => {

@@ -91,12 +91,12 @@ export const FLAGS = {
   },
   ts: {
     type: "boolean",
-    commands: ["create"],
+    commands: ["create", "convert"],
     help: "write a TypeScript migration (the default)",
   },
   yaml: {
     type: "boolean",
-    commands: ["create", "update", "pull", "baseline"],
+    commands: ["create", "update", "pull", "baseline", "convert"],
     help: "write YAML files (pull and baseline: the default)",
   },
   history: {

@@ -12,10 +12,12 @@ import type { Command } from "./command.ts";
 import { analyzeCommand } from "./commands/analyze.ts";
 import { baselineCommand } from "./commands/baseline.ts";
 import { completeCommand } from "./commands/complete.ts";
+import { convertCommand } from "./commands/convert.ts";
 import { createCommand } from "./commands/create.ts";
 import { initCommand } from "./commands/init.ts";
 import { latestCommand } from "./commands/latest.ts";
 import { migrateCommand } from "./commands/migrate.ts";
+import { planCommand } from "./commands/plan.ts";
 import { pullCommand } from "./commands/pull.ts";
 import { rollbackCommand } from "./commands/rollback.ts";
 import { schemaCommand } from "./commands/schema.ts";
@@ -38,9 +40,11 @@ export const COMMANDS: readonly Command[] = [
   pullCommand,
   baselineCommand,
   createCommand,
+  planCommand,
   validateCommand,
   updateCommand,
   analyzeCommand,
+  convertCommand,
   schemaCommand,
   typesCommand,
 ];

@@ -5,6 +5,9 @@
  */
 import type { BackfillProgressEvent } from "./backfill.ts";
 
+/** The figures a reporter shows. */
+export type ProgressFigures = Pick<BackfillProgressEvent, "done" | "total" | "rowsPerSecond">;
+
 export interface ProgressReporterOptions {
   /** Where to write, usually stderr. `isTTY` selects the bar. */
   stream: { write(s: string): unknown; isTTY?: boolean };
@@ -18,7 +21,7 @@ export interface ProgressReporterOptions {
 
 export interface ProgressReporter {
   /** Pass as `onProgress` to runBackfill. */
-  onProgress(progress: Pick<BackfillProgressEvent, "done" | "total" | "rowsPerSecond">): void;
+  onProgress(progress: ProgressFigures): void;
   /** Draws the final state (and ends the bar's line); call once, after the backfill. */
   finish(): void;
 }
@@ -33,7 +36,7 @@ const BAR_WIDTH = 24;
 export function progressReporter(options: ProgressReporterOptions): ProgressReporter {
   const now = options.now ?? (() => performance.now());
   const tty = options.stream.isTTY === true;
-  let last: Pick<BackfillProgressEvent, "done" | "total" | "rowsPerSecond"> | undefined;
+  let last: ProgressFigures | undefined;
   let written: typeof last;
   let lastWrite = -Infinity;
 
@@ -63,10 +66,8 @@ export function progressReporter(options: ProgressReporterOptions): ProgressRepo
   };
 }
 
-type Figures = Pick<BackfillProgressEvent, "done" | "total" | "rowsPerSecond">;
-
 /** `label [#######.........]  42%  420,000/1,000,000 rows  95,000 rows/s  ETA 6s` */
-function barLine(label: string, p: Figures): string {
+function barLine(label: string, p: ProgressFigures): string {
   const fraction = p.total > 0 ? Math.min(1, p.done / p.total) : 0;
   const filled = Math.round(fraction * BAR_WIDTH);
   const bar = `[${"#".repeat(filled)}${".".repeat(BAR_WIDTH - filled)}]`;
@@ -74,11 +75,11 @@ function barLine(label: string, p: Figures): string {
 }
 
 /** `label: 42% 420,000/1,000,000 rows  95,000 rows/s  ETA 6s` */
-function logLine(label: string, p: Figures): string {
+function logLine(label: string, p: ProgressFigures): string {
   return `${label}: ${figures(p)}`;
 }
 
-function figures(p: Figures): string {
+function figures(p: ProgressFigures): string {
   const parts: string[] = [];
   if (p.total > 0) {
     parts.push(`${String(Math.floor(Math.min(1, p.done / p.total) * 100)).padStart(3)}%`);

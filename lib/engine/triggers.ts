@@ -59,8 +59,9 @@ const TEMPORARY_PREFIX = temporaryColumnName("");
  * idempotent (IF NOT EXISTS / OR REPLACE), so a retried start is harmless. Run them before the
  * version's views are published, so no write through the new version escapes the triggers.
  *
- * Expressions are raw user SQL (they name columns by their virtual names); a syntax error in one
- * surfaces when its CREATE FUNCTION runs.
+ * Expressions are raw user SQL (they name columns by their virtual names). Each is first planned
+ * over the table by a read-only query (no row is read), so a misspelt column or function fails
+ * the start before any trigger exists rather than failing client writes afterwards.
  */
 export function triggerActions(specs: readonly TriggerSpec[], options: TriggerOptions): Action[] {
   const groups = groupSpecs(specs);
@@ -77,6 +78,13 @@ export function triggerActions(specs: readonly TriggerSpec[], options: TriggerOp
     ));
   }
   for (const group of groups) {
+    group.specs.forEach((spec, i) => {
+      actions.push(sqlAction(
+        `check_expression_${group.name}_${i}`,
+        expressionCheckSql(spec, options),
+        { table: group.table, lock: "ACCESS SHARE" },
+      ));
+    });
     actions.push(sqlAction(
       `create_function_${group.name}`,
       functionSql(group, options),
@@ -198,7 +206,7 @@ function upColumn(target: string): string {
  * triggerName(), shortened deterministically when PostgreSQL would truncate it: the first bytes of
  * the name plus a hash of all of it, so two long names sharing a prefix stay distinct.
  */
-export function functionName(table: string, column: string): string {
+function functionName(table: string, column: string): string {
   return shortenIdentifier(triggerName(table, column));
 }
 
@@ -212,6 +220,19 @@ export function shortenIdentifier(name: string): string {
     prefix += char;
   }
   return `${prefix}_${hash}`;
+}
+
+/**
+ * A query that plans `spec.expression` over the table's columns under their virtual names and reads
+ * no row (LIMIT 0). CREATE FUNCTION only checks the syntax of plpgsql expressions; an unknown
+ * column or function would otherwise surface in the first client write after the trigger exists.
+ */
+function expressionCheckSql(spec: TriggerSpec, options: TriggerOptions): string {
+  const columns = spec.columns.map((c) => `${ident(c.physicalName)} AS ${ident(c.name)}`);
+  return `SELECT (${simplifyExpression(spec.expression)}
+  ) FROM (SELECT ${columns.join(", ")} FROM ${
+    ident(options.baseSchema, spec.table)
+  } LIMIT 0) AS pgtandem_expression_check`;
 }
 
 /** CREATE OR REPLACE TRIGGER for a group; the down trigger only fires for new-version writes. */
@@ -310,7 +331,7 @@ interface Token {
  * does not fully understand (unterminated quotes, Unicode-escaped identifiers), so callers fall
  * back to the conservative choice.
  */
-export function tokenize(sql: string): Token[] | undefined {
+function tokenize(sql: string): Token[] | undefined {
   const tokens: Token[] = [];
   let i = 0;
   while (i < sql.length) {
@@ -391,7 +412,7 @@ function closingQuote(sql: string, open: number, quote: string, backslashes: boo
  * The identifiers `expression` contains, as PostgreSQL resolves them (unquoted folded to lower
  * case, quoted kept exact), or undefined when the lexer gives up — then every column is bound.
  */
-export function referencedIdentifiers(expression: string): Set<string> | undefined {
+function referencedIdentifiers(expression: string): Set<string> | undefined {
   const tokens = tokenize(expression);
   if (!tokens) return undefined;
   return new Set(

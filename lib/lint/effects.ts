@@ -168,32 +168,8 @@ function alterTableCommand(cmd: PgNode, context: EffectContext, table: string): 
         ...(fk ? { other: referenced(fk) } : {}),
       };
     }
-    case "AT_AddConstraint": {
-      const constraint = nodeOf(cmd.def, "Constraint") ?? {};
-      const notValid = constraint.skip_validation === true;
-      switch (constraint.contype) {
-        case "CONSTR_FOREIGN":
-          return {
-            lock: "SHARE ROW EXCLUSIVE",
-            effect: notValid ? "catalog" : "scan",
-            ...(notValid ? { note: "NOT VALID: no scan" } : {}),
-            other: referenced(constraint),
-          };
-        case "CONSTR_UNIQUE":
-        case "CONSTR_PRIMARY":
-        case "CONSTR_EXCLUSION":
-          if (constraint.indexname) {
-            return { lock: "ACCESS EXCLUSIVE", effect: "catalog", note: "uses an existing index" };
-          }
-          return { lock: "ACCESS EXCLUSIVE", effect: "scan", note: "builds an index" };
-        case "CONSTR_CHECK":
-          return notValid
-            ? { lock: "ACCESS EXCLUSIVE", effect: "catalog", note: "NOT VALID: no scan" }
-            : { lock: "ACCESS EXCLUSIVE", effect: "scan", note: "validates every row" };
-        default:
-          return { lock: "ACCESS EXCLUSIVE", effect: "catalog" };
-      }
-    }
+    case "AT_AddConstraint":
+      return addConstraintEffect(nodeOf(cmd.def, "Constraint") ?? {});
     case "AT_ValidateConstraint":
       return { lock: "SHARE UPDATE EXCLUSIVE", effect: "scan", note: "writes go on" };
     case "AT_SetNotNull":
@@ -229,6 +205,33 @@ function alterTableCommand(cmd: PgNode, context: EffectContext, table: string): 
       return { lock: "ACCESS EXCLUSIVE", effect: "rewrite" };
     default:
       // Drops, renames, defaults, DROP NOT NULL, replica identity …: catalog-only.
+      return { lock: "ACCESS EXCLUSIVE", effect: "catalog" };
+  }
+}
+
+/** ADD CONSTRAINT: foreign keys lock both tables; NOT VALID skips the scan. */
+function addConstraintEffect(constraint: PgNode): CommandEffect {
+  const notValid = constraint.skip_validation === true;
+  switch (constraint.contype) {
+    case "CONSTR_FOREIGN":
+      return {
+        lock: "SHARE ROW EXCLUSIVE",
+        effect: notValid ? "catalog" : "scan",
+        ...(notValid ? { note: "NOT VALID: no scan" } : {}),
+        other: referenced(constraint),
+      };
+    case "CONSTR_UNIQUE":
+    case "CONSTR_PRIMARY":
+    case "CONSTR_EXCLUSION":
+      if (constraint.indexname) {
+        return { lock: "ACCESS EXCLUSIVE", effect: "catalog", note: "uses an existing index" };
+      }
+      return { lock: "ACCESS EXCLUSIVE", effect: "scan", note: "builds an index" };
+    case "CONSTR_CHECK":
+      return notValid
+        ? { lock: "ACCESS EXCLUSIVE", effect: "catalog", note: "NOT VALID: no scan" }
+        : { lock: "ACCESS EXCLUSIVE", effect: "scan", note: "validates every row" };
+    default:
       return { lock: "ACCESS EXCLUSIVE", effect: "catalog" };
   }
 }
@@ -273,7 +276,8 @@ export function statementEffect(
   });
   switch (kind) {
     case "AlterTableStmt": {
-      if (node.objtype !== "OBJECT_TABLE") return on(node.relation, "ACCESS EXCLUSIVE", "catalog");
+      // ALTER VIEW / INDEX / SEQUENCE …: the lock is on that object, not on a table's data.
+      if (node.objtype !== "OBJECT_TABLE") return on(undefined, "none", "catalog");
       const table = node.relation?.relname ?? "";
       let best: CommandEffect = { lock: "none", effect: "none" };
       const notes: string[] = [];
@@ -282,6 +286,7 @@ export function statementEffect(
         if (!cmd) continue;
         const found = alterTableCommand(cmd, context, table);
         if (found.note) notes.push(found.note);
+        if (found.other) notes.push(`also locks table "${found.other.table}" ${found.other.lock}`);
         best = {
           lock: lockRank(found.lock) > lockRank(best.lock) ? found.lock : best.lock,
           effect: EFFECT_RANK[found.effect] > EFFECT_RANK[best.effect] ? found.effect : best.effect,

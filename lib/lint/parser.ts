@@ -64,13 +64,18 @@ export class SqlParserUnavailableError extends PgtandemError {
   constructor(cause: unknown) {
     super(
       "internal",
-      `the PostgreSQL parser (libpg-query WebAssembly) could not be loaded: ${
-        cause instanceof Error ? cause.message.split("\n")[0] : String(cause)
-      }`,
+      `the PostgreSQL parser (libpg-query WebAssembly) could not be loaded: ${reason(cause)}`,
       { cause },
     );
     this.name = "SqlParserUnavailableError";
   }
+}
+
+/** The first line of a load failure, without Emscripten's wrapping. */
+function reason(cause: unknown): string {
+  const text = (cause instanceof Error ? cause.message : String(cause)).split("\n")[0] ?? "";
+  const inner = /^Aborted\((?:Error: )?(.*)\)(?:\. Build with .*)?$/.exec(text)?.[1];
+  return inner ?? text;
 }
 
 interface LibPgQuery {
@@ -90,11 +95,21 @@ let loading: Promise<SqlParser> | undefined;
 export function loadSqlParser(): Promise<SqlParser> {
   loading ??= (async () => {
     let lib: LibPgQuery;
+    // The WebAssembly glue keeps console.error for its own messages; while it loads, what it
+    // says goes into our one error instead of onto the user's terminal.
+    const original = console.error;
+    let loaded = false;
+    console.error = (...args: unknown[]) => {
+      if (loaded) original(...args);
+    };
     try {
       lib = await import("libpg-query") as unknown as LibPgQuery;
       await lib.loadModule();
     } catch (cause) {
       throw new SqlParserUnavailableError(cause);
+    } finally {
+      loaded = true;
+      console.error = original;
     }
     return parserOf(lib);
   })();
@@ -151,7 +166,8 @@ function syntaxError(error: unknown, sql: string): Error {
   const details = (error as { sqlDetails?: { message?: string; cursorPosition?: number } })
     ?.sqlDetails;
   if (!details) return error instanceof Error ? error : new Error(String(error));
-  const offset = byteSlice(sql, 0, details.cursorPosition ?? 0).length;
+  // PostgreSQL reports an error's position in characters (code points), unlike node locations.
+  const offset = Array.from(sql).slice(0, details.cursorPosition ?? 0).join("").length;
   return new SqlSyntaxError(details.message ?? String(error), sql, offset);
 }
 
@@ -170,8 +186,13 @@ function bytesOf(text: string): Uint8Array {
 
 /** The text between two byte offsets of `text`. */
 export function byteSlice(text: string, start: number, end?: number): string {
-  if (/^[\x00-\x7f]*$/.test(text)) return text.slice(start, end);
+  if (isAscii(text)) return text.slice(start, end);
   return new TextDecoder().decode(bytesOf(text).subarray(start, end));
+}
+
+function isAscii(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return false;
+  return true;
 }
 
 function utf8Length(text: string): number {
@@ -232,27 +253,41 @@ export function findNodes(root: unknown, kind: string): PgNode[] {
 const EXPRESSION_END = new Set([",", ")", ";"]);
 
 /**
- * The source text of the expression or type starting at byte offset `start`: tokens up to (not including) a
- * comma, closing parenthesis or semicolon at depth 0, or the first token at or after `limit`
- * (the start of the next clause, known from the parse tree). The author's spelling is kept.
+ * The source text of the expression or type starting at byte offset `start`: tokens up to (not
+ * including) a comma, closing parenthesis or semicolon at depth 0, a keyword of `stopWords` at
+ * depth 0 (upper case), or the first token at or after `limit` (the start of the next clause,
+ * known from the parse tree). The author's spelling is kept.
  */
 export function sourceSlice(
   sql: string,
   tokens: readonly SqlToken[],
   start: number,
-  limit = Number.POSITIVE_INFINITY,
+  options: { limit?: number; stopWords?: ReadonlySet<string> } = {},
 ): string {
+  const limit = options.limit ?? Number.POSITIVE_INFINITY;
   let depth = 0;
   let end = start;
   for (const token of tokens) {
     if (token.start < start) continue;
     if (token.start >= limit) break;
     if (depth === 0 && EXPRESSION_END.has(token.text)) break;
+    if (depth === 0 && options.stopWords?.has(token.text.toUpperCase())) break;
     if (token.text === "(" || token.text === "[") depth++;
     if (token.text === ")" || token.text === "]") depth--;
     end = token.end;
   }
   return byteSlice(sql, start, end).trim();
+}
+
+/** The first token at or after byte offset `from` that is the keyword `word` (any case). */
+export function keywordAt(
+  tokens: readonly SqlToken[],
+  from: number,
+  word: string,
+): { token: SqlToken; next: SqlToken | undefined } | undefined {
+  const index = tokens.findIndex((t) => t.start >= from && t.text.toUpperCase() === word);
+  if (index < 0) return undefined;
+  return { token: tokens[index]!, next: tokens[index + 1] };
 }
 
 /** The text between the parenthesis opening at or after `from` and its matching close. */

@@ -61,7 +61,8 @@ export function refineStatement(
   // Dropping a function CASCADE drops the triggers on the table the action names: the parse
   // tree cannot see that dependency, the action's declaration can.
   if (strongest.lock === "none" && statement.table !== null) {
-    return { ...refined, effect: effect === "none" ? "catalog" : effect };
+    const catalog = statement.lock === "ACCESS EXCLUSIVE" && effect === "none";
+    return { ...refined, effect: catalog ? "catalog" : effect };
   }
   refined.lock = strongest.lock satisfies TableLock;
   refined.table = statement.table ?? strongest.table ?? null;

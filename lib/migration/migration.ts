@@ -228,6 +228,11 @@ function unknownKindMessage(kind: string, kinds: string[]): string {
     .sort((a, b) => a.d - b.d)
     .map(({ k }) => `"${k}"`);
   if (near.length > 0) return `unknown operation "${kind}": did you mean ${near.join(" or ")}?`;
+  const [namespace, rest] = kind.split(/:(.*)/s);
+  if (rest !== undefined) {
+    return `unknown operation "${kind}": no loaded plugin defines it; load plugin "${namespace}" ` +
+      `with --plugin FILE or list it in the migrations folder's pgtandem.jsonc`;
+  }
   return `unknown operation "${kind}": expected one of ${kinds.join(", ")}`;
 }
 

@@ -147,7 +147,8 @@ function expansionDefinition(
       );
     },
     opaque(params) {
-      const operations = operationsOrThrow(params);
+      // Asked before validate: an expansion with problems is not opaque, validate reports them.
+      const { operations } = expanded(params);
       const phase = (p: "atStart" | "atComplete") =>
         operations.some((op) => op.definition.opaque?.(op.params)[p] ?? false);
       return { atStart: phase("atStart"), atComplete: phase("atComplete") };

@@ -4,12 +4,12 @@
  * process that was not given them, so a kind the registry lacks is loaded again from the path the
  * start recorded. A plugin file that is gone is a clear error, raised before any DDL runs.
  */
+import { stat } from "node:fs/promises";
 import { PgtandemError } from "../errors.ts";
 import type { ParsedOperation } from "../operations/operation.ts";
 import type { Registry } from "../operations/registry.ts";
 import { type PluginRecord, pluginsUsed } from "./definitions.ts";
 import { loadPluginFile } from "./loader.ts";
-import { stat } from "node:fs/promises";
 
 /** What the engine asks of plugins (lib/engine/roll.ts, option `plugins`). */
 export interface PluginTracker {
@@ -26,6 +26,7 @@ export interface PluginTracker {
   ): Promise<void>;
 }
 
+/** The engine's default tracker: records from the definitions, restores from the files. */
 export const pluginTracker: PluginTracker = { used: pluginsUsed, restore: restorePlugins };
 
 /** See PluginTracker.restore. */

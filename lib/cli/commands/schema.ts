@@ -5,6 +5,7 @@
 import { migrationJsonSchema } from "../../migration/json-schema.ts";
 import { type Command, UsageError } from "../command.ts";
 
+/** `pgtandem schema`. */
 export const schemaCommand: Command = {
   name: "schema",
   summary: "Print the JSON Schema of migration files, including the kinds of loaded plugins",

@@ -28,6 +28,7 @@ export const TSCONFIG = {
   include: [DECLARATION_FILE, "**/*.ts"],
 };
 
+/** `pgtandem types`. */
 export const typesCommand: Command = {
   name: "types",
   summary: 'Write pgtandem.d.ts (module "pgtandem") so editors type-check migrations and plugins',

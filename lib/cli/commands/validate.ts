@@ -17,6 +17,8 @@ import { type Command, type CommandContext, requirePositional } from "../command
 import { type Session, withSession } from "../session.ts";
 import { schemaOnceCompleted } from "./migrate.ts";
 import { ident } from "../../sql.ts";
+import { tableRowEstimates } from "../../engine/explain.ts";
+import { type LintFinding, lintMigration } from "../../lint/lint.ts";
 
 export const validateCommand: Command = {
   name: "validate",
@@ -25,7 +27,10 @@ export const validateCommand: Command = {
   examples: [
     "pgtandem validate migrations/03_add_email.yaml",
     'Prints "FILE: valid", or every problem as "FILE: path: message", one per line.',
-    "Exit codes: 0 valid; 1 invalid (every issue printed), file missing, not initialized",
+    "Also runs the safety lint (docs/plan-lint-convert.md): findings go to stderr, as",
+    '"FILE: error|warning RULE: path: message" plus the safe alternative.',
+    "Exit codes: 0 valid (lint warnings allowed); 1 invalid (every issue printed), a lint",
+    "error, file missing, not initialized",
   ],
   async run(context) {
     const file = requirePositional(context, "a migration file");
@@ -33,6 +38,7 @@ export const validateCommand: Command = {
     let loaded: LoadedMigration | undefined;
     let issues: Issue[];
     let note: string | undefined;
+    let lint: LintFinding[] = [];
     try {
       loaded = await loadMigrationFile(file, context.registry);
     } catch (error) {
@@ -46,11 +52,12 @@ export const validateCommand: Command = {
       });
       issues = found.issues;
       note = found.note;
+      lint = found.lint;
     }
     issues ??= [];
     if (config.json) {
       io.stdout.write(
-        `${JSON.stringify({ file, valid: issues.length === 0, issues }, null, 2)}\n`,
+        `${JSON.stringify({ file, valid: issues.length === 0, issues, lint }, null, 2)}\n`,
       );
     } else if (issues.length === 0) {
       if (note) io.stderr.write(`${note}\n`);
@@ -61,7 +68,15 @@ export const validateCommand: Command = {
         io.stderr.write(`${file}: ${where}${issue.message}\n`);
       }
     }
-    return issues.length === 0 ? 0 : 1;
+    if (!config.json) {
+      for (const f of lint) {
+        const where = f.path.length > 0 ? `${formatPath(f.path)}: ` : "";
+        io.stderr.write(`${file}: ${f.severity} ${f.rule}: ${where}${f.message}\n`);
+        io.stderr.write(`  safe alternative: ${f.safeAlternative}\n`);
+      }
+    }
+    const lintErrors = lint.some((f) => f.severity === "error");
+    return issues.length === 0 && !lintErrors ? 0 : 1;
   },
 };
 
@@ -69,7 +84,7 @@ async function check(
   { state, sql }: Session,
   context: CommandContext,
   loaded: LoadedMigration,
-): Promise<{ issues: Issue[]; note?: string }> {
+): Promise<{ issues: Issue[]; note?: string; lint: LintFinding[] }> {
   const { config } = context;
   const schema = config.schema;
   const name = loaded.migration.name;
@@ -108,7 +123,12 @@ async function check(
       }
     }
   }
-  return note === undefined ? { issues } : { issues, note };
+  const lint = await lintMigration(loaded.operations, {
+    schema: virtual,
+    baseSchema: schema,
+    rowEstimates: await tableRowEstimates(sql, schema),
+  });
+  return note === undefined ? { issues, lint } : { issues, note, lint };
 }
 
 /**

@@ -1,0 +1,86 @@
+/**
+ * `convert [FILE] [--ts|--yaml|--json]`: SQL DDL (a file, or stdin) → a migration on stdout,
+ * TypeScript by default. Statements the operations cannot express become raw `sql` operations;
+ * data migrations SQL does not give are written as placeholders containing "TODO:", each listed
+ * on stderr. Needs no database.
+ */
+import { readFile } from "node:fs/promises";
+import { Buffer } from "node:buffer";
+import process from "node:process";
+import { convertSql } from "../../convert/convert.ts";
+import { type ConvertFormat, formatConversion } from "../../convert/output.ts";
+import { formatPath, PgtandemError } from "../../errors.ts";
+import { SqlSyntaxError } from "../../lint/parser.ts";
+import { type Command, UsageError } from "../command.ts";
+
+export const convertCommand: Command = {
+  name: "convert",
+  summary: "Convert SQL DDL (file or stdin) into a migration: TypeScript, YAML or JSON",
+  usage: "convert [FILE] [--ts|--yaml|--json]",
+  examples: [
+    "pgtandem convert schema-change.sql > migrations/05_change.ts",
+    "echo 'ALTER TABLE users ADD COLUMN age int' | pgtandem convert --yaml",
+    "Exit codes: 0 converted (placeholders to review are listed on stderr); 1 SQL that does",
+    "not parse (message with line and column), file missing",
+  ],
+  async run(context) {
+    const { args, io } = context;
+    if (args.positionals.length > 1) {
+      throw new UsageError(
+        `"convert" takes at most one SQL file, got ${args.positionals.length} arguments`,
+      );
+    }
+    const chosen = (["ts", "yaml", "json"] as const).filter((f) => args.flags[f] === true);
+    if (chosen.length > 1) {
+      throw new UsageError(
+        `choose one output format, got ${chosen.map((f) => `--${f}`).join(" ")}`,
+      );
+    }
+    const format: ConvertFormat = chosen[0] ?? "ts";
+    const file = args.positionals[0];
+    const source = file === undefined || file === "-" ? "stdin" : file;
+    const sql = source === "stdin" ? await readStdin() : await readSqlFile(source);
+    let conversion;
+    try {
+      conversion = await convertSql(sql);
+    } catch (error) {
+      if (error instanceof SqlSyntaxError) {
+        throw new PgtandemError("invalid_input", `${source}: ${error.message}`, { cause: error });
+      }
+      throw error;
+    }
+    if (conversion.operations.length === 0) {
+      throw new PgtandemError("invalid_input", `${source}: no SQL statements to convert`);
+    }
+    io.stdout.write(formatConversion(conversion.operations, format));
+    if (conversion.placeholders.length > 0) {
+      io.stderr.write(
+        `Warning: ${conversion.placeholders.length} placeholder(s) to review (each contains "TODO:"): ${
+          conversion.placeholders.map((p) => formatPath(p.path)).join(", ")
+        }\n`,
+      );
+    }
+    return 0;
+  },
+};
+
+async function readSqlFile(path: string): Promise<string> {
+  try {
+    return await readFile(path, "utf8");
+  } catch (cause) {
+    const code = (cause as { code?: unknown }).code;
+    const why = code === "ENOENT" ? "file not found" : `cannot read file: ${String(cause)}`;
+    throw new PgtandemError("invalid_input", `${path}: ${why}`, { cause });
+  }
+}
+
+async function readStdin(): Promise<string> {
+  if (process.stdin.isTTY) {
+    throw new UsageError('"convert" needs a SQL file, or SQL on standard input');
+  }
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of process.stdin) {
+    chunks.push(typeof chunk === "string" ? new TextEncoder().encode(chunk) : chunk);
+  }
+  return new TextDecoder().decode(Buffer.concat(chunks));
+}
