@@ -91,29 +91,50 @@ export async function buildBinaries(options: BuildOptions = {}): Promise<string[
     await writeFile(join(work, "entry.ts"), `import "./embed.ts";\nimport "${main}";\n`);
     const outfile = join(outdir, binaryName(platform));
     log(`building ${outfile} (${target})`);
-    const result = spawnSync(
-      process.execPath,
-      [
-        "build",
-        "--compile",
-        `--target=${target}`,
+    const result = await Bun.build({
+      entrypoints: [join(work, "entry.ts")],
+      compile: {
+        target: target as "bun-linux-x64",
+        outfile,
         // The binary behaves the same in every folder: no .env or bunfig.toml picked up from it.
-        "--no-compile-autoload-dotenv",
-        "--no-compile-autoload-bunfig",
-        `--outfile=${outfile}`,
-        join(work, "entry.ts"),
-      ],
-      { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], encoding: "utf8" },
-    );
-    if (result.status !== 0) {
+        autoloadDotenv: false,
+        autoloadBunfig: false,
+      },
+      plugins: [embedPgQueryWasm],
+    });
+    if (!result.success) {
       throw new Error(
-        `bun build --compile for ${target} failed (exit ${result.status}):\n${result.stderr}${result.stdout}`,
+        `bun build --compile for ${target} failed:\n${result.logs.map(String).join("\n")}`,
       );
     }
     built.push(outfile);
   }
   return built;
 }
+
+/**
+ * `bun build --compile` bundles libpg-query's JavaScript but not its WebAssembly, which the glue
+ * would read from the build machine's node_modules. Embed the .wasm as a file of the binary and
+ * point the glue's locateFile at it, so `convert` and the lint work from any folder.
+ */
+const embedPgQueryWasm: import("bun").BunPlugin = {
+  name: "embed-libpg-query-wasm",
+  setup(build) {
+    build.onLoad({ filter: /libpg-query[\\/]wasm[\\/]index\.js$/ }, async (args) => {
+      const text = await Bun.file(args.path).text();
+      const patched = text.replace(
+        "PgQueryModule()",
+        "PgQueryModule({ locateFile: () => __pgtandem_pg_query_wasm })",
+      );
+      if (patched === text) throw new Error("libpg-query changed: PgQueryModule() not found");
+      return {
+        loader: "js",
+        contents:
+          `import __pgtandem_pg_query_wasm from "./libpg-query.wasm" with { type: "file" };\n${patched}`,
+      };
+    });
+  },
+};
 
 function gitCommit(): string {
   const result = spawnSync("git", ["rev-parse", "--short", "HEAD"], {
