@@ -442,4 +442,57 @@ describe("bad input", () => {
       }],
     }, /changes rolled back: .*age_small/);
   });
+
+  test("a down expression naming a missing column is a warning, as pgroll accepts it", async () => {
+    const file = await migrationFile("x6_bad_down.json", {
+      operations: [{
+        alter_column: {
+          table: "people",
+          column: "city",
+          type: "varchar(200)",
+          up: "city",
+          down: "no_such_column",
+        },
+      }],
+    });
+    const result = await cli(db.url, ["start", file]);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(
+      /Warning: the "down" expression for column "city" of table "people" will fail every write through the new version: column "no_such_column" does not exist/,
+    );
+    await cliOk(db.url, ["rollback"]);
+  });
+});
+
+describe("indexes that use a rewritten column", () => {
+  test("a partial index whose predicate names the column survives complete", async () => {
+    await applyMigration(db, "c12_partial", {
+      operations: [{
+        create_index: {
+          name: "people_team_idx",
+          table: "people",
+          columns: [{ column: "id" }],
+          predicate: "team_id = 1",
+        },
+      }],
+    });
+    current = "c12_partial";
+    await lifecycle("c13_team_bigint", {
+      operations: [{
+        alter_column: {
+          table: "people",
+          column: "team_id",
+          type: "bigint",
+          up: "team_id",
+          down: "team_id",
+        },
+      }],
+    }, {
+      afterComplete: async () => {
+        const [index] = await db.sql`
+          select pg_get_indexdef('people_team_idx'::regclass) as definition`;
+        expect(index!.definition).toMatch(/WHERE \(team_id = 1\)/);
+      },
+    });
+  });
 });

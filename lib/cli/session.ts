@@ -71,6 +71,7 @@ export async function withSession<T>(
         onProgress,
       },
       ...(log ? { log } : {}),
+      warn: (message: string) => io.stderr.write(`Warning: ${message}\n`),
     });
     return await fn({ sql, state, engine, serverMajor });
   } finally {

@@ -15,6 +15,8 @@ export interface ExecuteOptions {
   /** Called with each action before it runs (for --verbose). */
   onAction?: (action: Action) => void;
   onRetry?: (action: Action, attempt: number, delayMs: number) => void;
+  /** Receives the failures of `warnOnly` actions. */
+  onWarning?: (message: string) => void;
 }
 
 const INDEX_BUILD_ATTEMPTS = 5;
@@ -79,6 +81,10 @@ async function runStatement(sql: Sql, action: SqlAction, options: ExecuteOptions
   } catch (error) {
     const state = sqlstateOf(error);
     if (state && action.ignoreSqlstates?.includes(state)) return;
+    if (action.warnOnly) {
+      options.onWarning?.(`${action.warnOnly}: ${(error as Error).message}`);
+      return;
+    }
     // User SQL may have opened a transaction and failed inside it; leave the session clean.
     if (action.userSql) await sql.unsafe("ROLLBACK").catch(() => {});
     throw wrapError(action, error);

@@ -43,6 +43,11 @@ export interface SqlAction {
   guard?: FastDefaultGuard;
   /** See {@link AfterTriggers}. */
   afterTriggers?: boolean;
+  /**
+   * A failure of this statement is reported as a warning starting with this text, and the run
+   * goes on (a check whose failure is the user's to judge, not a reason to refuse).
+   */
+  warnOnly?: string;
 }
 
 /**
@@ -97,6 +102,7 @@ export function sqlAction(
     stage?: number;
     guard?: FastDefaultGuard;
     afterTriggers?: boolean;
+    warnOnly?: string;
   } = {},
 ): SqlAction {
   const action: SqlAction = {
@@ -112,6 +118,7 @@ export function sqlAction(
   if (options.stage) action.stage = options.stage;
   if (options.guard) action.guard = options.guard;
   if (options.afterTriggers) action.afterTriggers = true;
+  if (options.warnOnly) action.warnOnly = options.warnOnly;
   return action;
 }
 

@@ -53,6 +53,8 @@ export interface EngineOptions {
   backfill: BackfillSettings;
   /** Verbose log lines (what runs, retries); silent when absent. */
   log?: (message: string) => void;
+  /** Warnings the user must see (always printed by the CLI). */
+  warn?: (message: string) => void;
   /**
    * Records the plugins a migration uses at start and loads recorded plugins whose kinds the
    * registry lacks at complete/rollback (default: lib/plugins' own).
@@ -352,6 +354,7 @@ export class Engine {
     await executeActions(this.#o.sql, dedupeActions(actions), {
       schema: this.#o.schema,
       onAction: (a) => this.#log(`  ${a.sql}`),
+      ...(this.#o.warn ? { onWarning: this.#o.warn } : {}),
       onRetry: (a, attempt, delay) =>
         this.#log(`  lock timeout on "${a.id}", retry ${attempt} in ${Math.round(delay)} ms`),
     });

@@ -79,10 +79,22 @@ export function triggerActions(specs: readonly TriggerSpec[], options: TriggerOp
   }
   for (const group of groups) {
     group.specs.forEach((spec, i) => {
+      // A broken `up` would fail the backfill anyway: refuse now. A broken `down` only fails
+      // writes through the new version, and pgroll accepts it (its own example 35 has one):
+      // warn loudly and go on.
       actions.push(sqlAction(
         `check_expression_${group.name}_${i}`,
         expressionCheckSql(spec, options),
-        { table: group.table, lock: "ACCESS SHARE" },
+        {
+          table: group.table,
+          lock: "ACCESS SHARE",
+          ...(spec.direction === "down"
+            ? {
+              warnOnly:
+                `the "down" expression for column "${spec.targetColumn}" of table "${spec.table}" will fail every write through the new version`,
+            }
+            : {}),
+        },
       ));
     });
     actions.push(sqlAction(

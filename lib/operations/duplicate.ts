@@ -11,7 +11,7 @@
 import { afterTriggers, sqlAction } from "../engine/plan.ts";
 import type { Action } from "../engine/plan.ts";
 import { duplicateName, notNullCheckName, temporaryColumnName } from "../naming.ts";
-import type { VirtualColumn, VirtualTable } from "../schema/model.ts";
+import type { Index, VirtualColumn, VirtualTable } from "../schema/model.ts";
 import { findColumn } from "../schema/virtual.ts";
 import { ident, identList, literal } from "../sql.ts";
 import { renameIdentifiers } from "../sql-rewrite.ts";
@@ -183,9 +183,8 @@ export function duplicateStartActions(
   }
   for (const index of Object.values(table.indexes)) {
     if (skip.has(index.name) || index.name in table.uniqueConstraints) continue;
-    if (!involves(index.columns, resolved)) continue;
-    const tail = indexDefinitionTail(index.definition);
-    if (tail === undefined) continue;
+    if (!indexInvolves(index, resolved)) continue;
+    const tail = indexDefinitionTail(index.definition)!;
     constraints.push(concurrentIndex(
       table,
       duplicateName(index.name),
@@ -291,9 +290,7 @@ export function duplicateCompleteActions(
   const pkIndex = primaryKeyIndex(table);
   for (const index of Object.values(table.indexes)) {
     if (skip.has(index.name) || index.name in table.uniqueConstraints) continue;
-    if (!involves(index.columns, resolved) || indexDefinitionTail(index.definition) === undefined) {
-      continue;
-    }
+    if (!indexInvolves(index, resolved)) continue;
     if (index.name === pkIndex) {
       actions.push(
         sqlAction(
@@ -347,6 +344,17 @@ function concurrentIndex(table: VirtualTable, name: string, sql: string): Action
     lock: "SHARE UPDATE EXCLUSIVE",
     transactional: false,
   };
+}
+
+/**
+ * Does the index use a copied column: as a key column, or only in an expression or the predicate
+ * (a partial index `WHERE status = 'x'` dies with `status` at complete, so it must be copied)?
+ */
+function indexInvolves(index: Index, resolved: readonly Resolved[]): boolean {
+  const tail = indexDefinitionTail(index.definition);
+  if (tail === undefined) return false;
+  return involves(index.columns, resolved) ||
+    renameIdentifiers(tail, physicalRenames(resolved)) !== tail;
 }
 
 /** `btree (a DESC) WHERE …` from pg_get_indexdef's `CREATE INDEX n ON s.t USING btree (…) …`. */
