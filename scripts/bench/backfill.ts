@@ -18,18 +18,19 @@
 import process from "node:process";
 import postgres from "postgres";
 import { startPostgres } from "../embedded-postgres.ts";
-import { runBackfill } from "../../lib/engine/backfill.ts";
-import { triggerActions, triggerDropActions } from "../../lib/engine/triggers.ts";
-import type { TriggerSpec } from "../../lib/operations/operation.ts";
-import { notNullCheckName, temporaryColumnName } from "../../lib/naming.ts";
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { runCli } from "../../lib/cli/run.ts";
+import { StateStore } from "../../lib/engine/state.ts";
 import { ident } from "../../lib/sql.ts";
 
 export const UP = "SELECT CASE WHEN name IS NULL THEN 'placeholder' ELSE name END";
 const SCHEMA = "public";
-const VERSION_SCHEMA = "public_bench";
 
 /** A scratch database on the benchmark server; `close()` drops it (and stops an embedded server). */
 export interface BenchDatabase {
+  url: string;
   sql: postgres.Sql;
   postgresVersion: string;
   close(): Promise<void>;
@@ -46,6 +47,7 @@ export async function openBenchDatabase(): Promise<BenchDatabase> {
   const sql = postgres(url.toString(), { max: 1, onnotice: () => {} });
   const [row] = await sql`SELECT current_setting('server_version') AS v`;
   return {
+    url: url.toString(),
     sql,
     postgresVersion: String(row!.v),
     async close() {
@@ -68,72 +70,54 @@ export async function createUsers(sql: postgres.Sql, table: string, rows: number
   await sql.unsafe(`VACUUM (ANALYZE) ${t}`);
 }
 
-/** The trigger specs of alter_column name (nullable: false) with pgroll's defaults. */
-export function alterNameSpecs(table: string): TriggerSpec[] {
-  const temp = temporaryColumnName("name");
-  return [
-    {
-      table,
-      direction: "up",
-      targetColumn: temp,
-      expression: UP,
-      columns: [{ name: "id", physicalName: "id" }, { name: "name", physicalName: "name" }],
-    },
-    {
-      table,
-      direction: "down",
-      targetColumn: "name",
-      expression: `"name"`,
-      columns: [{ name: "id", physicalName: "id" }, { name: "name", physicalName: temp }],
-    },
-  ];
-}
-
-const triggerOptions = { baseSchema: SCHEMA, versionSchema: VERSION_SCHEMA };
-
 /**
- * Start of the migration, without the backfill: temporary column, NOT NULL check NOT VALID,
- * the new version's view, marker column and triggers.
+ * The real engine, driven through the CLI in-process (no process start-up in the timing): the
+ * migration file is exactly pgroll's benchmark migration. Each call uses a fresh migration name
+ * so runs chain in the history like a real project's.
  */
-export async function startAlterName(sql: postgres.Sql, table: string): Promise<void> {
-  const t = ident(SCHEMA, table);
-  const temp = ident(temporaryColumnName("name"));
-  await sql.unsafe(`ALTER TABLE ${t} ADD COLUMN ${temp} varchar(255)`);
-  await sql.unsafe(`ALTER TABLE ${t} ADD CONSTRAINT ${ident(notNullCheckName("name"))}
-    CHECK (${temp} IS NOT NULL) NOT VALID`);
-  for (const action of triggerActions(alterNameSpecs(table), triggerOptions)) {
-    await sql.unsafe(action.sql);
+export class Pgtandem {
+  #runs = 0;
+  readonly #dir: Promise<string>;
+
+  constructor(readonly url: string) {
+    this.#dir = mkdtemp(join(tmpdir(), "pgtandem-bench-"));
   }
-  await sql.unsafe(`CREATE SCHEMA IF NOT EXISTS ${ident(VERSION_SCHEMA)}`);
-  await sql.unsafe(`CREATE OR REPLACE VIEW ${ident(VERSION_SCHEMA, table)} AS
-    SELECT id, ${temp} AS name FROM ${t}`);
+
+  /** init, and a baseline so tables made by the benchmark itself are accepted. */
+  async prepare(sql: postgres.Sql): Promise<void> {
+    await this.run("init");
+    await new StateStore(sql, "pgroll").createBaseline(SCHEMA, "bench_baseline");
+  }
+
+  /** Starts (and with `complete`, completes) `alter_column name` on `table`. */
+  async alterNameNotNull(table: string, complete: boolean): Promise<void> {
+    this.#runs += 1;
+    const file = join(await this.#dir, `bench_${String(this.#runs).padStart(3, "0")}.json`);
+    await writeFile(
+      file,
+      JSON.stringify({
+        operations: [{
+          alter_column: { table, column: "name", nullable: false, up: UP, comment: "the name" },
+        }],
+      }),
+    );
+    await this.run("start", file, ...(complete ? ["--complete"] : []));
+  }
+
+  async run(...args: string[]): Promise<void> {
+    let stderr = "";
+    const code = await runCli([...args, "--json"], {
+      stdout: { write: () => true },
+      stderr: { write: (s: string) => (stderr += s) },
+      env: { PGROLL_PG_URL: this.url },
+    });
+    if (code !== 0) throw new Error(`pgtandem ${args.join(" ")} failed: ${stderr}`);
+  }
 }
 
-/** Complete: validate, SET NOT NULL (no scan: the check is valid), swap the columns, clean up. */
-export async function completeAlterName(sql: postgres.Sql, table: string): Promise<void> {
-  const t = ident(SCHEMA, table);
-  const temp = ident(temporaryColumnName("name"));
-  const check = ident(notNullCheckName("name"));
-  await sql.unsafe(`DROP SCHEMA IF EXISTS ${ident(VERSION_SCHEMA)} CASCADE`);
-  await sql.unsafe(`ALTER TABLE ${t} VALIDATE CONSTRAINT ${check}`);
-  await sql.unsafe(`ALTER TABLE ${t} ALTER COLUMN ${temp} SET NOT NULL`);
-  await sql.unsafe(`ALTER TABLE ${t} DROP CONSTRAINT ${check}`);
-  await sql.unsafe(`COMMENT ON COLUMN ${t}.${temp} IS 'the name'`);
-  for (const action of triggerDropActions(alterNameSpecs(table), triggerOptions)) {
-    await sql.unsafe(action.sql);
-  }
-  await sql.unsafe(`ALTER TABLE ${t} DROP COLUMN name`);
-  await sql.unsafe(`ALTER TABLE ${t} RENAME COLUMN ${temp} TO name`);
-}
-
-/**
- * The measured work: the whole migration, start to complete. The one function to swap for the
- * real engine (roll start + complete of the equivalent migration file).
- */
-export async function migrateNameNotNull(sql: postgres.Sql, table: string): Promise<void> {
-  await startAlterName(sql, table);
-  await runBackfill(sql, { schema: SCHEMA, table, lockTimeoutMs: 500 });
-  await completeAlterName(sql, table);
+/** The measured work: the whole migration, start (with its backfill) to complete. */
+export async function migrateNameNotNull(tool: Pgtandem, table: string): Promise<void> {
+  await tool.alterNameNotNull(table, true);
 }
 
 export interface BackfillBenchResult {
@@ -149,6 +133,7 @@ const RUNS = Number(process.env.PGTANDEM_BENCH_RUNS ?? 3);
 /** One N: the plain UPDATE on one table, the migration on an identical one; medians of `runs`. */
 export async function benchBackfill(
   sql: postgres.Sql,
+  tool: Pgtandem,
   rows: number,
   runs = RUNS,
 ): Promise<BackfillBenchResult> {
@@ -168,13 +153,13 @@ export async function benchBackfill(
     await createUsers(sql, "users", rows);
     await sql.unsafe("CHECKPOINT");
     started = performance.now();
-    await migrateNameNotNull(sql, "users");
+    await migrateNameNotNull(tool, "users");
     migrationMs.push(performance.now() - started);
     const [check] = await sql.unsafe(
       `SELECT count(*)::int AS n FROM ${ident(SCHEMA, "users")} WHERE name = 'placeholder'`,
     );
     if (check?.n !== rows) throw new Error(`backfill left ${rows - Number(check?.n)} rows behind`);
-    await sql.unsafe(`DROP TABLE ${ident(SCHEMA, "users")}`);
+    await sql.unsafe(`DROP TABLE ${ident(SCHEMA, "users")} CASCADE`);
   }
   const migrationRowsPerSecond = rows / (median(migrationMs) / 1000);
   const updateRowsPerSecond = rows / (median(updateMs) / 1000);
@@ -204,10 +189,12 @@ if (import.meta.main) {
   const sizes = parseSizes(process.argv.slice(2));
   const db = await openBenchDatabase();
   try {
+    const tool = new Pgtandem(db.url);
+    await tool.prepare(db.sql);
     const results: BackfillBenchResult[] = [];
     console.log("rows        migration rows/s   plain UPDATE rows/s   ratio");
     for (const n of sizes) {
-      const r = await benchBackfill(db.sql, n);
+      const r = await benchBackfill(db.sql, tool, n);
       results.push(r);
       console.log(
         `${String(n).padEnd(12)}${fmt(r.migrationRowsPerSecond).padStart(16)}${

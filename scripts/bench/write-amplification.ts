@@ -15,9 +15,8 @@
  */
 import process from "node:process";
 import type postgres from "postgres";
-import { runBackfill } from "../../lib/engine/backfill.ts";
 import { ident } from "../../lib/sql.ts";
-import { createUsers, median, openBenchDatabase, startAlterName } from "./backfill.ts";
+import { createUsers, median, openBenchDatabase, Pgtandem } from "./backfill.ts";
 
 const RUNS = Number(process.env.PGTANDEM_BENCH_RUNS ?? 5);
 
@@ -47,13 +46,14 @@ async function timeUpdate(sql: postgres.Sql, table: string, rows: number): Promi
  */
 export async function benchWriteAmplification(
   sql: postgres.Sql,
+  tool: Pgtandem,
   rows: number,
   runs = RUNS,
 ): Promise<WriteAmplificationResult> {
   await createUsers(sql, "plain", rows);
   await createUsers(sql, "users", rows);
-  await startAlterName(sql, "users");
-  await runBackfill(sql, { schema: "public", table: "users", lockTimeoutMs: 500 });
+  // The real engine starts the migration: triggers installed, existing rows backfilled.
+  await tool.alterNameNotNull("users", false);
   const without: number[] = [];
   const withTrigger: number[] = [];
   for (let i = 0; i < runs; i++) {
@@ -64,6 +64,7 @@ export async function benchWriteAmplification(
     `SELECT count(*)::int AS n FROM ${ident("public", "users")} WHERE _pgroll_new_name = 'person'`,
   );
   if (check?.n !== rows) throw new Error("the up trigger did not run for every row");
+  await tool.run("rollback");
   await sql.unsafe(`DROP TABLE ${ident("public", "users")}, ${ident("public", "plain")} CASCADE`);
   const withoutTriggerRowsPerSecond = rows / (median(without) / 1000);
   const withTriggerRowsPerSecond = rows / (median(withTrigger) / 1000);
@@ -81,10 +82,12 @@ if (import.meta.main) {
   if (sizes.some((n) => !Number.isInteger(n) || n <= 0)) throw new Error("invalid row count");
   const db = await openBenchDatabase();
   try {
+    const tool = new Pgtandem(db.url);
+    await tool.prepare(db.sql);
     const results: WriteAmplificationResult[] = [];
     console.log("rows        no trigger rows/s   with trigger rows/s   ratio");
     for (const n of sizes) {
-      const r = await benchWriteAmplification(db.sql, n);
+      const r = await benchWriteAmplification(db.sql, tool, n);
       results.push(r);
       console.log(
         `${String(n).padEnd(12)}${fmt(r.withoutTriggerRowsPerSecond).padStart(17)}${
