@@ -17,6 +17,11 @@ export interface Command {
   /** e.g. "start FILE [--complete]" */
   usage: string;
   examples: string[];
+  /**
+   * The migration file or folder the command works on, whose folder's pgtandem.jsonc names the
+   * plugins to load. The first argument when absent.
+   */
+  migrationsPath?(args: ParsedArgs): string | undefined;
   /** Returns the exit code. */
   run(context: CommandContext): Promise<number>;
 }

@@ -83,7 +83,7 @@ export async function runCli(
     const plugins = args.flags.plugin;
     await loadCommandPlugins(
       Array.isArray(plugins) ? plugins : typeof plugins === "string" ? [plugins] : [],
-      args.positionals[0],
+      command.migrationsPath ? command.migrationsPath(args) : args.positionals[0],
       registry,
     );
     return await command.run({ args, config, io, registry });

@@ -24,6 +24,7 @@ export const baselineCommand: Command = {
   name: "baseline",
   summary: "Start the history from the schema as it is now (existing databases)",
   usage: "baseline VERSION DIR [--yes] [--json | --yaml]",
+  migrationsPath: (args) => args.positionals[1],
   examples: [
     "pgtandem baseline 00_baseline ./migrations --yes",
     "Asks for confirmation on a terminal; with stdin not a terminal or CI=true, --yes is",

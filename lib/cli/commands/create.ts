@@ -19,6 +19,7 @@ export const createCommand: Command = {
   name: "create",
   summary: "Create a migration file with no operations yet (TypeScript by default)",
   usage: "create [NAME | --name NAME] [--ts | --yaml | --json] [--empty] [--dir DIR]",
+  migrationsPath: (args) => (args.flags.dir as string | undefined) ?? ".",
   examples: [
     "pgtandem create --name 03_add_email --dir ./migrations        # 03_add_email.ts",
     "pgtandem create 03_add_email --yaml --dir ./migrations        # 03_add_email.yaml",

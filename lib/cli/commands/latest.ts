@@ -18,6 +18,7 @@ export const latestCommand: Command = {
   name: "latest",
   summary: "Print the latest version schema, migration name, or a connection URL using it",
   usage: "latest schema|migration|url [CONNECTION_STRING] [--local DIR] [--json]",
+  migrationsPath: (args) => args.flags.local as string | undefined,
   examples: [
     "pgtandem latest schema                       # public_03_add_email (from the database)",
     "pgtandem latest migration --local ./migrations",
