@@ -162,10 +162,42 @@ describe("triggers", () => {
     await sql`INSERT INTO counters (id, a) VALUES (1, 1)`;
     const [row] = await sql`SELECT * FROM counters`;
     expect([row?._pgroll_new_a, row?._pgroll_new_b]).toEqual([2, 20]);
-    const [count] = await sql`SELECT count(*)::int AS n FROM pg_trigger
-      WHERE tgrelid = 'counters'::regclass AND NOT tgisinternal`;
-    expect(count?.n).toBe(1);
+    // One up trigger for both specs (plus the down trigger that marks new-side inserts).
+    const triggers = await sql`SELECT tgname FROM pg_trigger
+      WHERE tgrelid = 'counters'::regclass AND NOT tgisinternal ORDER BY tgname`;
+    expect(triggers.map((t) => t.tgname)).toEqual([
+      "_pgroll_trigger_counters__pgroll_needs_backfill",
+      "_pgroll_trigger_counters_a",
+    ]);
     await run(triggerDropActions(specs, V2));
+  });
+
+  test("rows the new version inserts are never marked for backfill; old-side ones are filled", async () => {
+    await sql`CREATE TABLE marks (id int PRIMARY KEY, a int, _pgroll_new_b int)`;
+    await sql`CREATE SCHEMA IF NOT EXISTS public_v2`;
+    await sql`CREATE OR REPLACE VIEW public_v2.marks AS SELECT id, a, _pgroll_new_b AS b FROM marks`;
+    // Only an up trigger (as add_column makes): new-side inserts still need their marker cleared.
+    const specs: TriggerSpec[] = [{
+      table: "marks",
+      direction: "up",
+      targetColumn: "_pgroll_new_b",
+      expression: "a + 1",
+      columns: [{ name: "id", physicalName: "id" }, { name: "a", physicalName: "a" }],
+    }];
+    await run(triggerActions(specs, V2));
+    await withSearchPath("public_v2", "INSERT INTO marks (id, a, b) VALUES (1, 10, 99)");
+    await sql`INSERT INTO marks (id, a) VALUES (2, 20)`;
+    const rows = await sql`SELECT id, _pgroll_new_b AS b, _pgroll_needs_backfill AS pending
+      FROM marks ORDER BY id`;
+    expect(rows.map((r) => ({ ...r }))).toEqual([
+      { id: 1, b: 99, pending: false },
+      { id: 2, b: 21, pending: false },
+    ]);
+    await run(triggerDropActions(specs, V2));
+    const left = await sql`SELECT count(*)::int AS n FROM pg_trigger
+      WHERE tgrelid = 'marks'::regclass AND NOT tgisinternal`;
+    expect(left[0]?.n).toBe(0);
+    await sql`DROP VIEW public_v2.marks`;
   });
 
   test("names with spaces, quotes and capitals", async () => {

@@ -44,6 +44,8 @@ export interface TriggerOptions {
 
 /** Specs of one table and direction, merged into one function. */
 interface TriggerGroup {
+  /** Down group of a table that also has an up group: clears the marker on new-side inserts. */
+  clearsMarker?: boolean;
   table: string;
   direction: "up" | "down";
   /** Function and trigger name (the same identifier for both). */
@@ -194,17 +196,40 @@ function groupSpecs(specs: readonly TriggerSpec[]): TriggerGroup[] {
       group.name = name;
     }
   }
+  // Rows the new version inserts are born in the new shape: the backfill must leave them alone.
+  // The up trigger does not fire for them (its WHEN clause), so the table's down trigger clears
+  // their marker; a table with nothing to fill downwards gets a down trigger for just that.
+  for (const up of [...groups.values()].filter((g) => g.direction === "up")) {
+    const down = groups.get(`down:${up.table}`);
+    if (down) down.clearsMarker = true;
+    else {
+      groups.set(`down:${up.table}`, {
+        table: up.table,
+        direction: "down",
+        name: markerFunctionName(up.table),
+        specs: [],
+        clearsMarker: true,
+      });
+    }
+  }
   return [...groups.values()];
 }
 
 /** Every name {@link groupSpecs} could give a group whose first spec is `spec`. */
 function candidateNames(spec: TriggerSpec): string[] {
-  if (spec.direction === "up") return [functionName(spec.table, upColumn(spec.targetColumn))];
+  if (spec.direction === "up") {
+    return [functionName(spec.table, upColumn(spec.targetColumn)), markerFunctionName(spec.table)];
+  }
   return [
     functionName(spec.table, spec.targetColumn),
     functionName(spec.table, temporaryColumnName(spec.targetColumn)),
     functionName(spec.table, `${spec.targetColumn}_down`),
   ];
+}
+
+/** The down function of a table whose down trigger only clears the backfill marker. */
+function markerFunctionName(table: string): string {
+  return functionName(table, NEEDS_BACKFILL_COLUMN);
 }
 
 /** The column an up trigger introduces: its target without the temporary-column prefix. */
@@ -249,7 +274,9 @@ function expressionCheckSql(spec: TriggerSpec, options: TriggerOptions): string 
 
 /** CREATE OR REPLACE TRIGGER for a group; the down trigger only fires for new-version writes. */
 function triggerSql(group: TriggerGroup, options: TriggerOptions): string {
-  const when = group.direction === "down" ? `\n  WHEN (${isNewVersion(options)})` : "";
+  const when = group.direction === "down"
+    ? `\n  WHEN (${isNewVersion(options)})`
+    : `\n  WHEN (NOT (${isNewVersion(options)}))`;
   return `CREATE OR REPLACE TRIGGER ${ident(group.name)}
   BEFORE INSERT OR UPDATE ON ${ident(options.baseSchema, group.table)}
   FOR EACH ROW${when}
@@ -270,20 +297,23 @@ function functionSql(group: TriggerGroup, options: TriggerOptions): string {
   const newRow = `${ident(group.name)}.new`;
   const marker = `${newRow}.${ident(NEEDS_BACKFILL_COLUMN)}`;
   const blocks = group.specs.map((spec) => specBlock(spec, newRow, options)).join("\n");
+  // Which version wrote the row is decided by the triggers' WHEN clauses, evaluated before
+  // PL/pgSQL is even entered: cheaper than testing it inside the function, on every write.
   const body = group.direction === "up"
     ? `BEGIN
-  IF ${isNewVersion(options)} THEN
-    -- Written by the new version: nothing to compute. A row it inserts needs no backfill.
-    IF TG_OP = 'INSERT' THEN
-      ${marker} := false;
-    END IF;
-    RETURN NEW;
-  END IF;
 ${blocks}
   ${marker} := false;
   RETURN NEW;
 END`
-    : `BEGIN
+    : `BEGIN${
+      group.clearsMarker
+        ? `
+  -- A row the new version inserts is born in the new shape: the backfill must skip it.
+  IF TG_OP = 'INSERT' THEN
+    ${marker} := false;
+  END IF;`
+        : ""
+    }
 ${blocks}
   RETURN NEW;
 END`;
