@@ -230,6 +230,48 @@ describe("alter_column", () => {
   });
 });
 
+describe("alter_column nullable: true", () => {
+  test("the new version writes NULL; down gives the old version a value", async () => {
+    await lifecycle("c05b_name_nullable", {
+      operations: [{
+        alter_column: {
+          table: "people",
+          column: "name",
+          nullable: true,
+          down: "SELECT CASE WHEN name IS NULL THEN 'unnamed' ELSE name END",
+        },
+      }],
+    }, {
+      afterStart: async (oldV, newV) => {
+        await inSchema(db.url, newV, async (sql) => {
+          await sql`insert into people (id, name) values (9010, null)`;
+        });
+        await inSchema(db.url, oldV, async (sql) => {
+          expect((await sql`select name from people where id = 9010`)[0]!.name).toBe("unnamed");
+          await expect(sql`insert into people (id, name) values (9011, null)`).rejects.toThrow(
+            /null value|not-null|check constraint/,
+          );
+        });
+        await deleteTestRows();
+      },
+      afterComplete: async () => {
+        const [col] = await db.sql`
+          select attnotnull from pg_attribute where attrelid = 'people'::regclass and attname = 'name'`;
+        expect(col!.attnotnull).toBe(false);
+      },
+    });
+  });
+
+  test("without down it is refused before anything changes", async () => {
+    const file = await migrationFile("x0_nullable_no_down.json", {
+      operations: [{ alter_column: { table: "people", column: "id", nullable: true } }],
+    });
+    const result = await cli(db.url, ["start", file]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/alter_column\.down: making column "id" nullable needs "down"/);
+  });
+});
+
 describe("add_column with up", () => {
   test("NOT NULL column backfilled from up; old-side writes filled by the trigger", async () => {
     await lifecycle("c06_add_initial", {

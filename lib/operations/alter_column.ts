@@ -75,8 +75,17 @@ export const alterColumn: OperationDefinition<AlterColumnParams> = {
         );
       }
     }
-    if (params.nullable === true && column.nullable) {
-      issues.push(issue(["nullable"], `column "${params.column}" is already nullable`));
+    if (params.nullable === true) {
+      if (column.nullable) {
+        issues.push(issue(["nullable"], `column "${params.column}" is already nullable`));
+      } else if (!params.down) {
+        issues.push(
+          issue(
+            ["down"],
+            `making column "${params.column}" nullable needs "down": the old version's column is still NOT NULL and needs a value for rows the new version writes with NULL`,
+          ),
+        );
+      }
     }
     if (params.check) {
       issues.push(...nameLengthIssues(params.check.name, ["check", "name"]));
