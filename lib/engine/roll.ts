@@ -10,15 +10,14 @@
  * rollback: drop this version's views → one transaction: drop triggers, undo → what cannot run
  *           in a transaction (DROP INDEX CONCURRENTLY, the user's `down`) → forget the migration.
  */
-import { PgtandemError, StateError, ValidationError } from "../errors.ts";
-import { byteLength, MAX_IDENTIFIER_BYTES, versionSchemaName } from "../naming.ts";
+import { PgtandemError, StateError } from "../errors.ts";
+import { versionSchemaName } from "../naming.ts";
 import type { LoadedMigration } from "../migration/loader.ts";
 import { migrationVersionName, parseMigration, toCanonicalJson } from "../migration/migration.ts";
 import type { Registry } from "../operations/registry.ts";
 import { type PluginTracker, pluginTracker } from "../plugins/record.ts";
 import type { VirtualSchema } from "../schema/model.ts";
 import { virtualFromPhysical } from "../schema/virtual.ts";
-import { literal } from "../sql.ts";
 import { runLockKey, withAdvisoryLock } from "./advisory-lock.ts";
 import { type BackfillProgress, runBackfill } from "./backfill.ts";
 import type { Sql } from "./connection.ts";
@@ -32,6 +31,7 @@ import {
   viewActions,
 } from "./phases.ts";
 import type { StateStore } from "./state.ts";
+import { prepareMigration } from "./prepare.ts";
 import { buildSteps, type OperationStep } from "./steps.ts";
 
 export interface BackfillSettings {
@@ -92,22 +92,13 @@ export class Engine {
     await state.assertInitialized();
     return await this.#serialised(async () => {
       const name = loaded.migration.name;
-      const active = await state.activeMigration(schema);
-      if (active) {
-        throw new StateError(
-          `cannot start "${name}": migration "${active.name}" is already in progress in schema "${schema}"`,
-        );
-      }
-      if (await state.needsBaseline(schema)) {
-        throw new StateError(
-          `schema "${schema}" has tables but no migration history: run "pgtandem baseline" first`,
-        );
-      }
-      const initial = await state.readVirtualSchema(schema);
-      const { steps, issues } = buildSteps(loaded.operations, initial, schema, { validate: true });
-      const versionSchema = this.#versionSchemaOf(loaded.migration);
-      issues.push(...(await this.#versionSchemaIssues(versionSchema)));
-      if (issues.length > 0) throw new ValidationError(loaded.path, issues);
+      // The same checks `plan` makes, now under the run lock.
+      const { initial, steps, versionSchema } = await prepareMigration(loaded, {
+        sql: this.#o.sql,
+        state,
+        schema,
+        useVersionSchema: this.#o.useVersionSchema,
+      });
 
       const plugins = (this.#o.plugins ?? pluginTracker).used(loaded.operations);
       await state.startMigration(schema, name, toCanonicalJson(loaded.migration), initial, {
@@ -319,28 +310,6 @@ export class Engine {
   #versionSchemaOf(migration: LoadedMigration["migration"]): string | undefined {
     if (!this.#o.useVersionSchema) return undefined;
     return versionSchemaName(this.#o.schema, migrationVersionName(migration));
-  }
-
-  async #versionSchemaIssues(versionSchema: string | undefined) {
-    if (!versionSchema) return [];
-    if (byteLength(versionSchema) > MAX_IDENTIFIER_BYTES) {
-      return [{
-        path: ["version_schema"],
-        message:
-          `version schema name "${versionSchema}" is longer than ${MAX_IDENTIFIER_BYTES} bytes; set a shorter "version_schema"`,
-      }];
-    }
-    const rows = await this.#o.sql.unsafe(
-      `select 1 from pg_namespace where nspname = ${literal(versionSchema)}`,
-    );
-    if (rows.length > 0) {
-      return [{
-        path: ["version_schema"],
-        message:
-          `schema "${versionSchema}" already exists; choose another migration name or "version_schema"`,
-      }];
-    }
-    return [];
   }
 
   async #executeAtomically(actions: readonly Action[]): Promise<void> {

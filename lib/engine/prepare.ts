@@ -1,0 +1,78 @@
+/**
+ * The checks start makes before it writes anything, shared by start itself and by `plan` (which
+ * must refuse exactly when start would, with the same errors).
+ */
+import { StateError, ValidationError } from "../errors.ts";
+import type { LoadedMigration } from "../migration/loader.ts";
+import { migrationVersionName } from "../migration/migration.ts";
+import { byteLength, MAX_IDENTIFIER_BYTES, versionSchemaName } from "../naming.ts";
+import type { VirtualSchema } from "../schema/model.ts";
+import type { Sql } from "./connection.ts";
+import type { StateStore } from "./state.ts";
+import { buildSteps, type OperationStep } from "./steps.ts";
+
+export interface PrepareOptions {
+  sql: Sql;
+  state: StateStore;
+  schema: string;
+  useVersionSchema: boolean;
+}
+
+/** The checked steps of a migration against the live schema, as start would build them. */
+export interface PreparedMigration {
+  initial: VirtualSchema;
+  steps: OperationStep[];
+  versionSchema: string | undefined;
+}
+
+/**
+ * Start's checks, without its writes: refuses exactly when start would (another migration
+ * active, baseline needed, validation issues) with the same errors.
+ */
+export async function prepareMigration(
+  loaded: LoadedMigration,
+  options: PrepareOptions,
+): Promise<PreparedMigration> {
+  const { state, schema } = options;
+  await state.assertInitialized();
+  const name = loaded.migration.name;
+  const active = await state.activeMigration(schema);
+  if (active) {
+    throw new StateError(
+      `cannot start "${name}": migration "${active.name}" is already in progress in schema "${schema}"`,
+    );
+  }
+  if (await state.needsBaseline(schema)) {
+    throw new StateError(
+      `schema "${schema}" has tables but no migration history: run "pgtandem baseline" first`,
+    );
+  }
+  const initial = await state.readVirtualSchema(schema);
+  const { steps, issues } = buildSteps(loaded.operations, initial, schema, { validate: true });
+  const versionSchema = options.useVersionSchema
+    ? versionSchemaName(schema, migrationVersionName(loaded.migration))
+    : undefined;
+  if (versionSchema !== undefined) {
+    if (byteLength(versionSchema) > MAX_IDENTIFIER_BYTES) {
+      issues.push({
+        path: ["version_schema"],
+        message:
+          `version schema name "${versionSchema}" is longer than ${MAX_IDENTIFIER_BYTES} bytes; set a shorter "version_schema"`,
+      });
+    } else {
+      const rows = await options.sql.unsafe(
+        "SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1",
+        [versionSchema],
+      );
+      if (rows.length > 0) {
+        issues.push({
+          path: ["version_schema"],
+          message:
+            `schema "${versionSchema}" already exists; choose another migration name or "version_schema"`,
+        });
+      }
+    }
+  }
+  if (issues.length > 0) throw new ValidationError(loaded.path, issues);
+  return { initial, steps, versionSchema };
+}
