@@ -48,7 +48,8 @@ export const FLAGS = {
     short: "s",
     env: "PGROLL_SKIP_VALIDATION",
     commands: ["start"],
-    help: "skip validation of the migration against the schema",
+    help:
+      "accepted for pgroll compatibility and ignored (validation is what keeps a bad start from changing anything)",
   },
   "backfill-batch-size": {
     type: "string",
