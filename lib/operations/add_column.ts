@@ -26,6 +26,7 @@ import {
   notNullFromCheck,
   recordCheck,
   recordForeignKey,
+  renameNotNullConstraint,
   validateConstraint,
 } from "./constraint-ddl.ts";
 import { checkSql, columnSql, deferrableSql, tableForeignKeySql } from "./column-sql.ts";
@@ -272,6 +273,11 @@ export const addColumn: OperationDefinition<AddColumnParams> = {
         { ...on, stage: 1 },
       ),
     );
+    if (column.nullable !== true) {
+      actions.push(
+        renameNotNullConstraint(baseSchema, table.physicalName, column.name, { stage: 1 }),
+      );
+    }
     return actions;
   },
 

@@ -5,7 +5,7 @@
  */
 import { type Action, sqlAction } from "../engine/plan.ts";
 import type { VirtualTable } from "../schema/model.ts";
-import { ident } from "../sql.ts";
+import { ident, literal } from "../sql.ts";
 
 /** `ALTER TABLE … ADD CONSTRAINT check CHECK (column IS NOT NULL) NOT VALID` */
 export function addNotNullCheck(
@@ -91,4 +91,38 @@ export function recordForeignKey(
     onDelete: ref.on_delete ?? "NO ACTION",
     onUpdate: ref.on_update ?? "NO ACTION",
   };
+}
+
+/**
+ * PostgreSQL 18 records NOT NULL as a named constraint, named after the column when it was set:
+ * a copy that became NOT NULL under its temporary name keeps `<table>__pgroll_new_<c>_not_null`
+ * after the rename. Give it the name PostgreSQL would have given the final column. A no-op before
+ * PostgreSQL 18, where NOT NULL has no constraint row.
+ */
+export function renameNotNullConstraint(
+  baseSchema: string,
+  table: string,
+  column: string,
+  options: { stage?: number } = {},
+): Action {
+  const qualified = ident(baseSchema, table);
+  const wanted = `${table}_${column}_not_null`;
+  return sqlAction(
+    `rename_not_null_${table}_${column}`,
+    `DO $pgtandem$
+DECLARE current_name name;
+BEGIN
+  SELECT c.conname INTO current_name
+    FROM pg_catalog.pg_constraint c
+    JOIN pg_catalog.pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
+   WHERE c.conrelid = ${literal(qualified)}::regclass AND c.contype = 'n'
+     AND a.attname = ${literal(column)};
+  IF current_name IS NOT NULL AND current_name <> ${literal(wanted)} THEN
+    EXECUTE format('ALTER TABLE %s RENAME CONSTRAINT %I TO %I', ${
+      literal(qualified)
+    }, current_name, ${literal(wanted)});
+  END IF;
+END $pgtandem$`,
+    { table, ...(options.stage ? { stage: options.stage } : {}) },
+  );
 }

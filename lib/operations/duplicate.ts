@@ -16,7 +16,12 @@ import { findColumn } from "../schema/virtual.ts";
 import { ident, identList, literal } from "../sql.ts";
 import { renameIdentifiers } from "../sql-rewrite.ts";
 import { checkSql } from "./column-sql.ts";
-import { addNotNullCheck, notNullFromCheck, validateConstraint } from "./constraint-ddl.ts";
+import {
+  addNotNullCheck,
+  notNullFromCheck,
+  renameNotNullConstraint,
+  validateConstraint,
+} from "./constraint-ddl.ts";
 import type { TriggerSpec } from "./operation.ts";
 
 /** How one column is copied. */
@@ -259,6 +264,7 @@ export function duplicateCompleteActions(
         `ALTER TABLE ${qualified} RENAME COLUMN ${ident(temp)} TO ${ident(source.physicalName)}`,
         on,
       ),
+      renameNotNullConstraint(options.baseSchema, table.physicalName, source.physicalName),
     );
   }
   const renameConstraint = (name: string) =>

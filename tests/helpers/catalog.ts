@@ -126,7 +126,7 @@ export async function leftovers(sql: postgres.Sql, schema: string): Promise<stri
      where n.nspname = ${schema} and not t.tgisinternal
     union all
     select 'constraint ' || conname from pg_constraint k join pg_namespace n on n.oid = k.connamespace
-     where n.nspname = ${schema} and conname like '\_pgroll\_%'
+     where n.nspname = ${schema} and conname like '%\_pgroll\_%'
     union all
     select 'relation ' || c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
      where n.nspname = ${schema} and c.relname like '\_pgroll\_%'`;
