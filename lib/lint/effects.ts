@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { isSerialType } from "../operations/column-sql.ts";
 import { notNullCheckName } from "../naming.ts";
 import { findNodes, nodeOf, type ParsedStatement, type PgNode, stringList } from "./parser.ts";
 
@@ -68,16 +69,6 @@ export const VOLATILE_FUNCTIONS = new Set([
   "gen_random_bytes",
 ]);
 
-/** Serial pseudo-types: adding such a column fills every row from a sequence. */
-const SERIAL_TYPES = new Set([
-  "smallserial",
-  "serial",
-  "bigserial",
-  "serial2",
-  "serial4",
-  "serial8",
-]);
-
 /** Lock modes by the numbers LOCK TABLE's parse node uses (lockdefs.h). */
 const LOCK_BY_NUMBER: Record<number, TableLock> = {
   1: "ACCESS SHARE",
@@ -119,7 +110,7 @@ export function typeNameOf(column: PgNode): string {
  * "missing value"), or a rewrite (volatile default, serial, identity, stored generated column).
  */
 export function addColumnEffect(column: PgNode): { effect: TableEffect; note?: string } {
-  if (SERIAL_TYPES.has(typeNameOf(column))) {
+  if (isSerialType(typeNameOf(column))) {
     return { effect: "rewrite", note: `${typeNameOf(column)} fills every row from a sequence` };
   }
   for (const c of column.constraints ?? []) {

@@ -29,17 +29,14 @@ import {
   renameNotNullConstraint,
   validateConstraint,
 } from "./constraint-ddl.ts";
-import { checkSql, columnSql, deferrableSql, tableForeignKeySql } from "./column-sql.ts";
+import {
+  checkSql,
+  columnSql,
+  deferrableSql,
+  isSerialType,
+  tableForeignKeySql,
+} from "./column-sql.ts";
 import type { OperationDefinition, StartResult } from "./operation.ts";
-
-const SERIAL_TYPES = new Set([
-  "smallserial",
-  "serial",
-  "bigserial",
-  "serial2",
-  "serial4",
-  "serial8",
-]);
 
 export const addColumn: OperationDefinition<AddColumnParams> = {
   kind: "add_column",
@@ -72,7 +69,7 @@ export const addColumn: OperationDefinition<AddColumnParams> = {
     }
     const notNull = column.nullable !== true;
     const hasDefault = column.default !== undefined && column.default !== null;
-    if (notNull && !hasDefault && !params.up && !SERIAL_TYPES.has(column.type.toLowerCase())) {
+    if (notNull && !hasDefault && !params.up && !isSerialType(column.type)) {
       issues.push(
         issue(
           ["up"],

@@ -13,6 +13,20 @@ import type { VirtualSchema } from "../schema/model.ts";
 import { findColumn, findTable } from "../schema/virtual.ts";
 import { ident, identList } from "../sql.ts";
 
+/** Serial pseudo-types: a column of one is filled from a sequence, existing rows included. */
+const SERIAL_TYPES = new Set([
+  "smallserial",
+  "serial",
+  "bigserial",
+  "serial2",
+  "serial4",
+  "serial8",
+]);
+
+export function isSerialType(type: string): boolean {
+  return SERIAL_TYPES.has(type.trim().toLowerCase());
+}
+
 export interface ColumnSqlOptions {
   /** Physical column name to create (a temporary name when adding to an existing table). */
   physicalName?: string;
