@@ -6,7 +6,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type postgres from "postgres";
 import { runLockKey, withAdvisoryLock } from "../lib/engine/advisory-lock.ts";
-import { normalizeSchema, StateStore } from "../lib/engine/state.ts";
+import { StateStore } from "../lib/engine/state.ts";
+import { normalizeSchema } from "../lib/schema/normalize.ts";
 import { StateError } from "../lib/errors.ts";
 import { ident } from "../lib/sql.ts";
 import { type TestDatabase, testDatabase } from "./helpers/postgres.ts";

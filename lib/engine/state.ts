@@ -5,18 +5,8 @@
  */
 import type postgres from "postgres";
 import { sqlstateOf, StateError } from "../errors.ts";
-import type {
-  CheckConstraint,
-  Column,
-  ExcludeConstraint,
-  ForeignKey,
-  Index,
-  ReplicaIdentity,
-  Schema,
-  Table,
-  UniqueConstraint,
-  VirtualSchema,
-} from "../schema/model.ts";
+import type { ReplicaIdentity, Schema, VirtualSchema } from "../schema/model.ts";
+import { normalizeSchema } from "../schema/normalize.ts";
 import { virtualFromPhysical } from "../schema/virtual.ts";
 import { ident } from "../sql.ts";
 import { withLockRetry } from "./retry.ts";
@@ -528,112 +518,6 @@ function translateUniqueViolation(error: unknown, schema: string, name: string):
     `cannot record migration "${name}" for schema "${schema}": another migration was recorded at the same time`,
     { cause: error },
   );
-}
-
-/**
- * Turns stored or freshly read schema JSON into the `Schema` model. Three writers exist and all
- * are accepted: our read_schema (null-stripped: missing keys mean null or empty), pgroll's
- * read_schema (the same, but spelling `enumvalues` and `postgrestype` in lower case) and
- * pgroll's Go encoder, used for baselines (every key present, `""` for no comment, `null` for
- * empty maps).
- */
-export function normalizeSchema(raw: unknown): Schema {
-  const schema = record(raw);
-  return {
-    name: text(schema.name),
-    tables: mapOf(schema.tables, (name, t): Table => ({
-      name: text(t.name, name),
-      oid: String(t.oid ?? ""),
-      comment: optionalText(t.comment),
-      columns: mapOf(t.columns, normalizeColumn),
-      primaryKey: names(t.primaryKey),
-      indexes: mapOf(t.indexes, (name, i): Index => {
-        const index: Index = {
-          name: text(i.name, name),
-          unique: i.unique === true,
-          exclusion: i.exclusion === true,
-          columns: names(i.columns),
-          method: text(i.method),
-          definition: text(i.definition),
-        };
-        const predicate = optionalText(i.predicate);
-        if (predicate !== null) index.predicate = predicate;
-        return index;
-      }),
-      checkConstraints: mapOf(t.checkConstraints, (name, c): CheckConstraint => ({
-        name: text(c.name, name),
-        columns: names(c.columns),
-        definition: text(c.definition),
-        noInherit: c.noInherit === true,
-      })),
-      uniqueConstraints: mapOf(t.uniqueConstraints, (name, c): UniqueConstraint => ({
-        name: text(c.name, name),
-        columns: names(c.columns),
-      })),
-      foreignKeys: mapOf(t.foreignKeys, (name, f): ForeignKey => ({
-        name: text(f.name, name),
-        columns: names(f.columns),
-        referencedTable: text(f.referencedTable),
-        referencedColumns: names(f.referencedColumns),
-        matchType: text(f.matchType, "SIMPLE"),
-        onDelete: text(f.onDelete, "NO ACTION"),
-        onUpdate: text(f.onUpdate, "NO ACTION"),
-      })),
-      excludeConstraints: mapOf(t.excludeConstraints, (name, x): ExcludeConstraint => {
-        const exclude: ExcludeConstraint = {
-          name: text(x.name, name),
-          columns: names(x.columns),
-          definition: text(x.definition),
-          method: text(x.method),
-        };
-        const predicate = optionalText(x.predicate);
-        if (predicate !== null) exclude.predicate = predicate;
-        return exclude;
-      }),
-    })),
-  };
-}
-
-function normalizeColumn(name: string, c: Record<string, unknown>): Column {
-  const column: Column = {
-    name: text(c.name, name),
-    type: text(c.type),
-    default: typeof c.default === "string" ? c.default : null,
-    nullable: c.nullable === true,
-    unique: c.unique === true,
-    comment: optionalText(c.comment),
-  };
-  const enumValues = c.enumValues ?? c.enumvalues;
-  if (Array.isArray(enumValues)) column.enumValues = enumValues.map(String);
-  const postgresType = optionalText(c.postgresType ?? c.postgrestype);
-  if (postgresType !== null) column.postgresType = postgresType;
-  return column;
-}
-
-function record(value: unknown): Record<string, unknown> {
-  return isRecord(value) ? value : {};
-}
-
-function mapOf<T>(
-  value: unknown,
-  convert: (key: string, item: Record<string, unknown>) => T,
-): Record<string, T> {
-  const out: Record<string, T> = {};
-  for (const [key, item] of Object.entries(record(value))) out[key] = convert(key, record(item));
-  return out;
-}
-
-function text(value: unknown, fallback = ""): string {
-  return typeof value === "string" ? value : fallback;
-}
-
-/** PostgreSQL cannot store an empty comment or predicate, so `""` (Go's zero value) is none. */
-function optionalText(value: unknown): string | null {
-  return typeof value === "string" && value !== "" ? value : null;
-}
-
-function names(value: unknown): string[] {
-  return Array.isArray(value) ? value.map(String) : [];
 }
 
 /**
