@@ -88,7 +88,7 @@ const SERVICE_USER = "pgtandem";
  */
 export async function startPostgres(options: StartPostgresOptions = {}): Promise<EmbeddedPostgres> {
   const version = resolveVersion(options.version);
-  const install = findInstallation(version);
+  let install = findInstallation(version);
   hydrateSymlinks(install.packageRoot);
   const log = options.log ?? (() => {});
   const user = runAsUser();
@@ -99,7 +99,7 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
     : path.resolve(options.dataDir!);
   try {
     fs.mkdirSync(dataDir, { recursive: true });
-    if (user) prepareForUser(user, install, dataDir);
+    if (user) install = prepareForUser(user, install, dataDir);
     if (!fs.existsSync(path.join(dataDir, "PG_VERSION"))) {
       await initdb(install, dataDir, user, log);
     } else {
@@ -290,10 +290,15 @@ const accessChecked = new Set<string>();
 /**
  * Gives the service user what it needs: ownership of the data dir, and read/execute access to the
  * binaries. Inside node_modules/pgNN we fix permissions ourselves (`chmod -R o+rX`; npm under a
- * strict umask may extract them 0700); a non-traversable directory above it (e.g. a checkout under
- * /root) is the caller's to fix, so we stop with an error that names it.
+ * strict umask may extract them 0700). When a directory above it cannot be entered (a checkout
+ * under /root, say), the binaries run from a world-readable copy in the temporary directory.
+ * Returns the installation to run.
  */
-function prepareForUser(user: ServiceUser, install: Installation, dataDir: string): void {
+function prepareForUser(
+  user: ServiceUser,
+  install: Installation,
+  dataDir: string,
+): Installation {
   if (fs.statSync(dataDir).uid !== user.uid) {
     const chown = spawnSync("chown", ["-R", `${user.uid}:${user.gid}`, dataDir], {
       encoding: "utf8",
@@ -305,12 +310,27 @@ function prepareForUser(user: ServiceUser, install: Installation, dataDir: strin
   fs.chmodSync(dataDir, 0o700); // postgres insists on 0700 or 0750
 
   const key = `${install.packageRoot}\0${path.dirname(dataDir)}`;
-  if (accessChecked.has(key)) return;
+  const relocated = relocatedInstallations.get(key);
+  if (relocated) return relocated;
+  if (accessChecked.has(key)) return install;
   const dirs = [...ancestors(install.packageRoot), ...ancestors(dataDir)];
   let problem = checkAccess(user, install.packageRoot, dirs);
   if (problem?.startsWith("tree:")) {
     spawnSync("chmod", ["-R", "o+rX", install.packageRoot], { stdio: "ignore" });
     problem = checkAccess(user, install.packageRoot, dirs);
+  }
+  if (problem?.startsWith("dir:") && ancestors(install.packageRoot).includes(problem.slice(4))) {
+    // The checkout sits under a folder the service user cannot enter (say /root): run a copy of
+    // the binaries from the temporary directory instead of asking anyone to change permissions.
+    const copy = relocate(install);
+    problem = checkAccess(user, copy.packageRoot, [
+      ...ancestors(copy.packageRoot),
+      ...ancestors(dataDir),
+    ]);
+    if (!problem) {
+      relocatedInstallations.set(key, copy);
+      return copy;
+    }
   }
   if (problem) {
     const where = problem.replace(/^(dir|tree):/, "");
@@ -320,6 +340,38 @@ function prepareForUser(user: ServiceUser, install: Installation, dataDir: strin
     );
   }
   accessChecked.add(key);
+  return install;
+}
+
+const relocatedInstallations = new Map<string, Installation>();
+
+/**
+ * A world-readable copy of the package under the temporary directory, made once per package
+ * and reused; built beside its final place and renamed into it, so concurrent runs never see a
+ * half-copied tree.
+ */
+function relocate(install: Installation): Installation {
+  const root = path.join(os.tmpdir(), "pgtandem-postgres");
+  fs.mkdirSync(root, { recursive: true, mode: 0o755 });
+  fs.chmodSync(root, 0o755);
+  const target = path.join(root, path.basename(install.packageRoot));
+  if (!fs.existsSync(path.join(target, "native", "bin", "postgres"))) {
+    const staging = fs.mkdtempSync(path.join(root, "staging-"));
+    const copy = spawnSync("cp", ["-a", `${install.packageRoot}/.`, staging], { encoding: "utf8" });
+    if (copy.status !== 0) throw new Error(`cannot copy the PostgreSQL binaries: ${copy.stderr}`);
+    spawnSync("chmod", ["-R", "o+rX", staging], { stdio: "ignore" });
+    fs.chmodSync(staging, 0o755);
+    try {
+      fs.renameSync(staging, target);
+    } catch {
+      fs.rmSync(staging, { recursive: true, force: true }); // another run got there first
+    }
+  }
+  return {
+    packageRoot: target,
+    bin: path.join(target, "native", "bin"),
+    lib: path.join(target, "native", "lib"),
+  };
 }
 
 /** Strict ancestors of `p`, from `/` down to its parent. */
