@@ -3,10 +3,11 @@
  * field, exit 1, and leave the database exactly as it was (schema dump and migration history).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { dumpSchema, schemaExists, tableExists } from "./helpers/catalog.ts";
+import { schemaExists, tableExists } from "./helpers/catalog.ts";
 import { cli, cliOk, migrationFile } from "./helpers/cli.ts";
 import { applyMigration } from "./helpers/lifecycle.ts";
 import { type TestDatabase, testDatabase } from "./helpers/postgres.ts";
+import { expectStartRejected } from "./helpers/reject.ts";
 
 let db: TestDatabase;
 
@@ -30,23 +31,9 @@ afterAll(async () => {
   await db?.drop();
 });
 
-async function history() {
-  return await db.sql`select name, done from pgroll.migrations order by created_at`;
-}
-
-/** Runs `start` on the content and expects a one-line error matching `pattern`, nothing changed. */
-async function expectRejected(fileName: string, content: object | string, pattern: RegExp) {
-  const file = await migrationFile(fileName, content);
-  const before = await dumpSchema(db.sql, "public");
-  const historyBefore = await history();
-  const result = await cli(db.url, ["start", file]);
-  expect(result.code).toBe(1);
-  expect(result.stderr).toMatch(pattern);
-  expect(result.stderr.trim().split("\n")).toHaveLength(1);
-  expect(result.stderr).not.toMatch(/\n\s+at /); // no stack trace without --verbose
-  expect(await dumpSchema(db.sql, "public")).toEqual(before);
-  expect(await history()).toEqual(historyBefore);
-  return result;
+/** Runs `start` on the content and expects it refused, nothing changed. */
+function expectRejected(fileName: string, content: object | string, pattern: RegExp) {
+  return expectStartRejected(db, fileName, content, pattern);
 }
 
 describe("malformed files", () => {

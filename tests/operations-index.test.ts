@@ -7,6 +7,7 @@ import { dumpSchema, inSchema, schemaExists } from "./helpers/catalog.ts";
 import { cli, cliOk, migrationFile } from "./helpers/cli.ts";
 import { applyMigration, runLifecycle } from "./helpers/lifecycle.ts";
 import { type TestDatabase, testDatabase } from "./helpers/postgres.ts";
+import { expectStartRejected } from "./helpers/reject.ts";
 import { createIndexParams } from "../lib/migration/params/create_index.ts";
 import { createIndex } from "../lib/operations/create_index.ts";
 import type { VirtualSchema } from "../lib/schema/model.ts";
@@ -514,22 +515,9 @@ function column(name: string) {
   return { name, type: "text", default: null, nullable: true, unique: false, comment: null };
 }
 
-async function history() {
-  return await db.sql`select name, done from pgroll.migrations order by created_at`;
-}
-
-/** Runs `start` on the content and expects a one-line error matching `pattern`, nothing changed. */
-async function expectRejected(fileName: string, content: object, pattern: RegExp) {
-  const file = await migrationFile(fileName, content);
-  const before = await dumpSchema(db.sql, "public");
-  const historyBefore = await history();
-  const result = await cli(db.url, ["start", file]);
-  expect(result.code).toBe(1);
-  expect(result.stderr).toMatch(pattern);
-  expect(result.stderr.trim().split("\n")).toHaveLength(1);
-  expect(result.stderr).not.toMatch(/\n\s+at /);
-  expect(await dumpSchema(db.sql, "public")).toEqual(before);
-  expect(await history()).toEqual(historyBefore);
+/** Runs `start` on the content and expects it refused, nothing changed. */
+function expectRejected(fileName: string, content: object | string, pattern: RegExp) {
+  return expectStartRejected(db, fileName, content, pattern);
 }
 
 describe("bad input", () => {

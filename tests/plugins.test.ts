@@ -16,6 +16,7 @@ import { columnNames, dumpSchema, schemaExists } from "./helpers/catalog.ts";
 import { cli, cliOk } from "./helpers/cli.ts";
 import { applyMigration } from "./helpers/lifecycle.ts";
 import { type TestDatabase, testDatabase } from "./helpers/postgres.ts";
+import { expectCliRejected } from "./helpers/reject.ts";
 
 // What main.ts does: serve "pgtandem" to migration and plugin files wherever they are.
 Bun.plugin(pgtandemModulePlugin({ ...pgtandem }));
@@ -297,16 +298,8 @@ describe("loading plugins", () => {
 });
 
 /** Runs a command that must fail: one line on stderr, exit 1, nothing changed. */
-async function expectRejected(args: string[], pattern: RegExp) {
-  const before = await dumpSchema(db.sql, "public");
-  const historyBefore = await history();
-  const result = await cli(db.url, args);
-  expect(result.code).toBe(1);
-  expect(result.stderr).toMatch(pattern);
-  expect(result.stderr.trim().split("\n")).toHaveLength(1);
-  expect(await dumpSchema(db.sql, "public")).toEqual(before);
-  expect(await history()).toEqual(historyBefore);
-  return result;
+function expectRejected(args: string[], pattern: RegExp) {
+  return expectCliRejected(db, args, pattern);
 }
 
 describe("operations of plugins are validated like built-in ones", () => {
