@@ -5,6 +5,7 @@
  */
 import { PgtandemError, QueryError, sqlstateOf } from "../errors.ts";
 import { ident, literal } from "../sql.ts";
+import type postgres from "postgres";
 import type { Sql } from "./connection.ts";
 import type { Action, ConcurrentIndexAction, SqlAction } from "./plan.ts";
 import { withLockRetry } from "./retry.ts";
@@ -40,9 +41,12 @@ export async function executeActions(
 export async function executeAtomically(
   sql: Sql,
   actions: readonly Action[],
-  options: ExecuteOptions,
+  options: ExecuteOptions & {
+    /** More work for the same transaction, after the actions (e.g. recording the outcome). */
+    thenInTransaction?: (tx: postgres.TransactionSql) => Promise<void>;
+  },
 ): Promise<void> {
-  if (actions.length === 0) return;
+  if (actions.length === 0 && !options.thenInTransaction) return;
   let current: Action | undefined;
   try {
     await withLockRetry("switch-over", () =>
@@ -61,6 +65,8 @@ export async function executeAtomically(
             if (!ignore.includes(sqlstateOf(error) ?? "")) throw error;
           }
         }
+        current = undefined;
+        await options.thenInTransaction?.(tx);
       }));
   } catch (error) {
     throw current ? wrapError(current, error) : error;

@@ -4,7 +4,8 @@
  * place, is what lets the two never disagree.
  */
 import type { VirtualSchema } from "../schema/model.ts";
-import { type Action, isSwitchOver, orderByStage } from "./plan.ts";
+import { cloneSchema } from "../schema/virtual.ts";
+import { type Action, isSwitchOver } from "./plan.ts";
 import { hasOpaqueStep, type OperationStep } from "./steps.ts";
 import { triggerActions, triggerDropActions } from "./triggers.ts";
 import { createVersionViewsActions, dropVersionSchemaAction } from "./views.ts";
@@ -63,38 +64,85 @@ export function viewActions(schema: VirtualSchema, options: PhaseOptions): Actio
 }
 
 export interface CompletePhases {
-  /** Slow but write-friendly work: dropping the previous version, validations, index work. */
+  /**
+   * Slow but write-friendly work (validations, index work, the user's onComplete SQL). It runs
+   * before anything is dropped or renamed, so it names objects as start left them, and it must be
+   * safe to run again: a complete that stops after it leaves both versions working.
+   */
   prepare: Action[];
-  /** The catalog-only swap and the trigger drops, in one short transaction. */
+  /**
+   * One short transaction: the previous version schema goes, the triggers go, the catalog-only
+   * swap runs, and (the engine adds it) the migration is recorded as complete. All or nothing.
+   */
   switchOver: Action[];
-  /** Raw SQL ran at complete: rebuild the version's views from the catalog afterwards. */
+  /** Raw SQL ran at complete: rebuild the version's views from the catalog, in the same transaction. */
   refreshViews: boolean;
 }
 
+/**
+ * Complete, operation by operation in migration order. Each operation's switch-over actions are
+ * computed from the schema as the switch-over actions of the operations before it leave it
+ * (`completedForm`): `rename a → b` then `rename b → c` renames `a` to `b`, then `b` to `c`.
+ * Its prepare actions run before any switch-over and so see the schema as start left it.
+ */
 export function completePhases(
   steps: readonly OperationStep[],
   options: PhaseOptions & { previousVersionSchema: string | undefined },
 ): CompletePhases {
-  const operationActions = orderByStage(
-    steps.flatMap((step) =>
-      step.operation.definition.complete(step.operation.params, {
-        before: step.before,
-        after: step.after,
-        baseSchema: options.baseSchema,
-      })
-    ),
-  );
+  const prepare: Action[] = [];
+  const switchOver: Action[] = [];
+  const surviving = new Set(steps.at(-1)?.after.tables.map((t) => t.physicalName) ?? []);
+  for (const step of steps) {
+    const { definition, params } = step.operation;
+    // A table a later operation drops is renamed away at that operation's start and dropped at
+    // its complete: finishing earlier changes to it is pointless, and its names are gone.
+    const dropped = step.before.tables.filter((t) => !surviving.has(t.physicalName));
+    const startedNames = new Set(dropped.map((t) => t.physicalName));
+    const completedNames = new Set(dropped.map((t) => t.name));
+    const asStarted = definition.complete(params, {
+      before: step.before,
+      after: step.after,
+      baseSchema: options.baseSchema,
+    });
+    const asCompleted = definition.complete(params, {
+      before: completedForm(step.before),
+      after: step.after,
+      baseSchema: options.baseSchema,
+    });
+    prepare.push(...asStarted.filter((a) => !isSwitchOver(a) && !onTable(a, startedNames)));
+    switchOver.push(...asCompleted.filter((a) => isSwitchOver(a) && !onTable(a, completedNames)));
+  }
   const previous = options.previousVersionSchema;
   return {
-    prepare: [
+    prepare,
+    switchOver: [
       ...(previous && previous !== options.versionSchema
         ? [dropVersionSchemaAction(previous)]
         : []),
-      ...operationActions.filter((a) => !isSwitchOver(a)),
+      ...triggerDrops(steps, options),
+      ...switchOver,
     ],
-    switchOver: [...triggerDrops(steps, options), ...operationActions.filter(isSwitchOver)],
     refreshViews: options.versionSchema !== undefined && hasOpaqueStep(steps, "atComplete"),
   };
+}
+
+function onTable(action: Action, tables: ReadonlySet<string>): boolean {
+  return action.table !== undefined && tables.has(action.table);
+}
+
+/**
+ * The physical schema once the switch-over actions of every earlier operation have run: each of
+ * them leaves the objects it touched under their virtual names (a copy renamed into place, a
+ * column or table renamed), so every physical name is the virtual one.
+ */
+export function completedForm(schema: VirtualSchema): VirtualSchema {
+  const completed = cloneSchema(schema);
+  for (const table of completed.tables) {
+    table.physicalName = table.name;
+    for (const column of table.columns) column.physicalName = column.name;
+    for (const index of Object.values(table.indexes)) delete index.physicalName;
+  }
+  return completed;
 }
 
 export interface RollbackPhases {

@@ -5,8 +5,9 @@
  * start:    validate everything → record the migration → the operations' start actions → sync
  *           triggers → constraints on the new columns → views → backfill. Any failure undoes
  *           all of it and forgets the migration.
- * complete: finish an interrupted backfill → drop the previous version, validate constraints →
- *           one short transaction: drop triggers, swap columns, renames → mark done.
+ * complete: finish an interrupted backfill → validate constraints (safe to repeat) → one short
+ *           transaction: drop the previous version, drop triggers, swap columns, renames, mark
+ *           done. A failure anywhere leaves both versions working and the migration active.
  * rollback: drop this version's views → one transaction: drop triggers, undo → what cannot run
  *           in a transaction (DROP INDEX CONCURRENTLY, the user's `down`) → forget the migration.
  */
@@ -20,6 +21,7 @@ import type { VirtualSchema } from "../schema/model.ts";
 import { virtualFromPhysical } from "../schema/virtual.ts";
 import { runLockKey, withAdvisoryLock } from "./advisory-lock.ts";
 import { type BackfillProgress, runBackfill } from "./backfill.ts";
+import type { TransactionSql } from "postgres";
 import type { Sql } from "./connection.ts";
 import { executeActions, executeAtomically } from "./executor.ts";
 import { type Action, dedupeActions } from "./plan.ts";
@@ -109,11 +111,20 @@ export class Engine {
         await this.#runStart(name, steps, versionSchema);
       } catch (error) {
         this.#log(`start failed, rolling back: ${(error as Error).message}`);
-        await this.#undo(steps, versionSchema).catch((undoError) => {
-          this.#log(`cleanup after failed start also failed: ${(undoError as Error).message}`);
-        });
-        await state.deleteMigration(schema, name);
         const code = error instanceof PgtandemError ? error.code : "internal";
+        try {
+          await this.#undo(steps, versionSchema);
+          await state.deleteMigration(schema, name);
+        } catch (undoError) {
+          // The history row stays: it is what lets `rollback` find and remove what is left.
+          throw new PgtandemError(
+            code,
+            `failed to start migration "${name}": ${(error as Error).message}; undoing it also ` +
+              `failed: ${(undoError as Error).message}. The migration stays recorded as in ` +
+              `progress: run "pgtandem rollback" to finish the cleanup`,
+            { cause: error },
+          );
+        }
         throw new PgtandemError(
           code,
           `failed to start migration "${name}", changes rolled back: ${(error as Error).message}`,
@@ -213,14 +224,31 @@ export class Engine {
           : versionSchemaName(schema, previous),
       });
       this.#log(`completing migration "${name}"`);
-      await this.#execute(phases.prepare);
-      await this.#executeAtomically(phases.switchOver);
-      if (phases.refreshViews) {
-        // Raw SQL changed the schema: rebuild this version's views from the catalog.
-        const current = await state.readVirtualSchema(schema);
-        await this.#execute(viewActions(current, this.#phaseOptions(versionSchema)));
+      try {
+        await this.#execute(phases.prepare);
+        // All or nothing: the previous version, the triggers, the swap and the history row
+        // change together, so a failure anywhere leaves both versions exactly as they were.
+        await this.#executeAtomically(phases.switchOver, async (tx) => {
+          if (phases.refreshViews) {
+            // Raw SQL changed the schema: rebuild this version's views from the catalog.
+            const current = await state.readVirtualSchema(schema, tx);
+            for (const action of viewActions(current, this.#phaseOptions(versionSchema))) {
+              this.#log(`  ${action.sql}`);
+              await tx.unsafe(action.sql).simple();
+            }
+          }
+          await state.completeMigration(schema, name, tx);
+        });
+      } catch (error) {
+        const code = error instanceof PgtandemError ? error.code : "internal";
+        throw new PgtandemError(
+          code,
+          `failed to complete migration "${name}": ${(error as Error).message}. Nothing was ` +
+            `switched over: both versions still work and the migration is still in progress; ` +
+            `fix the cause and run "pgtandem complete" again, or "pgtandem rollback"`,
+          { cause: error },
+        );
       }
-      await state.completeMigration(schema, name);
       return name;
     });
   }
@@ -312,10 +340,14 @@ export class Engine {
     return versionSchemaName(this.#o.schema, migrationVersionName(migration));
   }
 
-  async #executeAtomically(actions: readonly Action[]): Promise<void> {
+  async #executeAtomically(
+    actions: readonly Action[],
+    thenInTransaction?: (tx: TransactionSql) => Promise<void>,
+  ): Promise<void> {
     await executeAtomically(this.#o.sql, dedupeActions(actions), {
       schema: this.#o.schema,
       onAction: (a) => this.#log(`  ${a.sql}`),
+      ...(thenInTransaction ? { thenInTransaction } : {}),
     });
   }
 

@@ -224,9 +224,13 @@ export class StateStore {
    * Marks the active migration `name` done and stores the schema as it is now, as pgroll does
    * (`updated_at` is left alone). Throws when no such active migration exists.
    */
-  async completeMigration(schema: string, name: string): Promise<void> {
+  async completeMigration(
+    schema: string,
+    name: string,
+    via: postgres.Sql | postgres.TransactionSql = this.sql,
+  ): Promise<void> {
     const rows = await readsCatalog(`complete migration "${name}"`, () =>
-      this.sql.unsafe(
+      via.unsafe(
         `UPDATE ${this.t("migrations")}
         SET done = true, resulting_schema = ${this.t("read_schema")}($3)
         WHERE schema = $1 AND name = $2 AND NOT done
@@ -342,10 +346,13 @@ export class StateStore {
    * each table's replica identity filled in (read_schema's JSON has none; rollback of
    * set_replica_identity restores it from here).
    */
-  async readVirtualSchema(schema: string): Promise<VirtualSchema> {
+  async readVirtualSchema(
+    schema: string,
+    via: postgres.Sql | postgres.TransactionSql = this.sql,
+  ): Promise<VirtualSchema> {
     // One statement, one snapshot: the column order matches the schema it describes.
     const [row] = await readsCatalog("read the schema", () =>
-      this.sql.unsafe<
+      via.unsafe<
         {
           schema: unknown;
           column_order: Record<string, string[]>;

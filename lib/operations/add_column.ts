@@ -267,12 +267,12 @@ export const addColumn: OperationDefinition<AddColumnParams> = {
       sqlAction(
         id("rename_added_column"),
         `ALTER TABLE ${qualified} RENAME COLUMN ${ident(temp)} TO ${ident(column.name)}`,
-        { ...on, stage: 1 },
+        on,
       ),
     );
     if (column.nullable !== true) {
       actions.push(
-        renameNotNullConstraint(baseSchema, table.physicalName, column.name, { stage: 1 }),
+        renameNotNullConstraint(baseSchema, table.physicalName, column.name),
       );
     }
     return actions;

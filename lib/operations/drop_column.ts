@@ -5,7 +5,6 @@
  */
 import { sqlAction } from "../engine/plan.ts";
 import { type DropColumnParams, dropColumnParams } from "../migration/params/drop_column.ts";
-import { isTemporaryName } from "../naming.ts";
 import { findColumn, findTable } from "../schema/virtual.ts";
 import { ident } from "../sql.ts";
 import { issue, requireColumn, requireTable } from "./checks.ts";
@@ -21,14 +20,6 @@ export const dropColumn: OperationDefinition<DropColumnParams> = {
     if (!table) return issues;
     const missing = requireColumn(table, params.column, ["column"]);
     if (missing.length > 0) return missing;
-    if (isTemporaryName(findColumn(table, params.column)!.physicalName)) {
-      return [
-        issue(
-          ["column"],
-          `column "${params.column}" was added or changed earlier in this migration; drop it in a later migration`,
-        ),
-      ];
-    }
     if (table.columns.length === 1) {
       return [
         issue(
@@ -79,7 +70,7 @@ export const dropColumn: OperationDefinition<DropColumnParams> = {
     return [
       sqlAction(
         `drop_column_${table.physicalName}_${column.physicalName}`,
-        `ALTER TABLE ${ident(baseSchema, table.physicalName)} DROP COLUMN IF EXISTS ${
+        `ALTER TABLE ${ident(baseSchema, table.physicalName)} DROP COLUMN ${
           ident(column.physicalName)
         }`,
         { table: table.physicalName },

@@ -46,7 +46,7 @@ export const dropTable: OperationDefinition<DropTableParams> = {
     return [
       sqlAction(
         `drop_table_${deletedTableName(physical)}`,
-        `DROP TABLE IF EXISTS ${ident(baseSchema, deletedTableName(physical))}`,
+        `DROP TABLE ${ident(baseSchema, deletedTableName(physical))}`,
         { table: deletedTableName(physical) },
       ),
     ];

@@ -41,10 +41,10 @@ export const renameColumn: OperationDefinition<RenameColumnParams> = {
     return [
       sqlAction(
         `rename_column_${table.physicalName}_${physical}_to_${params.to}`,
-        `ALTER TABLE IF EXISTS ${ident(baseSchema, table.physicalName)} RENAME COLUMN ${
-          ident(physical)
-        } TO ${ident(params.to)}`,
-        { table: table.physicalName, stage: 1 },
+        `ALTER TABLE ${ident(baseSchema, table.physicalName)} RENAME COLUMN ${ident(physical)} TO ${
+          ident(params.to)
+        }`,
+        { table: table.physicalName },
       ),
     ];
   },

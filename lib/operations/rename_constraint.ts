@@ -80,12 +80,10 @@ export const renameConstraint: OperationDefinition<RenameConstraintParams> = {
     return [
       sqlAction(
         `rename_constraint_${table.physicalName}_${params.from}_to_${params.to}`,
-        `ALTER TABLE IF EXISTS ${ident(baseSchema, table.physicalName)} RENAME CONSTRAINT ${
+        `ALTER TABLE ${ident(baseSchema, table.physicalName)} RENAME CONSTRAINT ${
           ident(params.from)
         } TO ${ident(params.to)}`,
-        // After the other operations' complete actions, which may name the constraint as it was
-        // at start; before table renames (stage 2), as it names the table as it was at start.
-        { table: table.physicalName, stage: 1 },
+        { table: table.physicalName },
       ),
     ];
   },

@@ -37,8 +37,8 @@ export const renameTable: OperationDefinition<RenameTableParams> = {
     return [
       sqlAction(
         `rename_table_${physical}_to_${params.to}`,
-        `ALTER TABLE IF EXISTS ${ident(baseSchema, physical)} RENAME TO ${ident(params.to)}`,
-        { table: physical, stage: 2 },
+        `ALTER TABLE ${ident(baseSchema, physical)} RENAME TO ${ident(params.to)}`,
+        { table: physical },
       ),
     ];
   },

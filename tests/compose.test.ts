@@ -1,0 +1,372 @@
+/**
+ * Operations of one migration compose: every complete and rollback action is computed from the
+ * schema as the earlier operations of the migration leave it. The named chains users write, then
+ * every ordered pair of operations that touch the same table or column, each through the full
+ * lifecycle: start → both versions read and write → rollback (schema and data exactly as before)
+ * → start → complete (the final shape, nothing temporary left).
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { columnNames, dumpSchema, inSchema, leftovers, tableRows } from "./helpers/catalog.ts";
+import { cliOk } from "./helpers/cli.ts";
+import { applyMigration, runLifecycle } from "./helpers/lifecycle.ts";
+import { expectStartRejected } from "./helpers/reject.ts";
+import { type TestDatabase, testDatabase } from "./helpers/postgres.ts";
+
+let db: TestDatabase;
+
+beforeAll(async () => {
+  db = await testDatabase();
+  await cliOk(db.url, ["init"]);
+});
+
+afterAll(async () => {
+  await db?.drop();
+});
+
+let tableCount = 0;
+
+/** A fresh table `<prefix>_<n>` with 20 rows: id serial, a integer, b text. */
+async function freshTable(prefix: string): Promise<string> {
+  const table = `${prefix}_${++tableCount}`;
+  await applyMigration(db, `setup_${table}`, {
+    operations: [{
+      create_table: {
+        name: table,
+        columns: [
+          { name: "id", type: "serial", pk: true },
+          { name: "a", type: "integer", nullable: true },
+          { name: "b", type: "text", nullable: true },
+        ],
+      },
+    }],
+  });
+  await db.sql.unsafe(
+    `insert into "${table}" (a, b) select g, 'b' || g from generate_series(1, 20) g`,
+  );
+  return table;
+}
+
+/** Runs the lifecycle and checks rollback restored the rows and complete left nothing behind. */
+async function compose(
+  name: string,
+  table: string,
+  operations: object[],
+  checks: {
+    afterStart?: (newVersion: string, oldVersion: string) => Promise<void>;
+    afterComplete?: () => Promise<void>;
+  },
+) {
+  const [latest] = await db.sql<{ name: string }[]>`
+    select name from pgroll.migrations where done order by created_at desc limit 1`;
+  const oldVersion = `public_${latest!.name}`;
+  const rowsBefore = await tableRows(db.sql, "public", table);
+  await runLifecycle(db, {
+    name,
+    migration: { operations },
+    afterStart: () => checks.afterStart?.(`public_${name}`, oldVersion) ?? Promise.resolve(),
+    afterRollback: async () => {
+      expect(await tableRows(db.sql, "public", table)).toEqual(rowsBefore);
+      expect(await leftovers(db.sql, "public")).toEqual([]);
+    },
+    afterComplete: async () => {
+      expect(await leftovers(db.sql, "public")).toEqual([]);
+      await checks.afterComplete?.();
+    },
+  });
+}
+
+describe("chains on one object", () => {
+  test("alter_column type, then rename_column of the same column", async () => {
+    const t = await freshTable("chain");
+    await compose("chain_alter_rename", t, [
+      {
+        alter_column: {
+          table: t,
+          column: "a",
+          type: "bigint",
+          up: "a * 1000",
+          down: "a / 1000",
+        },
+      },
+      { rename_column: { table: t, from: "a", to: "a_milli" } },
+    ], {
+      afterStart: async (newV, oldV) => {
+        await inSchema(db.url, newV, async (sql) => {
+          expect((await sql.unsafe(`select a_milli from "${t}" where id = 3`))[0]!.a_milli)
+            .toBe("3000");
+          await sql.unsafe(`insert into "${t}" (a_milli, b) values (7000, 'new')`);
+        });
+        await inSchema(db.url, oldV, async (sql) => {
+          expect((await sql.unsafe(`select a from "${t}" where b = 'new'`))[0]!.a).toBe(7);
+        });
+        await db.sql.unsafe(`delete from "${t}" where b = 'new'`);
+      },
+      afterComplete: async () => {
+        expect(await columnNames(db.sql, "public", t)).toEqual(["id", "b", "a_milli"]);
+        const [row] = await db.sql.unsafe(`select a_milli from "${t}" where id = 3`);
+        expect(row!.a_milli).toBe("3000");
+      },
+    });
+  });
+
+  test("rename_column a → c → d", async () => {
+    const t = await freshTable("chain");
+    await compose("chain_rename_twice", t, [
+      { rename_column: { table: t, from: "a", to: "c" } },
+      { rename_column: { table: t, from: "c", to: "d" } },
+    ], {
+      afterStart: async (newV) => {
+        await inSchema(db.url, newV, async (sql) => {
+          expect((await sql.unsafe(`select d from "${t}" where id = 4`))[0]!.d).toBe(4);
+        });
+      },
+      afterComplete: async () => {
+        expect(await columnNames(db.sql, "public", t)).toEqual(["id", "d", "b"]);
+      },
+    });
+  });
+
+  test("add_column, then rename it", async () => {
+    const t = await freshTable("chain");
+    await compose("chain_add_rename", t, [
+      {
+        add_column: {
+          table: t,
+          column: { name: "description", type: "text", nullable: true },
+          up: "'row ' || id",
+        },
+      },
+      { rename_column: { table: t, from: "description", to: "details" } },
+    ], {
+      afterStart: async (newV) => {
+        await inSchema(db.url, newV, async (sql) => {
+          expect((await sql.unsafe(`select details from "${t}" where id = 5`))[0]!.details)
+            .toBe("row 5");
+        });
+      },
+      afterComplete: async () => {
+        expect(await columnNames(db.sql, "public", t)).toEqual(["id", "a", "b", "details"]);
+        const [row] = await db.sql.unsafe(`select details from "${t}" where id = 5`);
+        expect(row!.details).toBe("row 5");
+      },
+    });
+  });
+
+  test("rename_column, then drop_column of the new name", async () => {
+    const t = await freshTable("chain");
+    await compose("chain_rename_drop", t, [
+      { rename_column: { table: t, from: "a", to: "c" } },
+      { drop_column: { table: t, column: "c", down: "0" } },
+    ], {
+      afterComplete: async () => {
+        expect(await columnNames(db.sql, "public", t)).toEqual(["id", "b"]);
+      },
+    });
+  });
+
+  test("rename_table twice", async () => {
+    const t = await freshTable("things");
+    await compose("chain_rename_table_twice", t, [
+      { rename_table: { from: t, to: `${t}_stuff` } },
+      { rename_table: { from: `${t}_stuff`, to: `${t}_objects` } },
+    ], {
+      afterStart: async (newV) => {
+        await inSchema(db.url, newV, async (sql) => {
+          expect(await sql.unsafe(`select count(*)::int as n from "${t}_objects"`))
+            .toEqual([{ n: 20 }]);
+        });
+      },
+      afterComplete: async () => {
+        expect(await columnNames(db.sql, "public", `${t}_objects`)).toEqual(["id", "a", "b"]);
+        expect(await columnNames(db.sql, "public", `${t}_stuff`)).toEqual([]);
+        expect(await columnNames(db.sql, "public", t)).toEqual([]);
+      },
+    });
+  });
+
+  test("add_column, then drop it", async () => {
+    const t = await freshTable("chain");
+    await compose("chain_add_drop", t, [
+      { add_column: { table: t, column: { name: "tmp", type: "text", nullable: true } } },
+      { drop_column: { table: t, column: "tmp" } },
+    ], {
+      afterComplete: async () => {
+        expect(await columnNames(db.sql, "public", t)).toEqual(["id", "a", "b"]);
+      },
+    });
+  });
+
+  test("rename_table, then alter_column on the new name, then drop the table's old column", async () => {
+    const t = await freshTable("chain");
+    await compose("chain_table_column", t, [
+      { rename_table: { from: t, to: `${t}_r` } },
+      {
+        alter_column: {
+          table: `${t}_r`,
+          column: "b",
+          nullable: false,
+          up: "coalesce(b, 'none')",
+          down: "b",
+        },
+      },
+      { drop_column: { table: `${t}_r`, column: "a" } },
+    ], {
+      afterComplete: async () => {
+        expect(await columnNames(db.sql, "public", `${t}_r`)).toEqual(["id", "b"]);
+        const [column] = await db.sql<{ attnotnull: boolean }[]>`
+          select attnotnull from pg_attribute
+           where attrelid = ${`public."${t}_r"`}::regclass and attname = 'b'`;
+        expect(column!.attnotnull).toBe(true);
+      },
+    });
+  });
+});
+
+/**
+ * Every ordered pair of these operations, on a fresh table, in one migration. Each operation
+ * is written against the names the previous one leaves.
+ */
+interface Names {
+  table: string;
+  /** Column `a` as the migration sees it so far; undefined once dropped. */
+  a: string | undefined;
+}
+
+interface PairOperation {
+  label: string;
+  /** The operation, or undefined when it cannot follow (its column is gone). */
+  build(names: Names): { operation: object; names: Names } | undefined;
+}
+
+let extraCount = 0;
+
+const pairOperations: PairOperation[] = [
+  {
+    label: "rename_column",
+    build: (n) =>
+      n.a === undefined ? undefined : {
+        operation: { rename_column: { table: n.table, from: n.a, to: `${n.a}_r` } },
+        names: { ...n, a: `${n.a}_r` },
+      },
+  },
+  {
+    label: "alter_type",
+    build: (n) =>
+      n.a === undefined ? undefined : {
+        operation: {
+          alter_column: {
+            table: n.table,
+            column: n.a,
+            type: "bigint",
+            up: `"${n.a}"`,
+            down: `"${n.a}"`,
+          },
+        },
+        names: n,
+      },
+  },
+  {
+    label: "drop_column",
+    build: (n) =>
+      n.a === undefined ? undefined : {
+        operation: { drop_column: { table: n.table, column: n.a, down: "0" } },
+        names: { ...n, a: undefined },
+      },
+  },
+  {
+    label: "add_column",
+    build: (n) => ({
+      operation: {
+        add_column: {
+          table: n.table,
+          column: { name: `extra_${++extraCount}`, type: "text", nullable: true },
+          up: "'e'",
+        },
+      },
+      names: n,
+    }),
+  },
+  {
+    label: "rename_table",
+    build: (n) => ({
+      operation: { rename_table: { from: n.table, to: `${n.table}_t` } },
+      names: { ...n, table: `${n.table}_t` },
+    }),
+  },
+  {
+    label: "create_index",
+    build: (n) =>
+      n.a === undefined ? undefined : {
+        operation: {
+          create_index: {
+            name: `${n.table}_idx_${++extraCount}`,
+            table: n.table,
+            columns: [{ column: n.a }],
+          },
+        },
+        names: n,
+      },
+  },
+];
+
+describe("every pair of operations on one table and column", () => {
+  for (const first of pairOperations) {
+    for (const second of pairOperations) {
+      test(`${first.label} then ${second.label}`, async () => {
+        const t = await freshTable("pair");
+        const one = first.build({ table: t, a: "a" })!;
+        const two = second.build(one.names);
+        if (!two) {
+          // Nothing to follow with: the first operation removed what the second needs.
+          expect(first.label).toBe("drop_column");
+          return;
+        }
+        if (first.label === "alter_type" && second.label === "alter_type") {
+          // Documented limit: one alter_column per column and migration (combine the changes).
+          await expectStartRejected(
+            db,
+            `pair_${tableCount}.json`,
+            { operations: [one.operation, two.operation] },
+            /combine the changes into one alter_column/,
+          );
+          return;
+        }
+        const final = two.names;
+        const name = `pair_${tableCount}`;
+        await compose(name, t, [one.operation, two.operation], {
+          afterStart: async (newV, oldV) => {
+            // Both versions write; each sees the other's rows.
+            await inSchema(db.url, oldV, async (sql) => {
+              await sql.unsafe(`insert into "${t}" (a, b) values (100, 'old side')`);
+            });
+            await inSchema(db.url, newV, async (sql) => {
+              const columns = final.a === undefined ? "b" : `"${final.a}", b`;
+              const values = final.a === undefined ? "'new side'" : "200, 'new side'";
+              await sql.unsafe(`insert into "${final.table}" (${columns}) values (${values})`);
+              const rows = await sql.unsafe(`select count(*)::int as n from "${final.table}"`);
+              expect(rows[0]!.n).toBe(22);
+            });
+            await inSchema(db.url, oldV, async (sql) => {
+              const rows = await sql.unsafe(`select a from "${t}" where b = 'new side'`);
+              expect(rows).toHaveLength(1);
+            });
+            await db.sql.unsafe(`delete from "${t}" where b in ('old side', 'new side')`);
+          },
+          afterComplete: async () => {
+            const columns = await columnNames(db.sql, "public", final.table);
+            if (final.a === undefined) expect(columns).not.toContain("a");
+            else expect(columns).toContain(final.a);
+            const rows = await db.sql.unsafe(
+              `select count(*)::int as n from "${final.table}"`,
+            );
+            expect(rows[0]!.n).toBe(20);
+            if (final.table !== t) {
+              expect(await columnNames(db.sql, "public", t)).toEqual([]);
+            }
+            expect(await dumpSchema(db.sql, `public_${name}`)).toBeDefined();
+          },
+        });
+      });
+    }
+  }
+});
