@@ -422,30 +422,43 @@ export default definePlugin({
 
 describe("recorded plugins", () => {
   test("a plugin file gone before complete is a clear error; its new location works", async () => {
-    await applyMigration(db, "r01_base", {
-      operations: [{
-        create_table: { name: "r_things", columns: [{ name: "id", type: "serial", pk: true }] },
-      }],
-    });
-    const moved = join(dir, "moving", "audit.ts");
+    // enum:create_type has actions of its own (no expansion), so complete needs the plugin.
+    const moved = join(dir, "moving", "enum.ts");
     await mkdir(join(dir, "moving"));
-    await copyFile(AUDIT, moved);
-    const file = await writeMigration("r02_audit", "json", [{
-      "audit:add_timestamps": { table: "r_things" },
+    await copyFile(ENUM, moved);
+    const file = await writeMigration("r02_enum", "json", [{
+      "enum:create_type": { name: "r_level", values: ["low", "high"] },
     }]);
     await cliOk(db.url, ["start", file, "--plugin", moved]);
     await rm(moved);
 
     const pattern = new RegExp(
-      `cannot load plugin "audit" that migration "r02_audit" was started with: file "${
+      `cannot load plugin "enum" that migration "r02_enum" was started with: file "${
         moved.replaceAll(".", "\\.")
       }" does not exist; pass its new location with --plugin`,
     );
     await expectRejected(["complete"], pattern);
     await expectRejected(["rollback"], pattern);
-    expect((await history()).at(-1)).toEqual({ name: "r02_audit", done: false });
+    expect((await history()).at(-1)).toEqual({ name: "r02_enum", done: false });
 
-    await cliOk(db.url, ["complete", "--plugin", AUDIT]);
+    await cliOk(db.url, ["complete", "--plugin", ENUM]);
+    expect(await typeExists("r_level")).toBe(true);
+  });
+
+  test("an expanding plugin gone before complete: complete replays what start recorded", async () => {
+    await applyMigration(db, "r03_base", {
+      operations: [{
+        create_table: { name: "r_things", columns: [{ name: "id", type: "serial", pk: true }] },
+      }],
+    });
+    const moved = join(dir, "moving", "audit.ts");
+    await copyFile(AUDIT, moved);
+    const file = await writeMigration("r04_audit", "json", [{
+      "audit:add_timestamps": { table: "r_things" },
+    }]);
+    await cliOk(db.url, ["start", file, "--plugin", moved]);
+    await rm(moved);
+    await cliOk(db.url, ["complete"]);
     expect(await columnNames(db.sql, "public", "r_things")).toEqual([
       "id",
       "created_at",

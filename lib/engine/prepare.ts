@@ -8,6 +8,7 @@ import { migrationVersionName } from "../migration/migration.ts";
 import { byteLength, MAX_IDENTIFIER_BYTES, versionSchemaName } from "../naming.ts";
 import type { VirtualSchema } from "../schema/model.ts";
 import type { Sql } from "./connection.ts";
+import { expandOperations } from "./expansion.ts";
 import type { StateStore } from "./state.ts";
 import { buildSteps, type OperationStep } from "./steps.ts";
 
@@ -23,6 +24,8 @@ export interface PreparedMigration {
   initial: VirtualSchema;
   steps: OperationStep[];
   versionSchema: string | undefined;
+  /** When a plugin operation expanded: the operations that run, for start to record. */
+  expanded?: Record<string, unknown>[];
 }
 
 /**
@@ -74,5 +77,9 @@ export async function prepareMigration(
     }
   }
   if (issues.length > 0) throw new ValidationError(loaded.path, issues);
-  return { initial, steps, versionSchema };
+  // Validated as written (issues name the plugin operation); run as the operations it stands for.
+  const expanded = expandOperations(loaded.migration.operations, loaded.operations);
+  if (!expanded) return { initial, steps, versionSchema };
+  const run = buildSteps(expanded.operations, initial, schema, { validate: false });
+  return { initial, steps: run.steps, versionSchema, expanded: expanded.documents };
 }

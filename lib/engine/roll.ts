@@ -24,6 +24,7 @@ import { type BackfillProgress, runBackfill } from "./backfill.ts";
 import type { TransactionSql } from "postgres";
 import type { Sql } from "./connection.ts";
 import { executeActions, executeAtomically } from "./executor.ts";
+import { expandOperations, recordedOperations } from "./expansion.ts";
 import { type Action, dedupeActions } from "./plan.ts";
 import {
   completePhases,
@@ -72,6 +73,8 @@ interface RunState {
   tables: Record<string, BackfillProgress>;
   /** Tables whose backfill finished. */
   finished: string[];
+  /** The operations that ran, when a plugin operation expanded (see expansion.ts). */
+  expanded?: unknown[];
   /** False for a migration started by pgroll, which records no run. */
   recorded: boolean;
 }
@@ -95,7 +98,7 @@ export class Engine {
     return await this.#serialised(async () => {
       const name = loaded.migration.name;
       // The same checks `plan` makes, now under the run lock.
-      const { initial, steps, versionSchema } = await prepareMigration(loaded, {
+      const { initial, steps, versionSchema, expanded } = await prepareMigration(loaded, {
         sql: this.#o.sql,
         state,
         schema,
@@ -108,6 +111,7 @@ export class Engine {
       });
       this.#log(`starting migration "${name}"`);
       try {
+        if (expanded) await this.#saveRun(name, { expanded });
         await this.#runStart(name, steps, versionSchema);
       } catch (error) {
         this.#log(`start failed, rolling back: ${(error as Error).message}`);
@@ -302,11 +306,27 @@ export class Engine {
     const { state, schema, registry } = this.#o;
     const active = await state.activeMigration(schema);
     if (!active) throw new StateError(`no migration is in progress in schema "${schema}"`);
+    const run = await state.runInfo(schema, active.name);
+    const recorded = run?.backfill.expanded;
+    const tracker = this.#o.plugins ?? pluginTracker;
+    if (Array.isArray(recorded)) {
+      // What start ran: only plugin kinds that did not expand need their plugin.
+      await tracker.restore(
+        registry,
+        { name: active.name, document: { operations: recorded } },
+        run?.plugins ?? [],
+      );
+      const operations = recordedOperations(active.name, recorded, registry);
+      this.#warnIfExpansionChanged(active.name, active.migration, recorded);
+      const initial = await this.#startedSchema(active.name, active.parent);
+      const { steps } = buildSteps(operations, initial, schema, { validate: false });
+      return { name: active.name, steps, versionSchema: this.#versionSchemaOfDocument(active) };
+    }
     // Plugin kinds come from the plugins recorded at start when this run was not given them.
-    await (this.#o.plugins ?? pluginTracker).restore(
+    await tracker.restore(
       registry,
       { name: active.name, document: active.migration },
-      (await state.runInfo(schema, active.name))?.plugins ?? [],
+      run?.plugins ?? [],
     );
     const { migration, operations } = parseMigration(
       `migration "${active.name}"`,
@@ -329,6 +349,36 @@ export class Engine {
     if (run) return run.startedSchema as VirtualSchema;
     const resulting = parent ? await state.schemaAfter(schema, parent) : undefined;
     return resulting ? virtualFromPhysical(resulting) : { name: schema, tables: [] };
+  }
+
+  /**
+   * The plugins at hand now expand the migration differently from its start (an `expand` that
+   * depends on the environment, a plugin file changed since): say so, and go on with what start
+   * recorded. Silent when the plugins are not loaded here: there is nothing to compare.
+   */
+  #warnIfExpansionChanged(name: string, document: unknown, recorded: readonly unknown[]) {
+    let now: unknown;
+    try {
+      const parsed = parseMigration(`migration "${name}"`, name, document, this.#o.registry);
+      now = expandOperations(parsed.migration.operations, parsed.operations)?.documents;
+    } catch {
+      return;
+    }
+    if (now !== undefined && JSON.stringify(now) !== JSON.stringify(recorded)) {
+      this.#o.warn?.(
+        `the plugins loaded now expand migration "${name}" differently from its start; ` +
+          `completing or rolling back what start recorded`,
+      );
+    }
+  }
+
+  #versionSchemaOfDocument(active: { name: string; migration: unknown }): string | undefined {
+    const version = (active.migration as { version_schema?: unknown } | null)?.version_schema;
+    return this.#versionSchemaOf({
+      name: active.name,
+      operations: [],
+      ...(typeof version === "string" ? { version_schema: version } : {}),
+    });
   }
 
   #phaseOptions(versionSchema: string | undefined): PhaseOptions {

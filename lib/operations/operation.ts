@@ -76,6 +76,12 @@ export interface OperationDefinition<Params = any> {
    * when it runs at start.
    */
   opaque?(params: Params): { atStart: boolean; atComplete: boolean };
+  /**
+   * For an operation that stands for built-in operations (a plugin's `expand`): their documents,
+   * `{ <kind>: <body> }` each. The engine runs those operations as steps of their own, records
+   * them at start and replays exactly what it recorded at complete and rollback.
+   */
+  expansion?(params: Params): Record<string, unknown>[];
 }
 
 /** One operation of a migration after parsing: its kind, definition and validated params. */

@@ -101,13 +101,13 @@ function expansionDefinition(
 ): OperationDefinition {
   // One expansion per params object: validate, start, complete and rollback of one run all see
   // the same operations even if `expand` is not as pure as it should be.
-  const cache = new WeakMap<object, ParsedOperation[]>();
-  const expanded = (params: unknown): { operations: ParsedOperation[]; issues: Issue[] } => {
+  const cache = new WeakMap<object, Expansion>();
+  const expanded = (params: unknown): Expansion & { issues: Issue[] } => {
     const key = typeof params === "object" && params !== null ? params : undefined;
     const cached = key && cache.get(key);
-    if (cached) return { operations: cached, issues: [] };
+    if (cached) return { ...cached, issues: [] };
     const result = expand(kind, spec, params);
-    if (key && result.issues.length === 0) cache.set(key, result.operations);
+    if (key && result.issues.length === 0) cache.set(key, result);
     return result;
   };
   const operationsOrThrow = (params: unknown): ParsedOperation[] => {
@@ -146,6 +146,11 @@ function expansionDefinition(
         step.operation.definition.rollback(step.operation.params, finishContext(step, context))
       );
     },
+    expansion(params) {
+      const { documents, issues } = expanded(params);
+      if (issues.length > 0) throw new ValidationError(`operation "${kind}"`, issues);
+      return documents;
+    },
     opaque(params) {
       // Asked before validate: an expansion with problems is not opaque, validate reports them.
       const { operations } = expanded(params);
@@ -170,21 +175,32 @@ function finishContext(
   return { before: step.before, after: step.after, baseSchema: context.baseSchema };
 }
 
+/** An expansion: the built-in operations' documents and the same operations parsed. */
+interface Expansion {
+  documents: Record<string, unknown>[];
+  operations: ParsedOperation[];
+}
+
 /** Runs `expand` and parses what it returns with the built-in kinds' params schemas. */
 function expand(
   kind: string,
   spec: ExpandOperationSpec<never>,
   params: unknown,
-): { operations: ParsedOperation[]; issues: Issue[] } {
+): Expansion & { issues: Issue[] } {
   let raw: unknown;
   try {
     raw = spec.expand(params as never);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    return { operations: [], issues: [{ path: [], message: `expand failed: ${message}` }] };
+    return {
+      documents: [],
+      operations: [],
+      issues: [{ path: [], message: `expand failed: ${message}` }],
+    };
   }
   if (!Array.isArray(raw)) {
     return {
+      documents: [],
       operations: [],
       issues: [{ path: [], message: "expand must return an array of operations" }],
     };
@@ -210,17 +226,14 @@ function expand(
     }
     return operation;
   });
-  if (issues.length > 0) return { operations: [], issues };
+  if (issues.length > 0) return { documents: [], operations: [], issues };
   builtins ??= builtinRegistry();
   try {
-    return {
-      operations: parseMigration(`operation "${kind}"`, kind, { operations: data }, builtins)
-        .operations,
-      issues: [],
-    };
+    const parsed = parseMigration(`operation "${kind}"`, kind, { operations: data }, builtins);
+    return { documents: parsed.migration.operations, operations: parsed.operations, issues: [] };
   } catch (error) {
     if (!(error instanceof ValidationError)) throw error;
-    return { operations: [], issues: error.issues.map(asExpansionIssue) };
+    return { documents: [], operations: [], issues: error.issues.map(asExpansionIssue) };
   }
 }
 
