@@ -18,6 +18,22 @@ export function renameIdentifiers(
   renames: ReadonlyMap<string, string>,
 ): string {
   if (renames.size === 0) return expression;
+  return substituteColumns(
+    expression,
+    new Map([...renames].map(([from, to]) => [from, ident(to)])),
+  );
+}
+
+/**
+ * Replaces column references whose name is a key of `substitutes` by the SQL text given for it
+ * (an expression, parenthesised by the caller where needed). Same reference rules as
+ * {@link renameIdentifiers}.
+ */
+export function substituteColumns(
+  expression: string,
+  substitutes: ReadonlyMap<string, string>,
+): string {
+  if (substitutes.size === 0) return expression;
   const tokens = tokenize(expression);
   if (!tokens) {
     throw new PgtandemError(
@@ -30,9 +46,9 @@ export function renameIdentifiers(
   tokens.forEach((token, i) => {
     if (token.kind !== "word" && token.kind !== "quoted") return;
     if (!isColumnReference(tokens, i)) return;
-    const replacement = renames.get(token.value);
+    const replacement = substitutes.get(token.value);
     if (replacement === undefined) return;
-    out += expression.slice(position, token.start) + ident(replacement);
+    out += expression.slice(position, token.start) + replacement;
     position = token.end;
   });
   return out + expression.slice(position);

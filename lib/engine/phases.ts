@@ -6,7 +6,7 @@
 import type { VirtualSchema } from "../schema/model.ts";
 import { cloneSchema } from "../schema/virtual.ts";
 import { type Action, isSwitchOver } from "./plan.ts";
-import { hasOpaqueStep, type OperationStep } from "./steps.ts";
+import { activeSteps, hasOpaqueStep, type OperationStep } from "./steps.ts";
 import { triggerActions, triggerDropActions } from "./triggers.ts";
 import { createVersionViewsActions, dropVersionSchemaAction } from "./views.ts";
 
@@ -92,7 +92,7 @@ export function completePhases(
   const prepare: Action[] = [];
   const switchOver: Action[] = [];
   const surviving = new Set(steps.at(-1)?.after.tables.map((t) => t.physicalName) ?? []);
-  for (const step of steps) {
+  for (const step of activeSteps(steps)) {
     const { definition, params } = step.operation;
     // A table a later operation drops is renamed away at that operation's start and dropped at
     // its complete: finishing earlier changes to it is pointless, and its names are gone.
@@ -159,7 +159,7 @@ export function rollbackPhases(
   steps: readonly OperationStep[],
   options: PhaseOptions,
 ): RollbackPhases {
-  const actions = [...steps].reverse().flatMap((step) =>
+  const actions = activeSteps(steps).reverse().flatMap((step) =>
     step.operation.definition.rollback(step.operation.params, {
       before: step.before,
       after: step.after,

@@ -17,6 +17,11 @@ export interface OperationStep {
   /** The virtual schema after it. */
   after: VirtualSchema;
   result: StartResult;
+  /**
+   * The step this one was merged into (see OperationDefinition.absorb): that step runs both
+   * operations; this one only carries the schema forward and has no actions of its own.
+   */
+  mergedInto?: number;
 }
 
 export interface StepsResult {
@@ -48,11 +53,78 @@ export function buildSteps(
         break;
       }
     }
+    const merge = mergeWithEarlier(steps, operation, schema, baseSchema);
+    if (Array.isArray(merge)) {
+      // Validation reports it; a replay (validate: false) of a started migration never gets here.
+      issues.push(...merge.map((i) => ({ path: [...prefix, ...i.path], message: i.message })));
+      break;
+    }
     const before = cloneSchema(schema);
     const result = operation.definition.start(operation.params, { schema, baseSchema });
-    steps.push({ index, operation, before, after: cloneSchema(schema), result });
+    if (merge !== undefined) {
+      // The schema moves on as the operation says; its actions are the merged step's.
+      steps.push({
+        index,
+        operation,
+        before,
+        after: cloneSchema(schema),
+        result: { actions: [] },
+        mergedInto: merge,
+      });
+    } else {
+      steps.push({ index, operation, before, after: cloneSchema(schema), result });
+    }
   }
   return { steps, issues };
+}
+
+/**
+ * Lets an earlier step absorb `operation` (OperationDefinition.absorb): the
+ * earlier step is started again from its own `before` with the merged params. Returns the index
+ * of the step that absorbed it, issues when it cannot be absorbed, undefined when no step is
+ * concerned.
+ */
+function mergeWithEarlier(
+  steps: OperationStep[],
+  operation: ParsedOperation,
+  schema: VirtualSchema,
+  baseSchema: string,
+): number | Issue[] | undefined {
+  const absorb = operation.definition.absorb;
+  if (!absorb) return undefined;
+  for (let i = steps.length - 1; i >= 0; i--) {
+    const earlier = steps[i]!;
+    if (earlier.mergedInto !== undefined) continue;
+    const merged = absorb(
+      {
+        kind: earlier.operation.kind,
+        params: earlier.operation.params,
+        before: earlier.before,
+        after: earlier.after,
+      },
+      operation.params,
+      schema,
+    );
+    if (merged === undefined) continue;
+    if (Array.isArray(merged)) return merged;
+    const scratch = cloneSchema(earlier.before);
+    const result = earlier.operation.definition.start(merged.params, {
+      schema: scratch,
+      baseSchema,
+    });
+    steps[i] = {
+      ...earlier,
+      operation: { ...earlier.operation, params: merged.params },
+      result,
+    };
+    return i;
+  }
+  return undefined;
+}
+
+/** The steps that run actions: merged-away steps are carried by the step they merged into. */
+export function activeSteps(steps: readonly OperationStep[]): OperationStep[] {
+  return steps.filter((s) => s.mergedInto === undefined);
 }
 
 /** Raw SQL run at start changes the schema behind the model's back: it must run alone. */

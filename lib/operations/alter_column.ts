@@ -7,7 +7,7 @@
 import type { Action } from "../engine/plan.ts";
 import { afterTriggers, sqlAction } from "../engine/plan.ts";
 import { type AlterColumnParams, alterColumnParams } from "../migration/params/alter_column.ts";
-import { isTemporaryName, notNullCheckName, temporaryColumnName } from "../naming.ts";
+import { notNullCheckName, temporaryColumnName } from "../naming.ts";
 import type { VirtualTable } from "../schema/model.ts";
 import { findColumn, findTable } from "../schema/virtual.ts";
 import { ident, literal } from "../sql.ts";
@@ -34,6 +34,7 @@ import {
   duplicateStartActions,
 } from "./duplicate.ts";
 import type { OperationDefinition, StartResult } from "./operation.ts";
+import { mergeAlterColumns } from "./alter_column_merge.ts";
 
 export const alterColumn: OperationDefinition<AlterColumnParams> = {
   kind: "alter_column",
@@ -46,15 +47,6 @@ export const alterColumn: OperationDefinition<AlterColumnParams> = {
     const missing = requireColumn(table, params.column, ["column"]);
     if (missing.length > 0) return missing;
     const column = findColumn(table, params.column)!;
-    if (isTemporaryName(column.physicalName)) {
-      issues.push(
-        issue(
-          ["column"],
-          `column "${params.column}" is already being changed by an earlier operation of this migration; combine the changes into one alter_column`,
-        ),
-      );
-      return issues;
-    }
     if (params.type !== undefined && (!params.up || !params.down)) {
       issues.push(
         issue(
@@ -257,6 +249,10 @@ export const alterColumn: OperationDefinition<AlterColumnParams> = {
   rollback(params, { before, baseSchema }) {
     const table = findTable(before, params.table)!;
     return duplicateRollbackActions(table, [copyOf(params)], { baseSchema });
+  },
+
+  absorb(earlier, later, schema) {
+    return mergeAlterColumns(earlier, later, schema);
   },
 };
 

@@ -82,6 +82,19 @@ export interface OperationDefinition<Params = any> {
    * them at start and replays exactly what it recorded at complete and rollback.
    */
   expansion?(params: Params): Record<string, unknown>[];
+  /**
+   * Merges a later operation into an earlier one of the migration (the engine offers every
+   * earlier step, latest first, whatever its kind) when the two
+   * change the same object and the later one cannot work on its own (a second alter_column of a
+   * column the first one already copied). Returns the merged params, which the engine runs at
+   * the earlier operation's place (the later one then has no actions of its own); undefined when
+   * the two are unrelated; issues when they are related but cannot be merged.
+   */
+  absorb?(
+    earlier: { kind: string; params: unknown; before: VirtualSchema; after: VirtualSchema },
+    later: Params,
+    schema: VirtualSchema,
+  ): { params: Params } | Issue[] | undefined;
 }
 
 /** One operation of a migration after parsing: its kind, definition and validated params. */
