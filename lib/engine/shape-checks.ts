@@ -73,11 +73,14 @@ async function readShapes(sql: Sql, schema: string): Promise<Map<string, TableSh
         )
         GROUP BY a.attrelid
       ) per_table) AS slots,
-      (SELECT array_agg(ch.oid::regclass::text ORDER BY ch.oid::regclass::text)
+      -- qualified whatever the search_path: format, not regclass::text
+      (SELECT array_agg(pg_catalog.format('%s.%s', cn.nspname, ch.relname) ORDER BY cn.nspname, ch.relname)
         FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class ch ON ch.oid = i.inhrelid
+        JOIN pg_catalog.pg_namespace cn ON cn.oid = ch.relnamespace
         WHERE i.inhparent = c.oid AND NOT ch.relispartition) AS children,
-      (SELECT array_agg(p.oid::regclass::text ORDER BY p.oid::regclass::text)
+      (SELECT array_agg(pg_catalog.format('%s.%s', pn.nspname, p.relname) ORDER BY pn.nspname, p.relname)
         FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class p ON p.oid = i.inhparent
+        JOIN pg_catalog.pg_namespace pn ON pn.oid = p.relnamespace
         WHERE i.inhrelid = c.oid AND NOT c.relispartition) AS parents,
       (SELECT array_agg(a.attname::text ORDER BY a.attnum) FROM pg_catalog.pg_attribute a
         WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
@@ -133,7 +136,9 @@ function touchedTables(step: OperationStep): Set<string> {
  */
 function inheritanceIssues(step: OperationStep, shapes: Map<string, TableShape>): string[] {
   const messages: string[] = [];
-  for (const table of touchedTables(step)) {
+  const tables = touchedTables(step);
+  for (const table of step.before.tables) tables.add(table.physicalName);
+  for (const table of tables) {
     const shape = shapes.get(table);
     if (!shape) continue;
     const changed = changedColumns(step, table);
