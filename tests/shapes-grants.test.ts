@@ -4,11 +4,9 @@
  * version's views survive a complete that rebuilds them (raw SQL run at complete).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtemp } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import postgres from "postgres";
 import { cliOk, migrationFile } from "./helpers/cli.ts";
+import { initWithBaseline } from "./helpers/baseline.ts";
 import { type TestDatabase, testDatabase } from "./helpers/postgres.ts";
 
 let db: TestDatabase;
@@ -35,9 +33,7 @@ beforeAll(async () => {
     INSERT INTO profiles VALUES (1, 'ann', 's1');
     GRANT SELECT (id, nick), UPDATE (nick) ON profiles TO ${app};
   `);
-  await cliOk(db.url, ["init"]);
-  const dir = await mkdtemp(join(tmpdir(), "pgtandem-grants-"));
-  await cliOk(db.url, ["baseline", "00_base", dir, "--yes"]);
+  await initWithBaseline(db);
   await start("g01_add_balance", {
     operations: [{
       add_column: {

@@ -4,12 +4,9 @@
  * columns included). What stays allowed is run end to end.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtemp } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { inSchema } from "./helpers/catalog.ts";
-import { cliOk } from "./helpers/cli.ts";
 import { applyMigration, runLifecycle } from "./helpers/lifecycle.ts";
+import { initWithBaseline } from "./helpers/baseline.ts";
 import { type TestDatabase, testDatabase } from "./helpers/postgres.ts";
 import { expectStartRejected } from "./helpers/reject.ts";
 
@@ -30,9 +27,7 @@ beforeAll(async () => {
     ALTER TABLE wide ${Array.from({ length: 9 }, (_, i) => `DROP COLUMN c${i + 1}`).join(", ")};
     INSERT INTO wide (id) SELECT generate_series(1, 10);
   `);
-  await cliOk(db.url, ["init"]);
-  const dir = await mkdtemp(join(tmpdir(), "pgtandem-limits-"));
-  await cliOk(db.url, ["baseline", "00_base", dir, "--yes"]);
+  await initWithBaseline(db);
 });
 
 afterAll(async () => {

@@ -5,9 +5,6 @@
  * truncate both to one name), while short names stay exactly pgroll's.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtemp } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import {
   byteLength,
   duplicateName,
@@ -16,8 +13,8 @@ import {
   temporaryColumnName,
 } from "../lib/naming.ts";
 import { inSchema, leftovers } from "./helpers/catalog.ts";
-import { cliOk } from "./helpers/cli.ts";
 import { runLifecycle } from "./helpers/lifecycle.ts";
+import { initWithBaseline } from "./helpers/baseline.ts";
 import { type TestDatabase, testDatabase } from "./helpers/postgres.ts";
 import { expectStartRejected } from "./helpers/reject.ts";
 
@@ -70,13 +67,7 @@ describe("long names on a real table", () => {
       CREATE INDEX ${q(INDEX_B)} ON ${q(TABLE)} (${q(B)});
       INSERT INTO ${q(TABLE)} SELECT g, g, 1000 + g FROM generate_series(1, 50) g;
     `);
-    await cliOk(db.url, ["init"]);
-    await cliOk(db.url, [
-      "baseline",
-      "00_base",
-      await mkdtemp(join(tmpdir(), "pgtandem-names-")),
-      "--yes",
-    ]);
+    await initWithBaseline(db);
   });
 
   afterAll(async () => {

@@ -6,8 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { dumpSchema, inSchema, leftovers } from "./helpers/catalog.ts";
-import { cliOk } from "./helpers/cli.ts";
 import { runLifecycle } from "./helpers/lifecycle.ts";
+import { initWithBaseline } from "./helpers/baseline.ts";
 import { type TestDatabase, testDatabase } from "./helpers/postgres.ts";
 import { expectStartRejected } from "./helpers/reject.ts";
 
@@ -45,20 +45,12 @@ beforeAll(async () => {
   // The hash split is not exactly even: only "every leaf has rows" matters.
   const [row] = await db.sql`select current_setting('server_version_num')::int / 10000 as major`;
   major = Number(row!.major);
-  await cliOk(db.url, ["init"]);
-  await cliOk(db.url, ["baseline", "00_base", await baselineDir(), "--yes"]);
+  await initWithBaseline(db);
 });
 
 afterAll(async () => {
   await db?.drop();
 });
-
-async function baselineDir(): Promise<string> {
-  const { mkdtemp } = await import("node:fs/promises");
-  const { tmpdir } = await import("node:os");
-  const { join } = await import("node:path");
-  return await mkdtemp(join(tmpdir(), "pgtandem-shapes-"));
-}
 
 /** Rows per leaf partition, read from the base table (tableoid is physical). */
 async function rowsPerLeaf(where = "true"): Promise<Record<string, number>> {
