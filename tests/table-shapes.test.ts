@@ -41,6 +41,12 @@ beforeAll(async () => {
       SELECT g, date '2023-03-01' + ((g - 1) / 100) * 366, g, 'l' || g
       FROM generate_series(1, 300) g;
     INSERT INTO orders SELECT g, date '2025-06-01', g, 'l' || g FROM generate_series(301, 500) g;
+    -- No primary key: the backfill walks each leaf's blocks.
+    CREATE TABLE events (kind text NOT NULL, n int) PARTITION BY LIST (kind);
+    CREATE TABLE events_a PARTITION OF events FOR VALUES IN ('a');
+    CREATE TABLE events_b PARTITION OF events FOR VALUES IN ('b');
+    INSERT INTO events SELECT CASE WHEN g % 2 = 0 THEN 'a' ELSE 'b' END, g
+      FROM generate_series(1, 200) g;
   `);
   // The hash split is not exactly even: only "every leaf has rows" matters.
   const [row] = await db.sql`select current_setting('server_version_num')::int / 10000 as major`;
@@ -73,7 +79,7 @@ async function expectOnlyParentView(version: string): Promise<void> {
   const views = await db.sql`
     select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
     where n.nspname = ${version} and c.relkind = 'v' order by 1`;
-  expect(views.map((v) => v.relname)).toEqual(["orders", "refs"]);
+  expect(views.map((v) => v.relname)).toEqual(["events", "orders", "refs"]);
 }
 
 /** Every index of the hierarchy is valid, and each leaf has a copy of each parent index. */
@@ -278,6 +284,41 @@ describe("partitioned tables", () => {
       afterComplete: async () => {
         await expectEveryLeaf("doubled % 2 = 0");
         await expectIndexesComplete();
+      },
+    });
+  });
+
+  test("add_column with up and rename_column on a partitioned table without a key", async () => {
+    await runLifecycle(db, {
+      name: "p10_events",
+      migration: {
+        operations: [
+          {
+            add_column: {
+              table: "events",
+              column: { name: "label", type: "text", nullable: true },
+              up: "kind || n",
+            },
+          },
+          { rename_column: { table: "events", from: "n", to: "seq" } },
+        ],
+      },
+      afterStart: async () => {
+        await expectOnlyParentView("public_p10_events");
+        await inSchema(db.url, "public_p10_events", async (sql) => {
+          const wrong = await sql`select seq from events where label is distinct from kind || seq`;
+          expect(wrong).toEqual([]);
+        });
+      },
+      afterComplete: async () => {
+        const rows = await db.sql`
+          select tableoid::regclass::text as leaf, count(*)::int as n,
+            count(*) filter (where label = kind || seq)::int as right
+          from events group by 1 order by 1`;
+        expect(rows.map((r) => ({ ...r }))).toEqual([
+          { leaf: "events_a", n: 100, right: 100 },
+          { leaf: "events_b", n: 100, right: 100 },
+        ]);
       },
     });
   });
