@@ -1,7 +1,14 @@
 /**
  * Every name pgtandem generates for physical objects, in one place. The names match pgroll's so a
  * database half-migrated by one tool can be finished by the other; tests import these too.
+ *
+ * PostgreSQL silently truncates identifiers to 63 bytes, so two long names sharing their first
+ * bytes would become one object (pgroll's known sharp edge). Every generated name therefore goes
+ * through {@link shortenIdentifier}: names that fit stay exactly as pgroll spells them, longer
+ * ones keep their first bytes and end in a hash of the whole name. The hash is a pure function of
+ * the name, so every run (a resumed complete, a rollback days later) derives the same name.
  */
+import { createHash } from "node:crypto";
 
 const PREFIX = "_pgroll_";
 
@@ -12,6 +19,22 @@ export function byteLength(name: string): number {
   return new TextEncoder().encode(name).length;
 }
 
+/**
+ * `name` if it fits in 63 bytes, else a UTF-8-safe prefix + `_` + 8 hex digits of the SHA-256 of
+ * the full name (63 bytes or fewer in all). Deterministic: never change the algorithm, names
+ * already in databases depend on it.
+ */
+export function shortenIdentifier(name: string): string {
+  if (byteLength(name) <= MAX_IDENTIFIER_BYTES) return name;
+  const hash = createHash("sha256").update(name).digest("hex").slice(0, 8);
+  let prefix = "";
+  for (const char of name) {
+    if (byteLength(prefix + char) > MAX_IDENTIFIER_BYTES - hash.length - 1) break;
+    prefix += char;
+  }
+  return `${prefix}_${hash}`;
+}
+
 /** The schema of views for one version: `<base>_<version>`. */
 export function versionSchemaName(baseSchema: string, versionName: string): string {
   return `${baseSchema}_${versionName}`;
@@ -19,41 +42,49 @@ export function versionSchemaName(baseSchema: string, versionName: string): stri
 
 /** The physical column that holds a column's new shape until complete. */
 export function temporaryColumnName(column: string): string {
-  return `${PREFIX}new_${column}`;
+  return shortenIdentifier(`${PREFIX}new_${column}`);
 }
 
+/** Shortened names keep their prefix, so this recognises them too. */
 export function isTemporaryName(name: string): boolean {
   return name.startsWith(PREFIX);
 }
 
 /** Where a dropped table waits until complete, so its name is free at once. */
 export function deletedTableName(table: string): string {
-  return `${PREFIX}del_${table}`;
+  return shortenIdentifier(`${PREFIX}del_${table}`);
 }
 
 /** A constraint or index copied onto a duplicated column. */
 export function duplicateName(name: string): string {
-  return `${PREFIX}dup_${name}`;
-}
-
-export function stripDuplicatePrefix(name: string): string {
-  return name.startsWith(`${PREFIX}dup_`) ? name.slice(`${PREFIX}dup_`.length) : name;
+  return shortenIdentifier(`${PREFIX}dup_${name}`);
 }
 
 /** The NOT VALID check that stands in for NOT NULL until it is validated. */
 export function notNullCheckName(column: string): string {
-  return `${PREFIX}check_not_null_${column}`;
+  return shortenIdentifier(`${PREFIX}check_not_null_${column}`);
 }
 
 /** The unique index an added unique column is built on before it becomes a constraint. */
 export function uniqueIndexName(column: string): string {
-  return `${PREFIX}uniq_${column}`;
+  return shortenIdentifier(`${PREFIX}uniq_${column}`);
+}
+
+/**
+ * A partition's share of index `index` built on a partitioned table, partition by partition
+ * (PostgreSQL's own names for such indexes are chosen per build, so cannot be recomputed).
+ */
+export function partitionIndexName(index: string, partition: string): string {
+  return shortenIdentifier(`${partition}_${index}`);
 }
 
 /** Marks rows the backfill has not reached yet. */
 export const NEEDS_BACKFILL_COLUMN = `${PREFIX}needs_backfill`;
 
-/** Trigger (and its function) that keeps the column named `targetColumn` in sync. */
+/**
+ * Trigger (and its function) that keeps the column named `targetColumn` in sync. Not shortened
+ * here: lib/engine/triggers.ts derives fallbacks from the full name and shortens the result.
+ */
 export function triggerName(physicalTable: string, targetColumn: string): string {
   return `${PREFIX}trigger_${physicalTable}_${targetColumn}`;
 }

@@ -7,6 +7,7 @@ import { PgtandemError, QueryError, sqlstateOf } from "../errors.ts";
 import { ident, literal } from "../sql.ts";
 import type postgres from "postgres";
 import type { Sql } from "./connection.ts";
+import { runPartitionedIndexAction } from "./partitioned-index.ts";
 import type { Action, ConcurrentIndexAction, SqlAction } from "./plan.ts";
 import { withLockRetry } from "./retry.ts";
 
@@ -29,6 +30,7 @@ export async function executeActions(
 ): Promise<void> {
   for (const action of actions) {
     options.onAction?.(action);
+    if (await runPartitionedIndexAction(sql, action, options.schema)) continue;
     if (action.kind === "concurrent_index") await buildIndex(sql, action, options);
     else await runStatement(sql, action, options);
   }

@@ -10,6 +10,7 @@ import type { VirtualSchema } from "../schema/model.ts";
 import type { Sql } from "./connection.ts";
 import { expandOperations } from "./expansion.ts";
 import type { StateStore } from "./state.ts";
+import { shapeIssues } from "./shape-checks.ts";
 import { buildSteps, type OperationStep } from "./steps.ts";
 
 export interface PrepareOptions {
@@ -52,6 +53,7 @@ export async function prepareMigration(
   }
   const initial = await state.readVirtualSchema(schema);
   const { steps, issues } = buildSteps(loaded.operations, initial, schema, { validate: true });
+  if (issues.length === 0) issues.push(...await shapeIssues(options.sql, schema, steps));
   const versionSchema = options.useVersionSchema
     ? versionSchemaName(schema, migrationVersionName(loaded.migration))
     : undefined;

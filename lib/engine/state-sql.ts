@@ -219,7 +219,9 @@ AS ${dollarQuote(`SELECT ${fn("find_version_schema")}(schemaname, 1)`)}`,
 /**
  * `read_schema(schemaname)`: the JSON description of a schema's tables (relkind r and p) that
  * pgroll persists in `resulting_schema`. Each table object is null-stripped, so absent comments,
- * defaults, predicates and empty groups are missing keys rather than nulls.
+ * defaults, predicates and empty groups are missing keys rather than nulls. Partitions are listed
+ * as pgroll lists them, plus one key of ours, `partitionOf` (the parent's name), so the virtual
+ * schema can leave them out; it is absent for every other table, whose JSON stays pgroll's.
  *
  * The search_path is pinned so that type names, defaults and definitions render the same (schema
  * qualified) whoever calls it; pgroll gets the same text because its state connection's
@@ -254,6 +256,12 @@ SELECT jsonb_build_object('name', schemaname, 'tables', COALESCE((
     'name', rel.relname,
     'oid', rel.oid::text,
     'comment', obj_description(rel.oid, 'pg_class'),
+    -- pgtandem only (absent from pgroll's JSON, ignored by its decoder): a partition is stored
+    -- with the parent's rows and is not a table of any version.
+    'partitionOf', (
+      SELECT parent.relname FROM pg_inherits inh JOIN pg_class parent ON parent.oid = inh.inhparent
+      WHERE inh.inhrelid = rel.oid AND rel.relispartition
+    ),
     'columns', (
       SELECT jsonb_object_agg(col.attname, jsonb_build_object(
         'name', col.attname,

@@ -68,6 +68,11 @@ export interface Table {
   name: string;
   oid: string;
   comment: string | null;
+  /**
+   * pgtandem's read_schema only: the partitioned table this one is a partition of. Partitions
+   * are not tables of a version (clients use the parent), so the virtual schema leaves them out.
+   */
+  partitionOf?: string;
   columns: Record<string, Column>;
   primaryKey: string[];
   indexes: Record<string, Index>;

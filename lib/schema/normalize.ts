@@ -28,6 +28,7 @@ export function normalizeSchema(raw: unknown): Schema {
       name: text(t.name, name),
       oid: String(t.oid ?? ""),
       comment: optionalText(t.comment),
+      ...(typeof t.partitionOf === "string" ? { partitionOf: t.partitionOf } : {}),
       columns: mapOf(t.columns, normalizeColumn),
       primaryKey: names(t.primaryKey),
       indexes: mapOf(t.indexes, (name, i): Index => {

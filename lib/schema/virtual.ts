@@ -8,7 +8,9 @@ import type { Schema, Table, VirtualColumn, VirtualSchema, VirtualTable } from "
 /**
  * The virtual schema of a physical one: every name maps to itself. `columnOrder` lists each
  * table's columns in attnum order (read_schema's JSON objects lose it). Leftover temporary
- * objects are hidden: they are never part of a version.
+ * objects are hidden: they are never part of a version; so are partitions, whose rows every
+ * version reads and writes through the partitioned parent (a view per partition would pin the
+ * partition's columns and block complete).
  */
 export function virtualFromPhysical(
   schema: Schema,
@@ -16,7 +18,7 @@ export function virtualFromPhysical(
 ): VirtualSchema {
   const tables: VirtualTable[] = [];
   for (const table of Object.values(schema.tables)) {
-    if (isTemporaryName(table.name)) continue;
+    if (isTemporaryName(table.name) || table.partitionOf !== undefined) continue;
     tables.push(virtualTableFromPhysical(table, columnOrder[table.name]));
   }
   tables.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
