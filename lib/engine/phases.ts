@@ -5,6 +5,7 @@
  */
 import type { VirtualSchema } from "../schema/model.ts";
 import { type Action, isSwitchOver, orderByStage } from "./plan.ts";
+import { dependentRollbackActions } from "./dependents.ts";
 import { hasOpaqueStep, type OperationStep } from "./steps.ts";
 import { triggerActions, triggerDropActions } from "./triggers.ts";
 import { createVersionViewsActions, dropVersionSchemaAction } from "./views.ts";
@@ -121,7 +122,11 @@ export function rollbackPhases(
   const together = (a: Action) => a.kind === "sql" && a.transactional && !a.userSql;
   return {
     dropVersion: options.versionSchema ? [dropVersionSchemaAction(options.versionSchema)] : [],
-    together: [...triggerDrops(steps, options), ...actions.filter(together)],
+    together: [
+      ...triggerDrops(steps, options),
+      ...dependentRollbackActions(steps, options.baseSchema),
+      ...actions.filter(together),
+    ],
     after: actions.filter((a) => !together(a)),
   };
 }

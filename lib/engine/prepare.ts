@@ -8,6 +8,7 @@ import { migrationVersionName } from "../migration/migration.ts";
 import { byteLength, MAX_IDENTIFIER_BYTES, versionSchemaName } from "../naming.ts";
 import type { VirtualSchema } from "../schema/model.ts";
 import type { Sql } from "./connection.ts";
+import { dependentObjectIssues } from "./dependents.ts";
 import type { StateStore } from "./state.ts";
 import { buildSteps, type OperationStep } from "./steps.ts";
 
@@ -72,6 +73,11 @@ export async function prepareMigration(
         });
       }
     }
+  }
+  if (issues.length === 0) {
+    issues.push(
+      ...await dependentObjectIssues({ sql: options.sql, state, baseSchema: schema }, steps),
+    );
   }
   if (issues.length > 0) throw new ValidationError(loaded.path, issues);
   return { initial, steps, versionSchema };

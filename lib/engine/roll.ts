@@ -32,6 +32,7 @@ import {
 } from "./phases.ts";
 import type { StateStore } from "./state.ts";
 import { prepareMigration } from "./prepare.ts";
+import { withDependentObjects } from "./dependents.ts";
 import { buildSteps, type OperationStep } from "./steps.ts";
 
 export interface BackfillSettings {
@@ -206,12 +207,17 @@ export class Engine {
       const { name, steps, versionSchema } = await this.#activeSteps();
       await this.#finishInterruptedStart(name, steps);
       const previous = await state.previousVersion(schema);
-      const phases = completePhases(steps, {
-        ...this.#phaseOptions(versionSchema),
-        previousVersionSchema: previous === undefined
-          ? undefined
-          : versionSchemaName(schema, previous),
-      });
+      const phases = await withDependentObjects(
+        { sql: this.#o.sql, state, baseSchema: schema },
+        steps,
+        completePhases(steps, {
+          ...this.#phaseOptions(versionSchema),
+          previousVersionSchema: previous === undefined
+            ? undefined
+            : versionSchemaName(schema, previous),
+        }),
+        `migration "${name}"`,
+      );
       this.#log(`completing migration "${name}"`);
       await this.#execute(phases.prepare);
       await this.#executeAtomically(phases.switchOver);
