@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { dumpSchema, inSchema, leftovers } from "./helpers/catalog.ts";
-import { cli, cliOk, migrationFile } from "./helpers/cli.ts";
+import { cliOk, migrationFile } from "./helpers/cli.ts";
 import { applyMigration, runLifecycle } from "./helpers/lifecycle.ts";
 import { type TestDatabase, testDatabase } from "./helpers/postgres.ts";
 import { expectStartRejected } from "./helpers/reject.ts";

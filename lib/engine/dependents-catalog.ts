@@ -77,8 +77,7 @@ const KIND_SQL = `CASE
   WHEN d.classid = 'pg_catalog.pg_rewrite'::regclass THEN 'rule'
   WHEN d.classid = 'pg_catalog.pg_trigger'::regclass THEN 'trigger'
   WHEN d.classid = 'pg_catalog.pg_policy'::regclass THEN 'policy'
-  WHEN d.classid = 'pg_catalog.pg_class'::regclass AND d.objsubid > 0 AND ga.attgenerated <> ''
-    THEN 'generated column'
+  WHEN ga.attgenerated <> '' THEN 'generated column'
   ELSE 'other' END`;
 
 /**
@@ -124,21 +123,26 @@ export async function readDependents(
          ON d.classid = 'pg_catalog.pg_trigger'::regclass AND tg.oid = d.objid
        LEFT JOIN pg_catalog.pg_policy po
          ON d.classid = 'pg_catalog.pg_policy'::regclass AND po.oid = d.objid
+       -- A generated column depends on its inputs through its expression (pg_attrdef) since
+       -- PostgreSQL 13, directly as a column before.
+       LEFT JOIN pg_catalog.pg_attrdef ad
+         ON d.classid = 'pg_catalog.pg_attrdef'::regclass AND ad.oid = d.objid
        LEFT JOIN pg_catalog.pg_attribute ga
-         ON d.classid = 'pg_catalog.pg_class'::regclass AND d.objsubid > 0
-        AND ga.attrelid = d.objid AND ga.attnum = d.objsubid
+         ON (d.classid = 'pg_catalog.pg_class'::regclass AND d.objsubid > 0
+             AND ga.attrelid = d.objid AND ga.attnum = d.objsubid)
+         OR (ga.attrelid = ad.adrelid AND ga.attnum = ad.adnum)
        LEFT JOIN pg_catalog.pg_class oc
          ON oc.oid = COALESCE(rw.ev_class, tg.tgrelid, po.polrelid,
+                              ad.adrelid,
                               CASE WHEN d.classid = 'pg_catalog.pg_class'::regclass THEN d.objid END)
        LEFT JOIN pg_catalog.pg_namespace on_ ON on_.oid = oc.relnamespace
       WHERE NOT COALESCE(tg.tgisinternal, false)
         -- indexes, sequences, constraints, statistics, types, defaults: copied or dropped along
         AND d.classid NOT IN ('pg_catalog.pg_constraint'::regclass,
                               'pg_catalog.pg_statistic_ext'::regclass,
-                              'pg_catalog.pg_type'::regclass,
-                              'pg_catalog.pg_attrdef'::regclass)
-        AND NOT (d.classid = 'pg_catalog.pg_class'::regclass
-                 AND (d.objsubid = 0 OR COALESCE(ga.attgenerated, '') = ''))
+                              'pg_catalog.pg_type'::regclass)
+        AND NOT (d.classid IN ('pg_catalog.pg_class'::regclass, 'pg_catalog.pg_attrdef'::regclass)
+                 AND COALESCE(ga.attgenerated, '') = '')
         AND NOT (d.classid = 'pg_catalog.pg_rewrite'::regclass AND rw.ev_class = tg_.relid
                  AND rw.rulename = '_RETURN')
       ORDER BY 1, 2, 3, 4`,
