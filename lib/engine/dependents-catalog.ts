@@ -19,6 +19,8 @@ export interface DependentObject {
   name: string;
   /** pg_describe_object's words, for "other". */
   description: string;
+  /** The object's own oid (pg_trigger, pg_policy, pg_rewrite …). */
+  oid: number;
   /** The physical table it depends on, and the column (null: the table as a whole). */
   table: string;
   column: string | null;
@@ -111,7 +113,8 @@ export async function readDependents(
             COALESCE(rw.rulename::text, tg.tgname::text, po.polname::text, ga.attname::text, '') AS name,
             pg_catalog.pg_describe_object(d.classid, d.objid, d.objsubid) AS description,
             tg_.table_name AS "table", tg_.attname::text AS "column",
-            CASE WHEN rw.rulename = '_RETURN' THEN oc.oid::int END AS view_oid
+            CASE WHEN rw.rulename = '_RETURN' THEN oc.oid::int END AS view_oid,
+            d.objid::int AS oid
        FROM targets tg_
        JOIN pg_catalog.pg_depend d
          ON d.refclassid = 'pg_catalog.pg_class'::regclass AND d.refobjid = tg_.relid
@@ -306,4 +309,95 @@ export async function foreignKeyTypesFit(
     [pairs.map((p) => p.from), pairs.map((p) => p.to)],
   );
   return rows.map((r) => r.ok);
+}
+
+/** A trigger to carry over to a rewritten column. */
+export interface TriggerDefinition {
+  oid: number;
+  /** Its table (schema, name). */
+  schema: string;
+  table: string;
+  name: string;
+  /** pg_get_triggerdef. */
+  definition: string;
+  /** The `UPDATE OF a, b` text of the definition, or null without a column list. */
+  updateOf: string | null;
+  /** The columns of that list. */
+  columns: string[];
+  /** BEFORE, AFTER or INSTEAD OF. */
+  timing: "BEFORE" | "AFTER" | "INSTEAD OF";
+  /** pg_trigger.tgenabled: O (origin, the default), D, R or A. */
+  enabled: string;
+  comment: string | null;
+}
+
+/** The definitions of the given triggers. */
+export async function readTriggers(
+  sql: Sql,
+  oids: readonly number[],
+): Promise<TriggerDefinition[]> {
+  if (oids.length === 0) return [];
+  return await sql.unsafe<TriggerDefinition[]>(
+    `SELECT t.oid::int AS oid, n.nspname AS schema, c.relname AS "table", t.tgname AS name,
+            pg_catalog.pg_get_triggerdef(t.oid) AS definition,
+            CASE WHEN t.tgattr::int2[] = '{}' THEN NULL ELSE
+              'UPDATE OF ' || (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY u.i)
+                                 FROM unnest(t.tgattr::int2[]) WITH ORDINALITY u(n, i)
+                                 JOIN pg_catalog.pg_attribute a
+                                   ON a.attrelid = t.tgrelid AND a.attnum = u.n) END AS "updateOf",
+            ARRAY(SELECT a.attname::text FROM unnest(t.tgattr::int2[]) WITH ORDINALITY u(n, i)
+                    JOIN pg_catalog.pg_attribute a ON a.attrelid = t.tgrelid AND a.attnum = u.n
+                   ORDER BY u.i) AS columns,
+            CASE WHEN t.tgtype & 2 <> 0 THEN 'BEFORE' WHEN t.tgtype & 64 <> 0 THEN 'INSTEAD OF'
+                 ELSE 'AFTER' END AS timing,
+            t.tgenabled AS enabled,
+            pg_catalog.obj_description(t.oid, 'pg_trigger') AS comment
+       FROM pg_catalog.pg_trigger t
+       JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid
+       JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+      WHERE t.oid = ANY($1::oid[])
+      ORDER BY 2, 3, 4`,
+    [[...oids]],
+  );
+}
+
+/** A row-level security policy to recreate. */
+export interface PolicyDefinition {
+  schema: string;
+  table: string;
+  name: string;
+  permissive: boolean;
+  /** ALL, SELECT, INSERT, UPDATE or DELETE. */
+  command: string;
+  /** Role names, quoted, or PUBLIC. */
+  roles: string[];
+  using: string | null;
+  withCheck: string | null;
+  comment: string | null;
+}
+
+/** The definitions of the given policies. */
+export async function readPolicies(
+  sql: Sql,
+  oids: readonly number[],
+): Promise<PolicyDefinition[]> {
+  if (oids.length === 0) return [];
+  return await sql.unsafe<PolicyDefinition[]>(
+    `SELECT n.nspname AS schema, c.relname AS "table", p.polname AS name,
+            p.polpermissive AS permissive,
+            CASE p.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT' WHEN 'w' THEN 'UPDATE'
+                          WHEN 'd' THEN 'DELETE' ELSE 'ALL' END AS command,
+            ARRAY(SELECT CASE WHEN r = 0 THEN 'PUBLIC'
+                              ELSE quote_ident(pg_catalog.pg_get_userbyid(r)) END
+                    FROM unnest(p.polroles) r ORDER BY 1) AS roles,
+            pg_catalog.pg_get_expr(p.polqual, p.polrelid) AS using,
+            pg_catalog.pg_get_expr(p.polwithcheck, p.polrelid) AS "withCheck",
+            pg_catalog.obj_description(p.oid, 'pg_policy') AS comment
+       FROM pg_catalog.pg_policy p
+       JOIN pg_catalog.pg_class c ON c.oid = p.polrelid
+       JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+      WHERE p.oid = ANY($1::oid[])
+      ORDER BY 1, 2, 3`,
+    [[...oids]],
+  );
 }

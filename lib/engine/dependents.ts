@@ -21,33 +21,28 @@
  */
 import { type Issue, ValidationError } from "../errors.ts";
 import { deletedTableName, duplicateName, isTemporaryName, versionSchemaName } from "../naming.ts";
-import { ident, identList, literal } from "../sql.ts";
+import { ident, literal } from "../sql.ts";
 import type { Sql } from "./connection.ts";
+import { readDependents, readPolicies, readTriggers, readViewTree } from "./dependents-catalog.ts";
+import { type ColumnChange, migrationChanges } from "./dependents-changes.ts";
+import { foreignKeyPlan } from "./dependents-fks.ts";
 import {
-  type DependentObject,
-  foreignKeyTypesFit,
-  type IncomingForeignKey,
-  readDependents,
-  readIncomingForeignKeys,
-  readViewTree,
-  type ViewDefinition,
-} from "./dependents-catalog.ts";
-import {
-  type ColumnChange,
-  type MigrationChanges,
-  migrationChanges,
-} from "./dependents-changes.ts";
+  advice,
+  createPolicy,
+  createTrigger,
+  createView,
+  describe,
+  dropPolicy,
+  dropTrigger,
+  dropViews,
+  qualifiedName,
+  subject,
+  triggerCompanion,
+} from "./dependents-sql.ts";
 import { type Action, orderByStage, sqlAction } from "./plan.ts";
 import type { CompletePhases } from "./phases.ts";
 import type { StateStore } from "./state.ts";
 import type { OperationStep } from "./steps.ts";
-
-/**
- * Recreations run in the switch-over after the copies have taken the old columns' names (stage
- * 0) and before column and table renames (stages 1, 2): the original definitions still resolve,
- * and PostgreSQL carries the recreated objects through the renames that follow.
- */
-const RECREATE_STAGE = 0.5;
 
 export interface DependentsContext {
   sql: Sql;
@@ -67,6 +62,8 @@ export interface DependentActions {
 
 interface Analysis {
   issues: Issue[];
+  /** Start, once the sync triggers exist: companions of column-specific triggers. */
+  start: Action[];
   actions: DependentActions;
 }
 
@@ -79,6 +76,18 @@ export async function dependentObjectIssues(
   steps: readonly OperationStep[],
 ): Promise<Issue[]> {
   return (await analyse(context, steps, "start")).issues;
+}
+
+/**
+ * Start, right after the sync triggers are installed: a companion of every AFTER trigger whose
+ * `UPDATE OF` list names a rewritten column, listing the copy instead, so writes through the new
+ * version (which set the copy) fire it as writes through the old version fire the original.
+ */
+export async function dependentStartActions(
+  context: DependentsContext,
+  steps: readonly OperationStep[],
+): Promise<Action[]> {
+  return (await analyse(context, steps, "start")).start;
 }
 
 /**
@@ -109,15 +118,16 @@ export function mergeDependentActions(
 }
 
 /**
- * Rollback (and cleanup after a failed start): drop every foreign key a failed complete may have
- * pointed at a copy, before the copies are dropped. Pure; the DO block finds them by catalog.
+ * Rollback (and cleanup after a failed start): before the copies are dropped, drop every foreign
+ * key a failed complete pointed at a copy and every trigger companion start put on one. Pure;
+ * the DO blocks find them in the catalog.
  */
 export function dependentRollbackActions(
   steps: readonly OperationStep[],
   baseSchema: string,
 ): Action[] {
   const changes = migrationChanges(steps).columns.filter((c) => c.kind === "replaced" && c.copy);
-  return changes.map((c) =>
+  const foreignKeys = changes.map((c) =>
     sqlAction(
       `drop_repointed_foreign_keys_${c.table}_${c.copy!.physicalName}`,
       `DO $pgtandem$ DECLARE k record; BEGIN
@@ -135,6 +145,24 @@ END $pgtandem$`,
       { table: c.table },
     )
   );
+  const triggers = [...new Set(changes.map((c) => c.table))].map((table) =>
+    sqlAction(
+      `drop_trigger_companions_${table}`,
+      `DO $pgtandem$ DECLARE t record; BEGIN
+  FOR t IN SELECT tg.tgname FROM pg_catalog.pg_trigger tg
+            WHERE tg.tgrelid = pg_catalog.to_regclass(${literal(ident(baseSchema, table))})
+              AND NOT tg.tgisinternal
+              AND pg_catalog.starts_with(tg.tgname, ${literal(duplicateName(""))})
+  LOOP
+    EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', t.tgname, ${
+        literal(ident(baseSchema, table))
+      });
+  END LOOP;
+END $pgtandem$`,
+      { table },
+    )
+  );
+  return [...foreignKeys, ...triggers];
 }
 
 async function analyse(
@@ -142,7 +170,11 @@ async function analyse(
   steps: readonly OperationStep[],
   phase: "start" | "complete",
 ): Promise<Analysis> {
-  const empty: Analysis = { issues: [], actions: { prepare: [], before: [], after: [] } };
+  const empty: Analysis = {
+    issues: [],
+    start: [],
+    actions: { prepare: [], before: [], after: [] },
+  };
   if (steps.length === 0) return empty;
   const changes = migrationChanges(steps);
   if (changes.columns.length === 0 && changes.droppedTables.length === 0) return empty;
@@ -168,7 +200,13 @@ async function analyse(
   const problem = (step: OperationStep, message: string) =>
     issues.push({ path: ["operations", step.index, step.operation.kind], message });
 
-  const recreate: number[] = [];
+  // What depends on a rewritten column and can be recreated: object oid → the first change.
+  const recreate = {
+    view: new Map<number, ColumnChange>(),
+    trigger: new Map<number, ColumnChange>(),
+    policy: new Map<number, ColumnChange>(),
+  };
+  const companions: Action[] = [];
   for (const object of objects) {
     const ownerTable = startNameOf.get(object.relation) ?? object.relation;
     // Objects of a dropped table go with it.
@@ -177,9 +215,28 @@ async function analyse(
       ? undefined
       : changes.columns.find((c) => c.table === object.table && c.column === object.column);
     const tableDrop = changes.droppedTables.find((t) => t.table === object.table);
-    if (change?.kind === "replaced" && object.kind === "view" && object.viewOid !== undefined) {
-      recreate.push(object.viewOid);
+    if (object.kind === "trigger" && isTemporaryName(object.name)) {
+      // A companion start made (its WHEN may name the old column): it goes with its original.
+      companions.push(
+        sqlAction(
+          `drop_trigger_companion_${object.relation}_${object.name}`,
+          `DROP TRIGGER IF EXISTS ${ident(object.name)} ON ${
+            ident(object.schema, object.relation)
+          }`,
+          { table: object.relation },
+        ),
+      );
       continue;
+    }
+    if (change?.kind === "replaced") {
+      if (object.kind === "view" && object.viewOid !== undefined) {
+        if (!recreate.view.has(object.viewOid)) recreate.view.set(object.viewOid, change);
+        continue;
+      }
+      if (object.kind === "trigger" || object.kind === "policy") {
+        if (!recreate[object.kind].has(object.oid)) recreate[object.kind].set(object.oid, change);
+        continue;
+      }
     }
     const step = change?.step ?? tableDrop?.step;
     if (!step) continue;
@@ -189,10 +246,12 @@ async function analyse(
     );
   }
 
-  const views = await readViewTree(sql, [...new Set(recreate)]);
+  const firstChange = (oids: Iterable<number>, of: Map<number, ColumnChange>) =>
+    [...oids].map((o) => of.get(o)).find((c) => c) ?? [...of.values()][0]!;
+  const views = await readViewTree(sql, [...recreate.view.keys()]);
   for (const view of views) {
     if (view.kind === "view" && view.rules.length === 0) continue;
-    const change = changes.columns.find((c) => c.kind === "replaced")!;
+    const change = firstChange([view.oid], recreate.view);
     const what = view.kind === "view"
       ? `view ${qualifiedName(view.schema, view.name, baseSchema)} has rules (${
         view.rules.map((r) => `"${r}"`).join(", ")
@@ -203,13 +262,49 @@ async function analyse(
     problem(change.step, `${subject(change, change.table)}: ${what}`);
   }
 
-  const fks = await foreignKeyPlan(context, changes, phase, physicalOf, droppedTables, problem);
+  const triggers = await readTriggers(sql, [...recreate.trigger.keys()]);
+  for (const trigger of triggers) {
+    if (trigger.timing !== "BEFORE") continue;
+    // A BEFORE trigger would run before the sync trigger and see (and set) stale values for
+    // writes through the new version.
+    const change = recreate.trigger.get(trigger.oid)!;
+    problem(
+      change.step,
+      `${subject(change, change.table)}: BEFORE trigger "${trigger.name}" on table ${
+        qualifiedName(trigger.schema, trigger.table, baseSchema)
+      } depends on it; drop the trigger before this migration and create it again after complete`,
+    );
+  }
+  const carried = triggers.filter((t) => t.timing !== "BEFORE");
+  const policies = await readPolicies(sql, [...recreate.policy.keys()]);
+
+  const fks = await foreignKeyPlan(context, changes, physicalOf, droppedTables, problem);
+  const replacedCopies = new Map(
+    changes.columns.filter((c) => c.copy).map((
+      c,
+    ) => [`${c.table}.${c.column}`, c.copy!.physicalName]),
+  );
   return {
     issues,
+    start: carried.flatMap((t) => {
+      const companion = triggerCompanion(t, (column) => replacedCopies.get(`${t.table}.${column}`));
+      return companion ? [companion] : [];
+    }),
     actions: {
       prepare: fks.prepare,
-      before: [...fks.before, ...(views.length > 0 ? [dropViews(views)] : [])],
-      after: [...views.map(createView), ...fks.after],
+      before: [
+        ...fks.before,
+        ...(views.length > 0 ? [dropViews(views)] : []),
+        ...companions,
+        ...carried.map(dropTrigger),
+        ...policies.map(dropPolicy),
+      ],
+      after: [
+        ...views.map(createView),
+        ...carried.map(createTrigger),
+        ...policies.map(createPolicy),
+        ...fks.after,
+      ],
     },
   };
 }
@@ -223,242 +318,4 @@ async function versionSchemasOf(context: DependentsContext): Promise<Set<string>
       typeof row.migration.version_schema === "string" ? row.migration.version_schema : row.name,
     )
   ));
-}
-
-interface ForeignKeyActions {
-  prepare: Action[];
-  before: Action[];
-  after: Action[];
-}
-
-/**
- * Incoming foreign keys. Pointing at a rewritten column: re-pointed to the copy. Pointing at a
- * dropped column or table: refused when the foreign key outlives the migration, else dropped
- * first in the switch-over (its table or column goes at complete anyway).
- */
-async function foreignKeyPlan(
-  context: DependentsContext,
-  changes: MigrationChanges,
-  phase: "start" | "complete",
-  physicalOf: (table: string) => string,
-  droppedTables: ReadonlySet<string>,
-  problem: (step: OperationStep, message: string) => void,
-): Promise<ForeignKeyActions> {
-  const { sql, baseSchema } = context;
-  const out: ForeignKeyActions = { prepare: [], before: [], after: [] };
-  const referenced = [...new Set([...changes.columns.map((c) => c.table), ...droppedTables])];
-  const startNameOf = new Map(referenced.map((t) => [physicalOf(t), t]));
-  const fks = (await readIncomingForeignKeys(sql, baseSchema, referenced.map(physicalOf)))
-    // The duplicator's own copies are handled with their originals.
-    .filter((fk) => !isTemporaryName(fk.name))
-    .map((fk) => ({ ...fk, referencedTable: startNameOf.get(fk.referencedTable)! }));
-
-  const repoint: { fk: IncomingForeignKey; columns: string[]; referenced: string[] }[] = [];
-  const typeChecks: { fk: IncomingForeignKey; change: ColumnChange; i: number }[] = [];
-  for (const fk of fks) {
-    const inBase = fk.schema === baseSchema;
-    const holderStart = inBase ? startNameOf.get(fk.table) ?? fk.table : fk.table;
-    const referencedChanges = fk.referencedColumns.map((c) =>
-      changes.columns.find((x) => x.table === fk.referencedTable && x.column === c)
-    );
-    const tableDrop = changes.droppedTables.find((t) => t.table === fk.referencedTable);
-    const droppedColumn = referencedChanges.find((c) => c?.kind === "dropped");
-    if (!tableDrop && !referencedChanges.some((c) => c)) continue;
-    const holderPhysical = inBase ? physicalOf(holderStart) : fk.table;
-    const qualifiedHolder = ident(fk.schema, holderPhysical);
-    const dropOld = sqlAction(
-      `drop_foreign_key_${holderPhysical}_${fk.name}`,
-      `ALTER TABLE IF EXISTS ${qualifiedHolder} DROP CONSTRAINT IF EXISTS ${ident(fk.name)}`,
-      { table: holderPhysical },
-    );
-    if (!outlives(fk, holderStart, inBase, changes, droppedTables)) {
-      out.before.push(dropOld);
-      continue;
-    }
-    const cause = tableDrop ?? droppedColumn;
-    if (cause) {
-      const what = tableDrop
-        ? `cannot drop table "${fk.referencedTable}"`
-        : `cannot drop column "${droppedColumn!.column}" of table "${fk.referencedTable}"`;
-      problem(
-        cause.step,
-        `${what}: foreign key "${fk.name}" of table ${
-          qualifiedName(fk.schema, holderStart, baseSchema)
-        } references it; drop that constraint first (drop_constraint in this migration, or before it)`,
-      );
-      continue;
-    }
-    const holderChanges = inBase
-      ? fk.columns.map((c) =>
-        changes.columns.find((x) => x.table === holderStart && x.column === c)
-      )
-      : [];
-    repoint.push({
-      fk,
-      columns: fk.columns.map((c, i) => holderChanges[i]?.copy?.physicalName ?? c),
-      referenced: fk.referencedColumns.map((c, i) => referencedChanges[i]?.copy?.physicalName ?? c),
-    });
-    referencedChanges.forEach((change, i) => {
-      if (change) typeChecks.push({ fk, change, i });
-    });
-    out.before.push(dropOld);
-    const dup = duplicateName(fk.name);
-    out.prepare.push(
-      sqlAction(
-        `repoint_foreign_key_${holderPhysical}_${fk.name}`,
-        `ALTER TABLE ${qualifiedHolder} DROP CONSTRAINT IF EXISTS ${ident(dup)}, ADD CONSTRAINT ${
-          ident(dup)
-        } FOREIGN KEY (${identList(repoint.at(-1)!.columns)}) REFERENCES ${
-          ident(baseSchema, physicalOf(fk.referencedTable))
-        } (${
-          identList(repoint.at(-1)!.referenced)
-        }) MATCH ${fk.matchType} ON UPDATE ${fk.onUpdate} ON DELETE ${fk.onDelete}${
-          fk.deferrable ? ` DEFERRABLE INITIALLY ${fk.deferred ? "DEFERRED" : "IMMEDIATE"}` : ""
-        } NOT VALID`,
-        { table: holderPhysical, lock: "SHARE ROW EXCLUSIVE" },
-      ),
-      sqlAction(
-        `validate_repointed_foreign_key_${holderPhysical}_${fk.name}`,
-        `ALTER TABLE ${qualifiedHolder} VALIDATE CONSTRAINT ${ident(dup)}`,
-        { table: holderPhysical, lock: "SHARE UPDATE EXCLUSIVE" },
-      ),
-    );
-    out.after.push(
-      sqlAction(
-        `rename_repointed_foreign_key_${holderPhysical}_${fk.name}`,
-        `ALTER TABLE ${qualifiedHolder} RENAME CONSTRAINT ${ident(dup)} TO ${ident(fk.name)}`,
-        // 42704: the referencing column was rewritten too; its duplicator already renamed it.
-        { table: holderPhysical, stage: RECREATE_STAGE, ignoreSqlstates: ["42704"] },
-      ),
-    );
-  }
-
-  const pairs = typeChecks.map(({ fk, change, i }) => {
-    const holder = fk.schema === baseSchema
-      ? changes.finalColumns.get(startNameOfHolder(fk, startNameOf))?.get(fk.columns[i]!)
-      : undefined;
-    return { from: holder?.type ?? fk.columnTypes[i]!, to: change.copy!.type };
-  });
-  const fit = await foreignKeyTypesFit(sql, pairs);
-  typeChecks.forEach(({ fk, change, i }, n) => {
-    if (fit[n]) return;
-    const holder = fk.schema === baseSchema ? startNameOfHolder(fk, startNameOf) : fk.table;
-    problem(
-      change.step,
-      `cannot change the type of column "${change.column}" of table "${change.table}" to "${
-        change.copy!.type
-      }": foreign key "${fk.name}" of table ${
-        qualifiedName(fk.schema, holder, context.baseSchema)
-      } references it from column "${fk.columns[i]}" of type "${
-        pairs[n]!.from
-      }"; change that column to a matching type in the same migration`,
-    );
-  });
-  void phase;
-  return out;
-}
-
-function startNameOfHolder(fk: IncomingForeignKey, startNameOf: ReadonlyMap<string, string>) {
-  return startNameOf.get(fk.table) ?? fk.table;
-}
-
-/**
- * Does the foreign key still exist once the migration is complete? Not when its table or one of
- * its columns is dropped, nor when an operation of the migration drops the constraint.
- */
-function outlives(
-  fk: IncomingForeignKey,
-  holder: string,
-  inBase: boolean,
-  changes: MigrationChanges,
-  droppedTables: ReadonlySet<string>,
-): boolean {
-  if (!inBase) return true;
-  if (droppedTables.has(holder)) return false;
-  const dropped = fk.columns.some((c) =>
-    changes.columns.some((x) => x.table === holder && x.column === c && x.kind === "dropped")
-  );
-  if (dropped) return false;
-  const initial = changes.initial?.tables.find((t) => t.physicalName === holder);
-  const final = changes.finalTables.get(holder);
-  if (!initial || !final) return true; // created after start, outside the model
-  if (!(fk.name in initial.foreignKeys)) return true;
-  if (fk.name in final.foreignKeys) return true;
-  // Renamed by rename_constraint: a foreign key the initial table did not have, to the same table.
-  const target = initial.foreignKeys[fk.name]!.referencedTable;
-  return Object.values(final.foreignKeys).some((k) =>
-    !(k.name in initial.foreignKeys) && k.referencedTable === target
-  );
-}
-
-function dropViews(views: readonly ViewDefinition[]): Action {
-  const names = [...views].reverse().map((v) => ident(v.schema, v.name));
-  return sqlAction(
-    `drop_dependent_views_${views.map((v) => v.name).join("_")}`,
-    `DROP VIEW IF EXISTS ${names.join(", ")}`,
-    { table: views[0]!.name },
-  );
-}
-
-/** The view again, as it was: query, column names, options, owner, grants, comments, triggers. */
-function createView(view: ViewDefinition): Action {
-  const name = ident(view.schema, view.name);
-  const options = view.options.length > 0 ? ` WITH (${view.options.join(", ")})` : "";
-  const statements = [
-    `CREATE VIEW ${name} (${identList(view.columns)})${options} AS\n${view.query}`,
-    `ALTER VIEW ${name} OWNER TO ${ident(view.owner)}`,
-    ...view.columnDefaults.map((d) =>
-      `ALTER VIEW ${name} ALTER COLUMN ${ident(d.column)} SET DEFAULT ${d.expression}`
-    ),
-  ];
-  if (view.grants.length > 0) {
-    // An explicit ACL replaces the owner's implicit privileges: start from none, as it was.
-    statements.push(`REVOKE ALL ON ${name} FROM PUBLIC, ${ident(view.owner)}`, ...view.grants);
-  }
-  if (view.comment !== null) {
-    statements.push(`COMMENT ON VIEW ${name} IS ${literal(view.comment)}`);
-  }
-  for (const c of view.columnComments) {
-    statements.push(`COMMENT ON COLUMN ${name}.${ident(c.column)} IS ${literal(c.comment)}`);
-  }
-  statements.push(...view.triggers);
-  return sqlAction(`recreate_view_${view.schema}_${view.name}`, statements.join(";\n"), {
-    table: view.name,
-    stage: RECREATE_STAGE,
-  });
-}
-
-function subject(change: ColumnChange | undefined, table: string): string {
-  if (!change) return `cannot drop table "${table}"`;
-  return change.kind === "dropped"
-    ? `cannot drop column "${change.column}" of table "${table}"`
-    : `cannot change column "${change.column}" of table "${table}"`;
-}
-
-function qualifiedName(schema: string, name: string, baseSchema: string): string {
-  return schema === baseSchema ? `"${name}"` : `"${schema}"."${name}"`;
-}
-
-function describe(object: DependentObject, baseSchema: string): string {
-  const on = `on table ${qualifiedName(object.schema, object.relation, baseSchema)}`;
-  switch (object.kind) {
-    case "view":
-    case "materialized view":
-      return `${object.kind} ${qualifiedName(object.schema, object.relation, baseSchema)} uses it;`;
-    case "generated column":
-      return `generated column "${object.name}" of table ${
-        qualifiedName(object.schema, object.relation, baseSchema)
-      } is computed from it;`;
-    case "trigger":
-    case "rule":
-    case "policy":
-      return `${object.kind} "${object.name}" ${on} depends on it;`;
-    default:
-      return `${object.description} depends on it;`;
-  }
-}
-
-function advice(object: DependentObject): string {
-  const kind = object.kind === "other" ? "it" : `the ${object.kind}`;
-  return `drop ${kind} before this migration and create it again after complete`;
 }

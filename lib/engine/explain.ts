@@ -20,7 +20,7 @@ import {
   rollbackPhases,
   startPhases,
 } from "./phases.ts";
-import { withDependentObjects } from "./dependents.ts";
+import { dependentStartActions, withDependentObjects } from "./dependents.ts";
 import { prepareMigration, type PrepareOptions } from "./prepare.ts";
 import type { StateStore } from "./state.ts";
 import type { OperationStep } from "./steps.ts";
@@ -116,12 +116,14 @@ export async function explainMigration(
       : versionSchemaName(options.schema, latest),
   };
   // Dependent objects (views recreated, foreign keys re-pointed) as complete would handle them.
+  const dependents = { sql: options.sql, state: options.state, baseSchema: options.schema };
   const complete = await withDependentObjects(
-    { sql: options.sql, state: options.state, baseSchema: options.schema },
+    dependents,
     steps,
     completePhases(steps, completeOptions),
   );
-  const phases = planPhases(steps, completeOptions, complete);
+  const companions = await dependentStartActions(dependents, steps);
+  const phases = planPhases(steps, completeOptions, complete, companions);
   const tables = startPhases(steps, phaseOptions).backfill;
   const estimates = await tableRowEstimates(options.sql, options.schema, tables);
   const plan: MigrationPlan = {
@@ -142,6 +144,7 @@ export function planPhases(
   steps: readonly OperationStep[],
   options: PhaseOptions & { previousVersionSchema: string | undefined },
   completeWithDependents?: CompletePhases,
+  triggerCompanions: readonly Action[] = [],
 ): PlannedPhase[] {
   const start = startPhases(steps, options);
   const complete = completeWithDependents ?? completePhases(steps, options);
@@ -161,7 +164,7 @@ export function planPhases(
   });
   const phases = [
     phase("start", "columns", start.columns),
-    phase("start", "triggers", start.triggers),
+    phase("start", "triggers", [...start.triggers, ...triggerCompanions]),
     phase("start", "constraints", start.rest),
     start.views === null
       ? phase(

@@ -32,7 +32,7 @@ import {
 } from "./phases.ts";
 import type { StateStore } from "./state.ts";
 import { prepareMigration } from "./prepare.ts";
-import { withDependentObjects } from "./dependents.ts";
+import { dependentStartActions, withDependentObjects } from "./dependents.ts";
 import { buildSteps, type OperationStep } from "./steps.ts";
 
 export interface BackfillSettings {
@@ -133,6 +133,7 @@ export class Engine {
     const phases = startPhases(steps, this.#phaseOptions(versionSchema));
     await this.#execute(phases.columns);
     await this.#execute(phases.triggers);
+    await this.#execute(await dependentStartActions(this.#dependents(), steps));
     await this.#execute(phases.rest);
     const views = phases.views ??
       viewActions(
@@ -208,7 +209,7 @@ export class Engine {
       await this.#finishInterruptedStart(name, steps);
       const previous = await state.previousVersion(schema);
       const phases = await withDependentObjects(
-        { sql: this.#o.sql, state, baseSchema: schema },
+        this.#dependents(),
         steps,
         completePhases(steps, {
           ...this.#phaseOptions(versionSchema),
@@ -307,6 +308,11 @@ export class Engine {
     if (run) return run.startedSchema as VirtualSchema;
     const resulting = parent ? await state.schemaAfter(schema, parent) : undefined;
     return resulting ? virtualFromPhysical(resulting) : { name: schema, tables: [] };
+  }
+
+  /** What lib/engine/dependents.ts reads the catalog with. */
+  #dependents() {
+    return { sql: this.#o.sql, state: this.#o.state, baseSchema: this.#o.schema };
   }
 
   #phaseOptions(versionSchema: string | undefined): PhaseOptions {
