@@ -8,6 +8,7 @@ import { inSchema, leftovers } from "./helpers/catalog.ts";
 import { cliOk, migrationFile } from "./helpers/cli.ts";
 import { applyMigration, runLifecycle } from "./helpers/lifecycle.ts";
 import { type TestDatabase, testDatabase } from "./helpers/postgres.ts";
+import { expectCliRejected } from "./helpers/reject.ts";
 
 let db: TestDatabase;
 let role: string;
@@ -136,4 +137,49 @@ test("a column rewritten and renamed in one migration: the views follow the new 
   expect(def!.def).toMatch(/purchases/);
   expect((await db.sql`select id from huge_orders`).map((r) => r.id)).toEqual([3]);
   expect(await leftovers(db.sql, "public")).toEqual(["trigger order_log_insert"]);
+});
+
+test("a view created after start is found and recreated at complete", async () => {
+  await applyMigration(db, "v04_notes", {
+    operations: [{
+      sql: {
+        up:
+          "create table notes (id integer primary key, body varchar(20)); insert into notes values (1, 'first')",
+      },
+    }],
+  });
+  const file = await migrationFile("v05_notes_text.json", {
+    operations: [{
+      alter_column: { table: "notes", column: "body", type: "text", up: "body", down: "body" },
+    }],
+  });
+  await cliOk(db.url, ["start", file]);
+  await db.sql`create view note_bodies as select body from notes`;
+  await cliOk(db.url, ["complete"]);
+  expect(await viewColumnType("note_bodies", "body")).toBe("text");
+  expect((await db.sql`select body from note_bodies`).map((r) => r.body)).toEqual(["first"]);
+});
+
+test("a materialized view created after start: complete refuses with one line, changing nothing", async () => {
+  const file = await migrationFile("v06_notes_varchar.json", {
+    operations: [{
+      alter_column: {
+        table: "notes",
+        column: "body",
+        type: "varchar(50)",
+        up: "body",
+        down: "body",
+      },
+    }],
+  });
+  await cliOk(db.url, ["start", file]);
+  await db.sql`create materialized view note_count as select count(body) as n from notes`;
+  await expectCliRejected(
+    db,
+    ["complete"],
+    /cannot complete migration "v06_notes_varchar": .*cannot change column "body" of table "notes": materialized view "note_count" uses it; drop the materialized view/,
+  );
+  await db.sql`drop materialized view note_count`;
+  await cliOk(db.url, ["complete"]);
+  expect(await viewColumnType("note_bodies", "body")).toBe("character varying(50)");
 });
