@@ -43,6 +43,19 @@ afterAll(async () => {
   await db?.sql.unsafe(`drop role if exists "${role}"`).catch(() => {});
 });
 
+/** alter_column on users.id to `type`, converting with a cast in both directions. */
+function alterUsersId(type: string, back = "bigint") {
+  return {
+    alter_column: {
+      table: "users",
+      column: "id",
+      type,
+      up: `id::${type}`,
+      down: `id::${back}`,
+    },
+  };
+}
+
 async function typeOf(table: string, column: string): Promise<string> {
   const [row] = await db.sql`
     select format_type(a.atttypid, a.atttypmod) as type from pg_attribute a
@@ -107,17 +120,7 @@ describe("foreign keys referencing a rewritten column", () => {
     const result = await expectStartRejected(
       db,
       "d03_text_id.json",
-      {
-        operations: [{
-          alter_column: {
-            table: "users",
-            column: "id",
-            type: "text",
-            up: "id::text",
-            down: "id::bigint",
-          },
-        }],
-      },
+      { operations: [alterUsersId("text")] },
       /foreign key "posts_user_id_fkey" of table "posts" references it from column "user_id".*same migration/,
     );
     expect(result.stderr).toMatch(/cannot change the type of column "id" of table "users"/);
@@ -128,15 +131,7 @@ describe("foreign keys referencing a rewritten column", () => {
       name: "d04_text_ids",
       migration: {
         operations: [
-          {
-            alter_column: {
-              table: "users",
-              column: "id",
-              type: "text",
-              up: "id::text",
-              down: "id::bigint",
-            },
-          },
+          alterUsersId("text"),
           {
             alter_column: {
               table: "posts",

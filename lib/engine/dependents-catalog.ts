@@ -332,12 +332,10 @@ export interface TriggerDefinition {
 }
 
 /** The definitions of the given triggers. */
-export async function readTriggers(
-  sql: Sql,
-  oids: readonly number[],
-): Promise<TriggerDefinition[]> {
-  if (oids.length === 0) return [];
-  return await sql.unsafe<TriggerDefinition[]>(
+export function readTriggers(sql: Sql, oids: readonly number[]): Promise<TriggerDefinition[]> {
+  return byOids<TriggerDefinition>(
+    sql,
+    oids,
     `SELECT t.oid::int AS oid, n.nspname AS schema, c.relname AS "table", t.tgname AS name,
             pg_catalog.pg_get_triggerdef(t.oid) AS definition,
             CASE WHEN t.tgattr::int2[] = '{}' THEN NULL ELSE
@@ -357,7 +355,6 @@ export async function readTriggers(
        JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
       WHERE t.oid = ANY($1::oid[])
       ORDER BY 2, 3, 4`,
-    [[...oids]],
   );
 }
 
@@ -377,12 +374,10 @@ export interface PolicyDefinition {
 }
 
 /** The definitions of the given policies. */
-export async function readPolicies(
-  sql: Sql,
-  oids: readonly number[],
-): Promise<PolicyDefinition[]> {
-  if (oids.length === 0) return [];
-  return await sql.unsafe<PolicyDefinition[]>(
+export function readPolicies(sql: Sql, oids: readonly number[]): Promise<PolicyDefinition[]> {
+  return byOids<PolicyDefinition>(
+    sql,
+    oids,
     `SELECT n.nspname AS schema, c.relname AS "table", p.polname AS name,
             p.polpermissive AS permissive,
             CASE p.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT' WHEN 'w' THEN 'UPDATE'
@@ -398,6 +393,11 @@ export async function readPolicies(
        JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
       WHERE p.oid = ANY($1::oid[])
       ORDER BY 1, 2, 3`,
-    [[...oids]],
   );
+}
+
+/** Runs a catalog query whose $1 is an array of oids; none given, nothing to ask. */
+async function byOids<T>(sql: Sql, oids: readonly number[], query: string): Promise<T[]> {
+  if (oids.length === 0) return [];
+  return await sql.unsafe<T[]>(query, [[...oids]]) as unknown as T[];
 }
