@@ -153,3 +153,103 @@ describe("foreign keys referencing a rewritten column", () => {
     });
   });
 });
+
+describe("foreign keys and dropped objects", () => {
+  beforeAll(async () => {
+    await applyMigration(db, "d10_more", {
+      operations: [{
+        sql: {
+          up: `
+            create table staff (id integer primary key, boss_id integer
+              constraint staff_boss_fkey references staff (id) deferrable initially deferred,
+              code text unique);
+            insert into staff values (1, null, 'a'), (2, 1, 'b');
+            create table badges (id integer primary key, staff_code text
+              constraint badges_staff_code_fkey references staff (code) match full on update cascade);
+            insert into badges values (1, 'b');`,
+        },
+      }],
+    });
+  });
+
+  test("a self-referencing foreign key follows its rewritten key, keeping DEFERRABLE", async () => {
+    await runLifecycle(db, {
+      name: "d11_staff_bigint",
+      migration: {
+        operations: [{
+          alter_column: { table: "staff", column: "id", type: "bigint", up: "id", down: "id" },
+        }],
+      },
+      afterComplete: async () => {
+        const [fk] = await db.sql`
+          select pg_get_constraintdef(oid) as def from pg_constraint where conname = 'staff_boss_fkey'`;
+        expect(fk!.def).toBe(
+          "FOREIGN KEY (boss_id) REFERENCES staff(id) DEFERRABLE INITIALLY DEFERRED",
+        );
+        await expect(db.sql`insert into staff (id, boss_id, code) values (3, 42, 'c')`).rejects
+          .toThrow(
+            /staff_boss_fkey/,
+          );
+      },
+    });
+  });
+
+  test("a unique column rewritten: the foreign key to it keeps MATCH FULL and ON UPDATE CASCADE", async () => {
+    await cliOk(db.url, [
+      "start",
+      await migrationFile("d12_code.json", {
+        operations: [{
+          alter_column: {
+            table: "staff",
+            column: "code",
+            type: "varchar(10)",
+            up: "code",
+            down: "code",
+          },
+        }],
+      }),
+      "--complete",
+    ]);
+    const [fk] = await db.sql`
+      select pg_get_constraintdef(oid) as def from pg_constraint
+       where conname = 'badges_staff_code_fkey'`;
+    expect(fk!.def).toBe(
+      "FOREIGN KEY (staff_code) REFERENCES staff(code) MATCH FULL ON UPDATE CASCADE",
+    );
+    await db.sql`update staff set code = 'bb' where id = 2`;
+    expect((await db.sql`select staff_code from badges`)[0]!.staff_code).toBe("bb");
+  });
+
+  test("drop_column of a referenced column is refused, naming the foreign key", async () => {
+    await expectStartRejected(
+      db,
+      "d13_drop_code.json",
+      { operations: [{ drop_column: { table: "staff", column: "code" } }] },
+      /cannot drop column "code" of table "staff": foreign key "badges_staff_code_fkey" of table "badges" references it; drop that constraint first/,
+    );
+  });
+
+  test("dropping the foreign key in the same migration lets the table go", async () => {
+    await cliOk(db.url, [
+      "start",
+      await migrationFile("d14_drop_staff.json", {
+        operations: [
+          {
+            drop_constraint: {
+              table: "badges",
+              name: "badges_staff_code_fkey",
+              up: "staff_code",
+              down: "staff_code",
+            },
+          },
+          { drop_table: { name: "staff" } },
+        ],
+      }),
+      "--complete",
+    ]);
+    const rows = await db.sql`
+      select conname from pg_constraint where conrelid = 'badges'::regclass and contype = 'f'`;
+    expect(rows).toEqual([]);
+    expect(await leftovers(db.sql, "public")).toEqual([]);
+  });
+});
