@@ -117,6 +117,26 @@ test("a table dropped together with the table whose foreign key references it", 
   expect(rows).toEqual([]);
 });
 
+test("a table in a publication can be dropped (PostgreSQL drops the entry along)", async () => {
+  await applyMigration(db, "r05_published", {
+    operations: [{
+      sql: {
+        up: `create table published (id integer primary key, body text);
+             create publication everything_${db.name} for table published;`,
+      },
+    }],
+  });
+  await cliOk(db.url, [
+    "start",
+    await migrationFile("r06_drop_published.json", {
+      operations: [{ drop_table: { name: "published" } }],
+    }),
+    "--complete",
+  ]);
+  expect(await db.sql`select * from pg_publication_tables where tablename = 'published'`)
+    .toEqual([]);
+});
+
 test("plan shows the views complete recreates and the foreign keys it re-points", async () => {
   await applyMigration(db, "r03_more", {
     operations: [{

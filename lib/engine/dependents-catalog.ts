@@ -140,6 +140,9 @@ export async function readDependents(
                               CASE WHEN d.classid = 'pg_catalog.pg_class'::regclass THEN d.objid END)
        LEFT JOIN pg_catalog.pg_namespace on_ ON on_.oid = oc.relnamespace
       WHERE NOT COALESCE(tg.tgisinternal, false)
+        -- Other objects that PostgreSQL drops along (a publication's entry) do not block.
+        AND (d.deptype = 'n' OR rw.oid IS NOT NULL OR tg.oid IS NOT NULL OR po.oid IS NOT NULL
+             OR COALESCE(ga.attgenerated, '') <> '')
         -- indexes, sequences, constraints, statistics, types, defaults: copied or dropped along
         AND d.classid NOT IN ('pg_catalog.pg_constraint'::regclass,
                               'pg_catalog.pg_statistic_ext'::regclass,
