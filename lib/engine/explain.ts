@@ -13,7 +13,14 @@ import type { LoadedMigration } from "../migration/loader.ts";
 import type { VirtualSchema } from "../schema/model.ts";
 import type { Sql } from "./connection.ts";
 import { type Action, dedupeActions } from "./plan.ts";
-import { completePhases, type PhaseOptions, rollbackPhases, startPhases } from "./phases.ts";
+import {
+  type CompletePhases,
+  completePhases,
+  type PhaseOptions,
+  rollbackPhases,
+  startPhases,
+} from "./phases.ts";
+import { dependentStartActions, withDependentObjects } from "./dependents.ts";
 import { prepareMigration, type PrepareOptions } from "./prepare.ts";
 import type { StateStore } from "./state.ts";
 import type { OperationStep } from "./steps.ts";
@@ -101,13 +108,22 @@ export async function explainMigration(
     versionSchema,
     serverMajor: options.serverMajor,
   };
-  const phases = planPhases(steps, {
+  const completeOptions = {
     ...phaseOptions,
     // Once this migration has started, today's latest version is the one complete drops.
     previousVersionSchema: latest === undefined
       ? undefined
       : versionSchemaName(options.schema, latest),
-  });
+  };
+  // Dependent objects (views recreated, foreign keys re-pointed) as complete would handle them.
+  const dependents = { sql: options.sql, state: options.state, baseSchema: options.schema };
+  const complete = await withDependentObjects(
+    dependents,
+    steps,
+    completePhases(steps, completeOptions),
+  );
+  const companions = await dependentStartActions(dependents, steps);
+  const phases = planPhases(steps, completeOptions, complete, companions);
   const tables = startPhases(steps, phaseOptions).backfill;
   const estimates = await tableRowEstimates(options.sql, options.schema, tables);
   const plan: MigrationPlan = {
@@ -127,9 +143,11 @@ export async function explainMigration(
 export function planPhases(
   steps: readonly OperationStep[],
   options: PhaseOptions & { previousVersionSchema: string | undefined },
+  completeWithDependents?: CompletePhases,
+  triggerCompanions: readonly Action[] = [],
 ): PlannedPhase[] {
   const start = startPhases(steps, options);
-  const complete = completePhases(steps, options);
+  const complete = completeWithDependents ?? completePhases(steps, options);
   const rollback = rollbackPhases(steps, options);
   const phase = (
     command: PlanCommand,
@@ -146,7 +164,7 @@ export function planPhases(
   });
   const phases = [
     phase("start", "columns", start.columns),
-    phase("start", "triggers", start.triggers),
+    phase("start", "triggers", [...start.triggers, ...triggerCompanions]),
     phase("start", "constraints", start.rest),
     start.views === null
       ? phase(

@@ -5,6 +5,7 @@
  */
 import type { VirtualSchema } from "../schema/model.ts";
 import { cloneSchema } from "../schema/virtual.ts";
+import { dependentRollbackActions } from "./dependents.ts";
 import { type Action, isSwitchOver } from "./plan.ts";
 import { activeSteps, hasOpaqueStep, type OperationStep } from "./steps.ts";
 import { triggerActions, triggerDropActions } from "./triggers.ts";
@@ -169,7 +170,11 @@ export function rollbackPhases(
   const together = (a: Action) => a.kind === "sql" && a.transactional && !a.userSql;
   return {
     dropVersion: options.versionSchema ? [dropVersionSchemaAction(options.versionSchema)] : [],
-    together: [...triggerDrops(steps, options), ...actions.filter(together)],
+    together: [
+      ...triggerDrops(steps, options),
+      ...dependentRollbackActions(steps, options.baseSchema),
+      ...actions.filter(together),
+    ],
     after: actions.filter((a) => !together(a)),
   };
 }

@@ -8,6 +8,7 @@ import { migrationVersionName } from "../migration/migration.ts";
 import { byteLength, MAX_IDENTIFIER_BYTES, versionSchemaName } from "../naming.ts";
 import type { VirtualSchema } from "../schema/model.ts";
 import type { Sql } from "./connection.ts";
+import { dependentObjectIssues } from "./dependents.ts";
 import { expandOperations } from "./expansion.ts";
 import type { StateStore } from "./state.ts";
 import { shapeIssues } from "./shape-checks.ts";
@@ -77,6 +78,11 @@ export async function prepareMigration(
         });
       }
     }
+  }
+  if (issues.length === 0) {
+    issues.push(
+      ...await dependentObjectIssues({ sql: options.sql, state, baseSchema: schema }, steps),
+    );
   }
   if (issues.length > 0) throw new ValidationError(loaded.path, issues);
   // Validated as written (issues name the plugin operation); run as the operations it stands for.

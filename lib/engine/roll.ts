@@ -35,6 +35,7 @@ import {
 } from "./phases.ts";
 import type { StateStore } from "./state.ts";
 import { prepareMigration } from "./prepare.ts";
+import { dependentStartActions, withDependentObjects } from "./dependents.ts";
 import { buildSteps, type OperationStep } from "./steps.ts";
 
 export interface BackfillSettings {
@@ -147,6 +148,7 @@ export class Engine {
     const phases = startPhases(steps, this.#phaseOptions(versionSchema));
     await this.#execute(phases.columns);
     await this.#execute(phases.triggers);
+    await this.#execute(await dependentStartActions(this.#dependents(), steps));
     await this.#execute(phases.rest);
     const views = phases.views ??
       viewActions(
@@ -221,12 +223,17 @@ export class Engine {
       const { name, steps, versionSchema } = await this.#activeSteps();
       await this.#finishInterruptedStart(name, steps);
       const previous = await state.previousVersion(schema);
-      const phases = completePhases(steps, {
-        ...this.#phaseOptions(versionSchema),
-        previousVersionSchema: previous === undefined
-          ? undefined
-          : versionSchemaName(schema, previous),
-      });
+      const phases = await withDependentObjects(
+        this.#dependents(),
+        steps,
+        completePhases(steps, {
+          ...this.#phaseOptions(versionSchema),
+          previousVersionSchema: previous === undefined
+            ? undefined
+            : versionSchemaName(schema, previous),
+        }),
+        `migration "${name}"`,
+      );
       this.#log(`completing migration "${name}"`);
       try {
         await this.#execute(phases.prepare);
@@ -379,6 +386,11 @@ export class Engine {
       operations: [],
       ...(typeof version === "string" ? { version_schema: version } : {}),
     });
+  }
+
+  /** What lib/engine/dependents.ts reads the catalog with. */
+  #dependents() {
+    return { sql: this.#o.sql, state: this.#o.state, baseSchema: this.#o.schema };
   }
 
   #phaseOptions(versionSchema: string | undefined): PhaseOptions {

@@ -8,6 +8,7 @@ import { type Issue, PgtandemError, ValidationError } from "../../errors.ts";
 import { formatPath } from "../../errors.ts";
 import type { StateStore } from "../../engine/state.ts";
 import { buildSteps, hasOpaqueStep } from "../../engine/steps.ts";
+import { dependentObjectIssues } from "../../engine/dependents.ts";
 import { type LoadedMigration, loadMigrationFile } from "../../migration/loader.ts";
 import { migrationVersionName, parseMigration } from "../../migration/migration.ts";
 import { byteLength, MAX_IDENTIFIER_BYTES, versionSchemaName } from "../../naming.ts";
@@ -100,7 +101,12 @@ async function check(
     });
   }
   const { virtual, note } = await schemaToCheckAgainst(state, schema, context.registry);
-  issues.push(...buildSteps(loaded.operations, virtual, schema, { validate: true }).issues);
+  const built = buildSteps(loaded.operations, virtual, schema, { validate: true });
+  issues.push(...built.issues);
+  // Objects depending on what the migration replaces or drops (only the live catalog knows them).
+  if (note === undefined && built.issues.length === 0) {
+    issues.push(...await dependentObjectIssues({ sql, state, baseSchema: schema }, built.steps));
+  }
   if (config.useVersionSchema) {
     const versionSchema = versionSchemaName(schema, migrationVersionName(loaded.migration));
     if (byteLength(versionSchema) > MAX_IDENTIFIER_BYTES) {
