@@ -45,6 +45,14 @@ export function notNullCheckName(column: string): string {
   return `${PREFIX}check_not_null_${column}`;
 }
 
+/**
+ * The NOT VALID check that stands in for a NULL-rejecting domain on a column one version cannot
+ * see while a column is duplicated (see lib/operations/duplicate-catalog.ts).
+ */
+export function domainNullCheckName(column: string): string {
+  return `${PREFIX}check_domain_${column}`;
+}
+
 /** The unique index an added unique column is built on before it becomes a constraint. */
 export function uniqueIndexName(column: string): string {
   return `${PREFIX}uniq_${column}`;
