@@ -53,6 +53,14 @@ export function domainNullCheckName(column: string): string {
   return `${PREFIX}check_domain_${column}`;
 }
 
+/**
+ * Trigger (and its function) that refuses explicit values for the copy of a GENERATED ALWAYS
+ * identity column. Sorts before the sync triggers (`_pgroll_trigger_…`), so it fires first.
+ */
+export function identityGuardName(physicalTable: string, column: string): string {
+  return `${PREFIX}identity_${physicalTable}_${column}`;
+}
+
 /** The unique index an added unique column is built on before it becomes a constraint. */
 export function uniqueIndexName(column: string): string {
   return `${PREFIX}uniq_${column}`;

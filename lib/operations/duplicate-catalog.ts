@@ -19,7 +19,7 @@
  *    changes, so no table rewrite. Both are removed at complete (copy) and rollback (old column).
  */
 import { type Action, afterTriggers, sqlAction } from "../engine/plan.ts";
-import { domainNullCheckName } from "../naming.ts";
+import { domainNullCheckName, identityGuardName } from "../naming.ts";
 import { ident, literal } from "../sql.ts";
 
 /** The column being copied, physically. */
@@ -27,6 +27,8 @@ export interface CopiedColumn {
   baseSchema: string;
   /** Physical table. */
   table: string;
+  /** Virtual name of the column, for messages. */
+  name: string;
   /** Physical name of the old column. */
   source: string;
   /** Physical name of the copy. */
@@ -170,10 +172,16 @@ const BUILTIN_TYPES = new Set([
 export function copyAttributesSql(c: CopiedColumn, options: { identity: boolean }): string {
   const identity = options.identity
     ? `
-  IF EXISTS (SELECT FROM pg_catalog.pg_attribute
-              WHERE attrelid = rel AND attname = old_col AND attidentity <> '') THEN
+  SELECT attidentity INTO kind FROM pg_catalog.pg_attribute
+   WHERE attrelid = rel AND attname = old_col;
+  IF kind <> '' THEN
+    seq := pg_catalog.pg_get_serial_sequence(rel::text, old_col);
     EXECUTE format('ALTER TABLE %s ALTER COLUMN %I SET DEFAULT nextval(%L::regclass)',
-      rel, new_col, pg_catalog.pg_get_serial_sequence(rel::text, old_col));
+      rel, new_col, seq);
+  END IF;
+  IF kind = 'a' THEN
+    EXECUTE format(${literal(identityGuardFunctionTemplate(c))}, seq);
+    EXECUTE ${literal(identityGuardTriggerSql(c))};
   END IF;`
     : "";
   return `DO $pgtandem$
@@ -181,6 +189,8 @@ DECLARE
   ${declareRel(c)}
   old_col text := ${literal(c.source)};
   new_col text := ${literal(c.temp)};
+  kind "char";
+  seq text;
   grant_row record;
 BEGIN${identity}
   FOR grant_row IN
@@ -195,6 +205,61 @@ BEGIN${identity}
       grant_row.grantee, CASE WHEN grant_row.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
   END LOOP;
 END $pgtandem$`;
+}
+
+/**
+ * GENERATED ALWAYS refuses explicit values; the copy, a plain column with a nextval default,
+ * would take them through the new version. The guard tells a defaulted value from an explicit
+ * one: the copy's default is the last nextval of the row (it comes after the old column, whose
+ * identity draws first), so on INSERT the copy equals currval unless a value was given. On
+ * UPDATE the copy may not change: the sync trigger, which sets it from the old column for
+ * old-side writes, fires after the guard (names sort so).
+ *
+ * A format() template: `%L` takes the sequence name, found when the block runs.
+ */
+function identityGuardFunctionTemplate(c: CopiedColumn): string {
+  const name = identityGuardName(c.table, c.source);
+  const copy = `NEW.${ident(c.temp)}`;
+  const fail = (message: string) =>
+    `RAISE EXCEPTION USING ERRCODE = 'generated_always', MESSAGE = ${literal(message)},
+      DETAIL = ${literal(`Column "${c.name}" is an identity column defined as GENERATED ALWAYS.`)}`;
+  const escape = (text: string) => text.replaceAll("%", "%%");
+  return escape(`CREATE OR REPLACE FUNCTION ${ident(c.baseSchema, name)}()
+  RETURNS trigger
+  LANGUAGE plpgsql
+AS $guard$
+BEGIN
+  IF TG_OP = 'INSERT' THEN
+    IF ${copy} IS DISTINCT FROM pg_catalog.currval(SEQUENCE::regclass) THEN
+      ${fail(`cannot insert a non-DEFAULT value into column "${c.name}"`)};
+    END IF;
+  ELSIF ${copy} IS DISTINCT FROM OLD.${ident(c.temp)} THEN
+    ${fail(`column "${c.name}" can only be updated to DEFAULT`)};
+  END IF;
+  RETURN NEW;
+END
+$guard$`).replace("SEQUENCE::regclass", "%L::regclass");
+}
+
+function identityGuardTriggerSql(c: CopiedColumn): string {
+  const name = identityGuardName(c.table, c.source);
+  return `CREATE OR REPLACE TRIGGER ${ident(name)}
+  BEFORE INSERT OR UPDATE ON ${ident(c.baseSchema, c.table)}
+  FOR EACH ROW EXECUTE FUNCTION ${ident(c.baseSchema, name)}()`;
+}
+
+/** Drops the identity guard (its trigger goes with it); at complete and rollback. */
+function dropIdentityGuardSql(c: CopiedColumn): string {
+  return `DROP FUNCTION IF EXISTS ${
+    ident(c.baseSchema, identityGuardName(c.table, c.source))
+  }() CASCADE`;
+}
+
+/** Rollback: the identity guard of a copy that may be one of an identity column. */
+export function dropIdentityGuardAction(c: CopiedColumn): Action {
+  return sqlAction(`drop_identity_guard_${c.table}_${c.source}`, dropIdentityGuardSql(c), {
+    table: c.table,
+  });
 }
 
 /**
@@ -270,6 +335,7 @@ DECLARE
   last bigint;
   called boolean;
 BEGIN
+  ${dropIdentityGuardSql(c)};
   IF EXISTS (${placeholderQuery("new_col")}) THEN
     EXECUTE format('ALTER TABLE %s ALTER COLUMN %I DROP DEFAULT', rel, new_col);
   END IF;

@@ -21,6 +21,7 @@ import {
   type CopiedColumn,
   copyAttributesSql,
   domainGuardAction,
+  dropIdentityGuardAction,
   dropOldDomainGuardAction,
   handOverAction,
   isBuiltinType,
@@ -92,7 +93,18 @@ function retyped(columns: readonly string[], resolved: readonly Resolved[]): boo
 }
 
 function copied(baseSchema: string, table: VirtualTable, r: Resolved): CopiedColumn {
-  return { baseSchema, table: table.physicalName, source: r.source.physicalName, temp: r.temp };
+  return {
+    baseSchema,
+    table: table.physicalName,
+    name: r.source.name,
+    source: r.source.physicalName,
+    temp: r.temp,
+  };
+}
+
+/** Identity columns are NOT NULL and have no default in the model. */
+function mayBeIdentity(source: VirtualColumn): boolean {
+  return source.default === null && !source.nullable;
 }
 
 /**
@@ -144,8 +156,7 @@ export function duplicateStartActions(
     // One implicit transaction: no insert meets the copy before its identity default, grants and
     // domain placeholder (an old-side insert would fail on a NULL-rejecting domain).
     const attributes = copyAttributesSql(copied(options.baseSchema, table, r), {
-      // Identity columns are NOT NULL and have no default in the model.
-      identity: source.default === null && !source.nullable && !options.skipDefault,
+      identity: mayBeIdentity(source) && !options.skipDefault,
     });
     const type = copy.type ?? source.type;
     const add = mayBeDomain(r)
@@ -383,6 +394,9 @@ export function duplicateRollbackActions(
     ),
     ...resolved.filter((r) => mayNeedOldGuard(r.source)).map((r) =>
       dropOldDomainGuardAction(copied(options.baseSchema, table, r))
+    ),
+    ...resolved.filter((r) => mayBeIdentity(r.source)).map((r) =>
+      dropIdentityGuardAction(copied(options.baseSchema, table, r))
     ),
   ];
 }
