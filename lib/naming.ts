@@ -61,6 +61,11 @@ export function identityGuardName(physicalTable: string, column: string): string
   return `${PREFIX}identity_${physicalTable}_${column}`;
 }
 
+/** Function that draws the next value of an identity's sequence for the copy of its column. */
+export function identityNextvalName(physicalTable: string, column: string): string {
+  return `${PREFIX}nextval_${physicalTable}_${column}`;
+}
+
 /** The unique index an added unique column is built on before it becomes a constraint. */
 export function uniqueIndexName(column: string): string {
   return `${PREFIX}uniq_${column}`;

@@ -19,7 +19,7 @@
  *    changes, so no table rewrite. Both are removed at complete (copy) and rollback (old column).
  */
 import { type Action, afterTriggers, sqlAction } from "../engine/plan.ts";
-import { domainNullCheckName, identityGuardName } from "../naming.ts";
+import { domainNullCheckName, identityGuardName, identityNextvalName } from "../naming.ts";
 import { ident, literal } from "../sql.ts";
 
 /** The column being copied, physically. */
@@ -176,8 +176,10 @@ export function copyAttributesSql(c: CopiedColumn, options: { identity: boolean 
    WHERE attrelid = rel AND attname = old_col;
   IF kind <> '' THEN
     seq := pg_catalog.pg_get_serial_sequence(rel::text, old_col);
-    EXECUTE format('ALTER TABLE %s ALTER COLUMN %I SET DEFAULT nextval(%L::regclass)',
-      rel, new_col, seq);
+    EXECUTE format(${literal(identityNextvalTemplate(c))}, seq);
+    EXECUTE format('ALTER TABLE %s ALTER COLUMN %I SET DEFAULT %s()', rel, new_col, ${
+      literal(ident(c.baseSchema, identityNextvalName(c.table, c.source)))
+    });
   END IF;
   IF kind = 'a' THEN
     EXECUTE format(${literal(identityGuardFunctionTemplate(c))}, seq);
@@ -208,6 +210,25 @@ END $pgtandem$`;
 }
 
 /**
+ * An identity draws from its sequence without the writer needing any privilege on it; a plain
+ * `nextval()` default would need USAGE for every role that inserts, through either version. So
+ * the copy's default calls this SECURITY DEFINER function instead. A format() template: `%L`
+ * takes the sequence name.
+ */
+function identityNextvalTemplate(c: CopiedColumn): string {
+  return `CREATE OR REPLACE FUNCTION ${
+    ident(c.baseSchema, identityNextvalName(c.table, c.source))
+  }()
+  RETURNS bigint
+  LANGUAGE sql
+  VOLATILE
+  SECURITY DEFINER
+  SET search_path = pg_catalog, pg_temp
+AS $nextval$ SELECT pg_catalog.nextval(SEQUENCE::regclass) $nextval$`.replaceAll("%", "%%")
+    .replace("SEQUENCE::regclass", "%L::regclass");
+}
+
+/**
  * GENERATED ALWAYS refuses explicit values; the copy, a plain column with a nextval default,
  * would take them through the new version. The guard tells a defaulted value from an explicit
  * one: the copy's default is the last nextval of the row (it comes after the old column, whose
@@ -224,9 +245,12 @@ function identityGuardFunctionTemplate(c: CopiedColumn): string {
     `RAISE EXCEPTION USING ERRCODE = 'generated_always', MESSAGE = ${literal(message)},
       DETAIL = ${literal(`Column "${c.name}" is an identity column defined as GENERATED ALWAYS.`)}`;
   const escape = (text: string) => text.replaceAll("%", "%%");
+  // SECURITY DEFINER: currval needs a privilege on the sequence the writer need not have.
   return escape(`CREATE OR REPLACE FUNCTION ${ident(c.baseSchema, name)}()
   RETURNS trigger
   LANGUAGE plpgsql
+  SECURITY DEFINER
+  SET search_path = pg_catalog, pg_temp
 AS $guard$
 BEGIN
   IF TG_OP = 'INSERT' THEN
@@ -248,10 +272,13 @@ function identityGuardTriggerSql(c: CopiedColumn): string {
   FOR EACH ROW EXECUTE FUNCTION ${ident(c.baseSchema, name)}()`;
 }
 
-/** Drops the identity guard (its trigger goes with it); at complete and rollback. */
+/**
+ * Drops the identity guard and the nextval function (CASCADE: the guard's trigger and the copy's
+ * default go with them); at complete and rollback.
+ */
 function dropIdentityGuardSql(c: CopiedColumn): string {
-  return `DROP FUNCTION IF EXISTS ${
-    ident(c.baseSchema, identityGuardName(c.table, c.source))
+  return `DROP FUNCTION IF EXISTS ${ident(c.baseSchema, identityGuardName(c.table, c.source))}(), ${
+    ident(c.baseSchema, identityNextvalName(c.table, c.source))
   }() CASCADE`;
 }
 
