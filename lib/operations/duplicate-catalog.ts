@@ -19,8 +19,18 @@
  *    changes, so no table rewrite. Both are removed at complete (copy) and rollback (old column).
  */
 import { type Action, afterTriggers, sqlAction } from "../engine/plan.ts";
-import { domainNullCheckName, identityGuardName, identityNextvalName } from "../naming.ts";
+import { shortenIdentifier } from "../engine/triggers.ts";
+import * as naming from "../naming.ts";
 import { ident, literal } from "../sql.ts";
+
+// Generated names, shortened like the sync triggers' when PostgreSQL would truncate them, so
+// two long names that share a prefix stay distinct and the literals here match the catalog.
+const domainNullCheckName = (column: string) =>
+  shortenIdentifier(naming.domainNullCheckName(column));
+const identityGuardName = (table: string, column: string) =>
+  shortenIdentifier(naming.identityGuardName(table, column));
+const identityNextvalName = (table: string, column: string) =>
+  shortenIdentifier(naming.identityNextvalName(table, column));
 
 /** The column being copied, physically. */
 export interface CopiedColumn {
