@@ -65,6 +65,27 @@ export function notNullCheckName(column: string): string {
   return shortenIdentifier(`${PREFIX}check_not_null_${column}`);
 }
 
+/**
+ * The NOT VALID check that stands in for a NULL-rejecting domain on a column one version cannot
+ * see while a column is duplicated (see lib/operations/duplicate-catalog.ts).
+ */
+export function domainNullCheckName(column: string): string {
+  return `${PREFIX}check_domain_${column}`;
+}
+
+/**
+ * Trigger (and its function) that refuses explicit values for the copy of a GENERATED ALWAYS
+ * identity column. Sorts before the sync triggers (`_pgroll_trigger_…`), so it fires first.
+ */
+export function identityGuardName(physicalTable: string, column: string): string {
+  return `${PREFIX}identity_${physicalTable}_${column}`;
+}
+
+/** Function that draws the next value of an identity's sequence for the copy of its column. */
+export function identityNextvalName(physicalTable: string, column: string): string {
+  return `${PREFIX}nextval_${physicalTable}_${column}`;
+}
+
 /** The unique index an added unique column is built on before it becomes a constraint. */
 export function uniqueIndexName(column: string): string {
   return shortenIdentifier(`${PREFIX}uniq_${column}`);

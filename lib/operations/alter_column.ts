@@ -267,7 +267,15 @@ function copyOf(params: AlterColumnParams): ColumnCopy {
 function applyVirtually(table: VirtualTable, params: AlterColumnParams, temp: string): void {
   const column = findColumn(table, params.column)!;
   column.physicalName = temp;
-  if (params.type !== undefined) column.type = params.type;
+  if (params.type !== undefined) {
+    column.type = params.type;
+    // The copy's kind (base, domain, …) is unknown without the catalog.
+    delete column.postgresType;
+    // A kept default that does not fit the new type is left off the copy (see duplicate.ts),
+    // which only the database knows. Leaving it off the model too keeps the version's view from
+    // repeating it: an insert through the view then takes the copy's own default, if any.
+    if (params.default === undefined) column.default = null;
+  }
   if (params.nullable !== undefined) column.nullable = params.nullable;
   if (params.default !== undefined) column.default = params.default;
   if (params.comment !== undefined) column.comment = params.comment;

@@ -17,6 +17,17 @@ import { ident, identList, literal } from "../sql.ts";
 import { renameIdentifiers } from "../sql-rewrite.ts";
 import { checkSql } from "./column-sql.ts";
 import {
+  addCopySql,
+  type CopiedColumn,
+  copyAttributesSql,
+  domainGuardAction,
+  dropIdentityGuardAction,
+  dropOldDomainGuardAction,
+  handOverAction,
+  isBuiltinType,
+  validateIfCopied,
+} from "./duplicate-catalog.ts";
+import {
   addNotNullCheck,
   notNullFromCheck,
   renameNotNullConstraint,
@@ -76,6 +87,42 @@ function involves(columns: readonly string[], resolved: readonly Resolved[]): bo
   return columns.some((c) => resolved.some((r) => r.source.name === c));
 }
 
+/** Does a constraint on `columns` involve a copy whose type changes (it may not fit)? */
+function retyped(columns: readonly string[], resolved: readonly Resolved[]): boolean {
+  return columns.some((c) => resolved.some((r) => r.source.name === c && r.copy.type));
+}
+
+function copied(baseSchema: string, table: VirtualTable, r: Resolved): CopiedColumn {
+  return {
+    baseSchema,
+    table: table.physicalName,
+    name: r.source.name,
+    source: r.source.physicalName,
+    temp: r.temp,
+  };
+}
+
+/** Identity columns are NOT NULL and have no default in the model. */
+function mayBeIdentity(source: VirtualColumn): boolean {
+  return source.default === null && !source.nullable;
+}
+
+/**
+ * The old column may have a domain that rejects NULL and no default: the new version cannot
+ * see it, so it needs the domain guard (see duplicate-catalog.ts). Unknown kinds count as maybe.
+ */
+function mayNeedOldGuard(source: VirtualColumn): boolean {
+  return source.default === null &&
+    (source.postgresType === undefined || source.postgresType === "domain");
+}
+
+/** The copy's type may be a domain: a new type not built in, or the column's own domain. */
+function mayBeDomain(r: Resolved): boolean {
+  if (r.copy.type !== undefined) return !isBuiltinType(r.copy.type);
+  return r.source.postgresType === "domain" ||
+    (r.source.postgresType === undefined && !isBuiltinType(r.source.type));
+}
+
 /** The primary key's index: unique, on exactly the key columns, not a unique constraint's. */
 export function primaryKeyIndex(table: VirtualTable): string | undefined {
   if (table.primaryKey.length === 0) return undefined;
@@ -103,17 +150,26 @@ export function duplicateStartActions(
   // Constraints on the copies come after the triggers that fill the copies.
   const constraints: Action[] = [];
 
-  for (const { copy, source, temp } of resolved) {
+  for (const r of resolved) {
+    const { copy, source, temp } = r;
     const id = (what: string) => `${what}_${table.physicalName}_${temp}`;
-    actions.push(
-      sqlAction(
-        id("duplicate_column"),
-        `ALTER TABLE ${qualified} ADD COLUMN IF NOT EXISTS ${ident(temp)} ${
-          copy.type ?? source.type
-        }`,
-        on,
-      ),
-    );
+    // One implicit transaction: no insert meets the copy before its identity default, grants and
+    // domain placeholder (an old-side insert would fail on a NULL-rejecting domain).
+    const attributes = copyAttributesSql(copied(options.baseSchema, table, r), {
+      identity: mayBeIdentity(source) && !options.skipDefault,
+    });
+    const type = copy.type ?? source.type;
+    const add = mayBeDomain(r)
+      ? addCopySql(copied(options.baseSchema, table, r), type)
+      : `ALTER TABLE ${qualified} ADD COLUMN IF NOT EXISTS ${ident(temp)} ${type}`;
+    actions.push(sqlAction(id("duplicate_column"), `${add};\n${attributes}`, on));
+    if (mayBeDomain(r) || mayNeedOldGuard(source)) {
+      constraints.push(
+        domainGuardAction(copied(options.baseSchema, table, r), {
+          oldColumn: mayNeedOldGuard(source),
+        }),
+      );
+    }
     if (!source.nullable && !copy.dropNotNull) {
       // NOT NULL as a NOT VALID check: enforced for new writes at once, validated at complete.
       constraints.push(
@@ -219,33 +275,27 @@ export function duplicateCompleteActions(
     validateConstraint(options.baseSchema, table.physicalName, name);
   const actions: Action[] = [];
 
-  for (const { copy, source, temp } of resolved) {
+  for (const r of resolved) {
+    const { copy, source, temp } = r;
     if (!source.nullable && !copy.dropNotNull) {
       const check = duplicateName(notNullCheckName(source.name));
       actions.push(...notNullFromCheck(options.baseSchema, table.physicalName, temp, check));
     }
-    // A serial column's sequence belongs to the old column; hand it over before the drop.
-    actions.push(
-      sqlAction(
-        `move_sequence_${table.physicalName}_${temp}`,
-        `DO $pgtandem$ DECLARE seq text := pg_get_serial_sequence(${
-          literal(`${ident(options.baseSchema, table.physicalName)}`)
-        }, ${
-          literal(source.physicalName)
-        }); BEGIN IF seq IS NOT NULL THEN EXECUTE format('ALTER SEQUENCE %s OWNED BY %s.%I', seq, ${
-          literal(qualified)
-        }, ${literal(temp)}); END IF; END $pgtandem$`,
-        on,
-      ),
-    );
+    // Before the old column is dropped: its serial or identity sequence goes to the copy.
+    actions.push(handOverAction(copied(options.baseSchema, table, r)));
   }
+  // A check or foreign key that did not fit a copy's new type was left off at start.
+  const validateCopy = (name: string, columns: readonly string[]) =>
+    retyped(columns, resolved)
+      ? validateIfCopied(options.baseSchema, table.physicalName, duplicateName(name))
+      : validate(duplicateName(name));
   for (const check of Object.values(table.checkConstraints)) {
     if (skip.has(check.name) || !involves(check.columns, resolved)) continue;
-    actions.push(validate(duplicateName(check.name)));
+    actions.push(validateCopy(check.name, check.columns));
   }
   for (const fk of Object.values(table.foreignKeys)) {
     if (skip.has(fk.name) || !involves(fk.columns, resolved)) continue;
-    actions.push(validate(duplicateName(fk.name)));
+    actions.push(validateCopy(fk.name, fk.columns));
   }
 
   actions.push(
@@ -273,13 +323,18 @@ export function duplicateCompleteActions(
       `ALTER TABLE ${qualified} RENAME CONSTRAINT ${ident(duplicateName(name))} TO ${ident(name)}`,
       on,
     );
+  // Only a constraint that may have been left off (see validateCopy) may be missing here.
+  const renameCopy = (name: string, columns: readonly string[]) =>
+    retyped(columns, resolved)
+      ? { ...renameConstraint(name), ignoreSqlstates: ["42704"] }
+      : renameConstraint(name);
   for (const check of Object.values(table.checkConstraints)) {
     if (skip.has(check.name) || !involves(check.columns, resolved)) continue;
-    actions.push({ ...renameConstraint(check.name), ignoreSqlstates: ["42704"] });
+    actions.push(renameCopy(check.name, check.columns));
   }
   for (const fk of Object.values(table.foreignKeys)) {
     if (skip.has(fk.name) || !involves(fk.columns, resolved)) continue;
-    actions.push({ ...renameConstraint(fk.name), ignoreSqlstates: ["42704"] });
+    actions.push(renameCopy(fk.name, fk.columns));
   }
   for (const unique of Object.values(table.uniqueConstraints)) {
     if (skip.has(unique.name) || !involves(unique.columns, resolved)) continue;
@@ -336,6 +391,12 @@ export function duplicateRollbackActions(
         resolved.map((r) => `DROP COLUMN IF EXISTS ${ident(r.temp)}`).join(", ")
       }`,
       { table: table.physicalName },
+    ),
+    ...resolved.filter((r) => mayNeedOldGuard(r.source)).map((r) =>
+      dropOldDomainGuardAction(copied(options.baseSchema, table, r))
+    ),
+    ...resolved.filter((r) => mayBeIdentity(r.source)).map((r) =>
+      dropIdentityGuardAction(copied(options.baseSchema, table, r))
     ),
   ];
 }
