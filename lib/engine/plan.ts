@@ -33,12 +33,6 @@ export interface SqlAction {
   ignoreSqlstates?: string[];
   /** User-written SQL (raw `sql` operations): shown as such in plans and never de-duplicated. */
   userSql?: boolean;
-  /**
-   * Orders complete actions across operations: renames run after everything else (stage 1 for
-   * columns, 2 for tables) because other operations' actions name the physical objects as they
-   * were at start.
-   */
-  stage?: number;
   /** Checked by the engine right before the statement runs. */
   guard?: FastDefaultGuard;
   /** See {@link AfterTriggers}. */
@@ -99,7 +93,6 @@ export function sqlAction(
     transactional?: boolean;
     ignoreSqlstates?: string[];
     userSql?: boolean;
-    stage?: number;
     guard?: FastDefaultGuard;
     afterTriggers?: boolean;
     warnOnly?: string;
@@ -115,7 +108,6 @@ export function sqlAction(
   if (options.table !== undefined) action.table = options.table;
   if (options.ignoreSqlstates) action.ignoreSqlstates = options.ignoreSqlstates;
   if (options.userSql) action.userSql = true;
-  if (options.stage) action.stage = options.stage;
   if (options.guard) action.guard = options.guard;
   if (options.afterTriggers) action.afterTriggers = true;
   if (options.warnOnly) action.warnOnly = options.warnOnly;
@@ -133,13 +125,6 @@ export function dedupeActions(actions: readonly Action[]): Action[] {
     if (!(a.kind === "sql" && a.userSql)) lastIndex.set(a.id, i);
   });
   return actions.filter((a, i) => (a.kind === "sql" && a.userSql) || lastIndex.get(a.id) === i);
-}
-
-/** Stable sort by stage (renames last); actions without a stage keep their order first. */
-export function orderByStage(actions: readonly Action[]): Action[] {
-  const stage = (a: Action) => (a.kind === "sql" ? a.stage ?? 0 : 0);
-  return actions.map((a, i) => ({ a, i })).sort((x, y) => stage(x.a) - stage(y.a) || x.i - y.i)
-    .map((x) => x.a);
 }
 
 /**

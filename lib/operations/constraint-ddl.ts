@@ -103,7 +103,6 @@ export function renameNotNullConstraint(
   baseSchema: string,
   table: string,
   column: string,
-  options: { stage?: number } = {},
 ): Action {
   const qualified = ident(baseSchema, table);
   const wanted = `${table}_${column}_not_null`;
@@ -123,6 +122,6 @@ BEGIN
     }, current_name, ${literal(wanted)});
   END IF;
 END $pgtandem$`,
-    { table, ...(options.stage ? { stage: options.stage } : {}) },
+    { table },
   );
 }
