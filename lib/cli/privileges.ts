@@ -18,11 +18,16 @@ export interface Actors {
 export function explainPermissionError(error: unknown, actors: Actors): unknown {
   const denied = permissionError(error);
   if (!denied || !(error instanceof Error)) return error;
-  const needed = missingPrivilege(denied.message, actors.loginUser);
-  if (!needed) return error;
+  const setRole = /permission denied to set role "(.+)"/.exec(denied.message);
   const stateSide = denied.message.includes(`schema ${actors.stateSchema}`) ||
     (denied.query ?? "").includes(`${ident(actors.stateSchema)}.`);
-  const who = stateSide || !actors.role
+  const needed = setRole
+    ? `membership in role "${setRole[1]}" (GRANT "${setRole[1]}" TO "${actors.loginUser}")`
+    : stateSide
+    ? `USAGE on schema "${actors.stateSchema}" and SELECT, INSERT, UPDATE, DELETE on its tables`
+    : missingPrivilege(denied.message);
+  if (!needed) return error;
+  const who = setRole || stateSide || !actors.role
     ? `user "${actors.loginUser}"${
       stateSide && actors.role ? ` (the state store runs as the login user, not --role)` : ""
     }`
@@ -42,11 +47,11 @@ function permissionError(error: unknown): { message: string; query?: string } | 
   return undefined;
 }
 
-/** What PostgreSQL's message says is missing, in GRANT terms. */
-function missingPrivilege(message: string, loginUser: string): string | undefined {
+/** What PostgreSQL's message says is missing for the migration's DDL, in GRANT terms. */
+function missingPrivilege(message: string): string | undefined {
   let m: RegExpExecArray | null;
   if ((m = /permission denied for schema (.+)$/.exec(message))) {
-    return `USAGE on schema "${m[1]}" (and CREATE on it to create objects there)`;
+    return `USAGE and CREATE on schema "${m[1]}"`;
   }
   if ((m = /permission denied for database (.+)$/.exec(message))) {
     return `CREATE on database "${m[1]}" (to create the version schema)`;
@@ -54,14 +59,11 @@ function missingPrivilege(message: string, loginUser: string): string | undefine
   if (/permission denied to create temporary tables/.test(message)) {
     return "TEMPORARY on the database";
   }
-  if ((m = /permission denied to set role "(.+)"/.exec(message))) {
-    return `membership in role "${m[1]}" (GRANT "${m[1]}" TO "${loginUser}")`;
-  }
   if ((m = /must be owner of (\w+(?: \w+)?) (.+)$/.exec(message))) {
     return `to own ${m[1]} "${m[2]}" (or be a member of its owner role)`;
   }
   if ((m = /permission denied for (\w+(?: \w+)?) (.+)$/.exec(message))) {
-    return `privileges on ${m[1]} "${m[2]}" (SELECT, INSERT, UPDATE, DELETE for a table)`;
+    return `privileges on ${m[1]} "${m[2]}"`;
   }
   return undefined;
 }

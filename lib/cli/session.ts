@@ -52,11 +52,11 @@ export async function withSession<T>(
     statementTimeoutMs: config.statementTimeoutMs,
     onClose,
   };
-  // The run lock takes a connection of its own (advisory-lock.ts); this one does the work.
-  const sql = await connect({ ...base, ...(config.role ? { role: config.role } : {}) });
-  pools.push(sql);
   let finishProgress = () => {};
   try {
+    // The run lock takes a connection of its own (advisory-lock.ts); this one does the work.
+    const sql = await connect({ ...base, ...(config.role ? { role: config.role } : {}) });
+    pools.push(sql);
     const stateSql = config.role ? await connect(base) : sql;
     if (stateSql !== sql) pools.push(stateSql);
     const serverMajor = await serverMajorVersion(sql);
@@ -108,7 +108,7 @@ export async function withSession<T>(
       });
     }
     throw explainPermissionError(error, {
-      loginUser: sql.options.user,
+      loginUser: pools[0]?.options.user ?? loginUserOf(config.postgresUrl),
       role: config.role,
       stateSchema: config.stateSchema,
     });
@@ -116,6 +116,15 @@ export async function withSession<T>(
     closing = true;
     finishProgress();
     await Promise.all(pools.map((pool) => pool.end({ timeout: lost ? 0 : 5 }).catch(() => {})));
+  }
+}
+
+/** The user of a connection URL, for messages. */
+function loginUserOf(url: string): string {
+  try {
+    return decodeURIComponent(new URL(url).username) || "of the connection";
+  } catch {
+    return "of the connection";
   }
 }
 

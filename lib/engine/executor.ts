@@ -175,9 +175,10 @@ async function createProbeTable(tx: postgres.TransactionSql, schema: string): Pr
       if (sqlstateOf(error) !== INSUFFICIENT_PRIVILEGE) throw error;
     }
   }
+  const [who] = await tx.unsafe<{ name: string }[]>("SELECT current_user AS name");
   throw new PgtandemError(
     "query",
-    `cannot check that a column default is not volatile: the user may create a table neither in schema "${schema}" (CREATE), nor as a temporary table (TEMPORARY), nor in a new schema (CREATE on the database); grant one of these or set "up" to the default`,
+    `cannot check that a column default is not volatile: role "${who?.name}" may create a table neither in schema "${schema}" (CREATE), nor as a temporary table (TEMPORARY), nor in a new schema (CREATE on the database); grant one of these or set "up" to the default`,
   );
 }
 
