@@ -213,3 +213,16 @@ export function redactSecrets(message: string, url: string): string {
     return message;
   }
 }
+
+/**
+ * Is this the TypeError postgres.js 3.4.9 throws from a setImmediate callback when it writes to
+ * a connection that has just died (porsager/postgres#1208, e.g. the ROLLBACK `sql.begin` sends
+ * after a query of a terminated transaction failed)? It escapes every await; the loss of the
+ * connection itself is handled by whoever owns it (see lib/cli/session.ts), so main.ts ignores
+ * exactly this error.
+ */
+export function isDeadSocketWrite(error: unknown): boolean {
+  if (!(error instanceof TypeError)) return false;
+  const where = `${error.message}\n${error.stack ?? ""}`;
+  return /nextWrite/.test(where) && /socket\.write|reading 'write'/.test(where);
+}
