@@ -177,6 +177,11 @@ describe("session settings", () => {
       await migrationFile("s03_settings.json", recordSettings("flag")),
     ]);
     expect((await seen("flag")).statement_timeout).toBe("5min");
+    const bad = await cli(ownerUrl, ["status", "--statement-timeout", "soon"]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toBe(
+      'Error: --statement-timeout: expected a duration like 100ms, 1s or 2m, got "soon"\n',
+    );
 
     // A backfill that pauses longer than the role's 1 s idle_session_timeout between batches:
     // the connection holding the run lock is idle all along, the working one during each pause.

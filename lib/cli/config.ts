@@ -46,10 +46,7 @@ export function resolveConfig(flags: FlagValues, env: Record<string, string | un
       1000,
       1,
     ),
-    backfillBatchDelayMs: duration(
-      get("backfill-batch-delay") as string | undefined,
-      "backfill-batch-delay",
-    ),
+    backfillBatchDelayMs: duration(get("backfill-batch-delay") as string | undefined),
   };
 }
 
