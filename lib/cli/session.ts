@@ -8,7 +8,7 @@
  * nothing else runs, no cleanup is attempted on a half-broken session, and the command fails with
  * a ConnectionLostError that run.ts turns into "what state is the migration in, what to run".
  */
-import { ConnectionLostError } from "../errors.ts";
+import { ConnectionLostError, sqlstateOf } from "../errors.ts";
 import {
   connect,
   type ConnectionOptions,
@@ -24,13 +24,20 @@ import type { Config } from "./config.ts";
 import type { Io } from "./io.ts";
 import { explainPermissionError } from "./privileges.ts";
 
+/** What a command gets from `withSession`. */
 export interface Session {
+  /** The working pool: the migration's DDL and backfill (as --role when given). */
   sql: Sql;
   state: StateStore;
   engine: Engine;
   serverMajor: number;
 }
 
+/**
+ * Opens the session, runs `fn`, closes every connection. Errors come out as thrown by `fn`,
+ * except that a permission error names who lacks which privilege and anything after a lost
+ * connection becomes a ConnectionLostError.
+ */
 export async function withSession<T>(
   config: Config,
   registry: Registry,
@@ -131,7 +138,8 @@ function loginUserOf(url: string): string {
 /** The server's word on why a connection ended, when the error chain carries it. */
 function lostReason(error: unknown): string {
   for (let e = error, depth = 0; e && depth < 10; e = (e as { cause?: unknown }).cause, depth++) {
-    if (isConnectionError(e) && !/^[A-Z_]+$/.test(String((e as { code: unknown }).code))) {
+    // The server's own errors (57P01 …) say why; the driver's (CONNECTION_CLOSED) do not.
+    if (isConnectionError(e) && sqlstateOf(e)) {
       return (e as Error).message;
     }
   }
