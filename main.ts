@@ -7,7 +7,9 @@
  * virtual module "pgtandem"; under Deno, deno.json's import map does.
  */
 import process from "node:process";
+import { setTimeout } from "node:timers";
 import { runCli } from "./lib/cli/run.ts";
+import { isDeadSocketWrite } from "./lib/engine/connection.ts";
 import * as pgtandem from "./lib/mod.ts";
 import { pgtandemModulePlugin, setRuntime } from "./lib/runtime.ts";
 
@@ -39,9 +41,19 @@ setRuntime({
   },
 });
 
+// A lost connection must end the command with its one line, not a driver's stack trace.
+process.on("uncaughtException", (error) => {
+  if (isDeadSocketWrite(error)) return;
+  process.stderr.write(`${(error as Error)?.stack ?? String(error)}\n`);
+  process.exit(1);
+});
+
 const code = await runCli(process.argv.slice(2), {
   stdout: process.stdout,
   stderr: process.stderr,
   env: process.env,
 });
 process.exitCode = code;
+// Never outlive the command: after a lost connection the driver may still hold a socket it
+// reopened while we closed the pool. Unref'd, so it never delays a normal exit.
+setTimeout(() => process.exit(code), 2000).unref();

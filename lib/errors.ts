@@ -12,6 +12,7 @@ export type ErrorCode =
   | "lock_timeout" // a lock could not be taken within the retry budget
   | "query" // PostgreSQL rejected a statement
   | "plugin" // a plugin failed to load or is invalid
+  | "connection_lost" // a connection to PostgreSQL died during the run
   | "internal";
 
 export class PgtandemError extends Error {
@@ -78,6 +79,18 @@ export class StateError extends PgtandemError {
   constructor(message: string, options: { cause?: unknown } = {}) {
     super("state", message, options);
     this.name = "StateError";
+  }
+}
+
+/**
+ * A connection of the run (the one holding the run lock or one doing the work) died: the server
+ * terminated it, restarted, or the network failed. The run stopped without cleaning up; the CLI
+ * reads the migration's state on a fresh connection and says what to run next.
+ */
+export class ConnectionLostError extends PgtandemError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super("connection_lost", message, options);
+    this.name = "ConnectionLostError";
   }
 }
 

@@ -19,7 +19,18 @@ export const FLAGS = {
     env: "PGROLL_LOCK_TIMEOUT",
     help: "lock_timeout in milliseconds for DDL and backfill batches (default 500)",
   },
-  role: { type: "string", env: "PGROLL_ROLE", help: "role to SET for every statement" },
+  "statement-timeout": {
+    type: "string",
+    env: "PGTANDEM_STATEMENT_TIMEOUT",
+    help:
+      "statement_timeout for pgtandem's statements: milliseconds or a duration like 30s or 5m (default 0: no limit, whatever the role's default)",
+  },
+  role: {
+    type: "string",
+    env: "PGROLL_ROLE",
+    help:
+      "role the migration's DDL and backfill run as (SET ROLE); the state store keeps the login user",
+  },
   verbose: {
     type: "boolean",
     env: "PGROLL_VERBOSE",

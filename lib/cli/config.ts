@@ -7,6 +7,8 @@ export interface Config {
   schema: string;
   stateSchema: string;
   lockTimeoutMs: number;
+  /** --statement-timeout in ms; 0: no limit. */
+  statementTimeoutMs: number;
   role: string | undefined;
   verbose: boolean;
   useVersionSchema: boolean;
@@ -29,6 +31,10 @@ export function resolveConfig(flags: FlagValues, env: Record<string, string | un
       (get("pgroll-schema") as string | undefined) ?? "pgroll",
     ),
     lockTimeoutMs: integer("lock-timeout", get("lock-timeout") as string | undefined, 500),
+    statementTimeoutMs: milliseconds(
+      "statement-timeout",
+      get("statement-timeout") as string | undefined,
+    ),
     role: role === "" ? undefined : role,
     verbose: (get("verbose") as boolean | undefined) ?? false,
     useVersionSchema: (get("use-version-schema") as boolean | undefined) ?? true,
@@ -60,14 +66,19 @@ function integer(flag: string, raw: string | undefined, fallback: number, min = 
   return Number(raw);
 }
 
+/** A duration, or a bare number of milliseconds as --lock-timeout takes it. */
+function milliseconds(flag: string, raw: string | undefined): number {
+  return raw !== undefined && /^\d+$/.test(raw.trim()) ? Number(raw) : duration(raw, flag);
+}
+
 /** Go-style durations as pgroll takes them: 0, 250ms, 1s, 1.5s, 2m. */
-export function duration(raw: string | undefined): number {
+export function duration(raw: string | undefined, flag = "backfill-batch-delay"): number {
   if (raw === undefined || raw === "0") return 0;
   const match = /^(\d+(?:\.\d+)?)(ms|s|m)$/.exec(raw.trim());
   if (!match) {
     throw new PgtandemError(
       "invalid_input",
-      `--backfill-batch-delay: expected a duration like 100ms, 1s or 2m, got "${raw}"`,
+      `--${flag}: expected a duration like 100ms, 1s or 2m, got "${raw}"`,
     );
   }
   const unit = { ms: 1, s: 1000, m: 60_000 }[match[2] as "ms" | "s" | "m"];

@@ -2,7 +2,7 @@
  * The CLI as a function: argv in, exit code out, all output through `io`. main.ts wires it to the
  * process; tests call it directly or spawn the binary.
  */
-import { PgtandemError, ValidationError } from "../errors.ts";
+import { ConnectionLostError, PgtandemError, ValidationError } from "../errors.ts";
 import { builtinRegistry } from "../operations/builtins.ts";
 import type { Registry } from "../operations/registry.ts";
 import { loadCommandPlugins } from "../plugins/config.ts";
@@ -26,8 +26,9 @@ import { statusCommand } from "./commands/status.ts";
 import { typesCommand } from "./commands/types.ts";
 import { updateCommand } from "./commands/update.ts";
 import { validateCommand } from "./commands/validate.ts";
-import { resolveConfig } from "./config.ts";
+import { type Config, resolveConfig } from "./config.ts";
 import type { Io } from "./io.ts";
+import { lostConnectionLine } from "./lost-connection.ts";
 
 export const COMMANDS: readonly Command[] = [
   initCommand,
@@ -55,9 +56,11 @@ export async function runCli(
   registry: Registry = builtinRegistry(),
 ): Promise<number> {
   let verbose = /^(1|true)$/i.test(io.env.PGROLL_VERBOSE ?? "") || argv.includes("--verbose");
+  let config: Config | undefined;
+  let commandName = "";
   try {
     const args = parseCommandLine(argv);
-    const config = resolveConfig(args.flags, io.env);
+    config = resolveConfig(args.flags, io.env);
     verbose = config.verbose;
     if (args.flags.version) {
       io.stdout.write(`${versionLine()}\n`);
@@ -74,6 +77,7 @@ export async function runCli(
         `unknown command "${args.command}"; run "pgtandem --help" to see the commands`,
       );
     }
+    commandName = command.name;
     if (args.flags.help) {
       io.stdout.write(commandHelp(command));
       return 0;
@@ -88,7 +92,11 @@ export async function runCli(
     );
     return await command.run({ args, config, io, registry });
   } catch (error) {
-    io.stderr.write(`Error: ${oneLine(error)}\n`);
+    // A dead connection: say where the migration stands and what to run next.
+    const line = error instanceof ConnectionLostError && config
+      ? await lostConnectionLine(error, commandName, config)
+      : error;
+    io.stderr.write(`Error: ${oneLine(line)}\n`);
     if (verbose) {
       if (error instanceof ValidationError) io.stderr.write(`${error.describe()}\n`);
       io.stderr.write(`${(error as Error)?.stack ?? String(error)}\n`);

@@ -1,40 +1,73 @@
 /**
  * What most commands need: a connection configured for the schema being migrated, the state
  * store, and the engine. Opened once per command and always closed.
+ *
+ * With --role the migration's DDL and backfill run as that role and the state store as the login
+ * user, on a pool of its own (as pgroll does). If any connection of the session dies (or the one
+ * holding the run lock, see advisory-lock.ts), every pool is closed at once: work in flight fails,
+ * nothing else runs, no cleanup is attempted on a half-broken session, and the command fails with
+ * a ConnectionLostError that run.ts turns into "what state is the migration in, what to run".
  */
-import { connect, serverMajorVersion, type Sql } from "../engine/connection.ts";
+import { ConnectionLostError, sqlstateOf } from "../errors.ts";
+import {
+  connect,
+  type ConnectionOptions,
+  isConnectionError,
+  serverMajorVersion,
+  type Sql,
+} from "../engine/connection.ts";
 import { type ProgressReporter, progressReporter } from "../engine/progress.ts";
 import { Engine } from "../engine/roll.ts";
 import { StateStore } from "../engine/state.ts";
 import type { Registry } from "../operations/registry.ts";
 import type { Config } from "./config.ts";
 import type { Io } from "./io.ts";
+import { explainPermissionError } from "./privileges.ts";
 
+/** What a command gets from `withSession`. */
 export interface Session {
+  /** The working pool: the migration's DDL and backfill (as --role when given). */
   sql: Sql;
   state: StateStore;
   engine: Engine;
   serverMajor: number;
 }
 
+/**
+ * Opens the session, runs `fn`, closes every connection. Errors come out as thrown by `fn`,
+ * except that a permission error names who lacks which privilege and anything after a lost
+ * connection becomes a ConnectionLostError.
+ */
 export async function withSession<T>(
   config: Config,
   registry: Registry,
   io: Io,
   fn: (session: Session) => Promise<T>,
 ): Promise<T> {
-  const sql = await connect({
+  const pools: Sql[] = [];
+  let closing = false;
+  let lost = false;
+  const onClose = () => {
+    if (closing || lost) return;
+    lost = true;
+    for (const pool of pools) pool.end({ timeout: 0 }).catch(() => {});
+  };
+  const base: ConnectionOptions = {
     url: config.postgresUrl,
     schema: config.schema,
     lockTimeoutMs: config.lockTimeoutMs,
-    // One connection holds the run's advisory lock, the other does the work.
-    max: 2,
-    ...(config.role ? { role: config.role } : {}),
-  });
+    statementTimeoutMs: config.statementTimeoutMs,
+    onClose,
+  };
   let finishProgress = () => {};
   try {
+    // The run lock takes a connection of its own (advisory-lock.ts); this one does the work.
+    const sql = await connect({ ...base, ...(config.role ? { role: config.role } : {}) });
+    pools.push(sql);
+    const stateSql = config.role ? await connect(base) : sql;
+    if (stateSql !== sql) pools.push(stateSql);
     const serverMajor = await serverMajorVersion(sql);
-    const state = new StateStore(sql, config.stateSchema);
+    const state = new StateStore(stateSql, config.stateSchema);
     const log = config.verbose ? (line: string) => io.stderr.write(`${line}\n`) : undefined;
     // One progress display per backfilled table, on stderr (stdout stays for results).
     const reporters = new Map<string, ProgressReporter>();
@@ -63,6 +96,7 @@ export async function withSession<T>(
       schema: config.schema,
       stateSchema: config.stateSchema,
       lockTimeoutMs: config.lockTimeoutMs,
+      statementTimeoutMs: config.statementTimeoutMs,
       useVersionSchema: config.useVersionSchema,
       serverMajor,
       backfill: {
@@ -74,8 +108,40 @@ export async function withSession<T>(
       warn: (message: string) => io.stderr.write(`Warning: ${message}\n`),
     });
     return await fn({ sql, state, engine, serverMajor });
+  } catch (error) {
+    if (lost && !(error instanceof ConnectionLostError)) {
+      throw new ConnectionLostError(`lost the connection to PostgreSQL (${lostReason(error)})`, {
+        cause: error,
+      });
+    }
+    throw explainPermissionError(error, {
+      loginUser: pools[0]?.options.user ?? loginUserOf(config.postgresUrl),
+      role: config.role,
+      stateSchema: config.stateSchema,
+    });
   } finally {
+    closing = true;
     finishProgress();
-    await sql.end({ timeout: 5 });
+    await Promise.all(pools.map((pool) => pool.end({ timeout: lost ? 0 : 5 }).catch(() => {})));
   }
+}
+
+/** The user of a connection URL, for messages. */
+function loginUserOf(url: string): string {
+  try {
+    return decodeURIComponent(new URL(url).username) || "of the connection";
+  } catch {
+    return "of the connection";
+  }
+}
+
+/** The server's word on why a connection ended, when the error chain carries it. */
+function lostReason(error: unknown): string {
+  for (let e = error, depth = 0; e && depth < 10; e = (e as { cause?: unknown }).cause, depth++) {
+    // The server's own errors (57P01 …) say why; the driver's (CONNECTION_CLOSED) do not.
+    if (isConnectionError(e) && sqlstateOf(e)) {
+      return (e as Error).message;
+    }
+  }
+  return "the server closed a connection";
 }

@@ -1,9 +1,20 @@
 /**
  * Serialises runs of the tool: one session advisory lock per key (usually per database + base
- * schema), held on a reserved connection for the whole run. A session lock (not a transaction
+ * schema), held on a connection of its own for the whole run. A session lock (not a transaction
  * lock) because a run spans many transactions (backfill batches, CREATE INDEX CONCURRENTLY).
+ *
+ * The lock lives exactly as long as that connection. The connection is never recycled by the
+ * driver, sends no statement while `fn` runs (the idle timeouts are off, see connection.ts), and
+ * is watched: when it closes under us the lock is gone, so the run must stop and say so. It is
+ * a pool of its own rather than a reserved connection of the caller's pool because postgres.js
+ * cannot use a reserved connection after it closed (the unlock would throw inside the driver
+ * and never settle).
  */
-import type postgres from "postgres";
+import postgres from "postgres";
+import { ConnectionLostError } from "../errors.ts";
+
+/** How long the final unlock may take before we just close the connection (which unlocks too). */
+const UNLOCK_TIMEOUT_MS = 5000;
 
 /**
  * The lock key for runs against one base schema. The state schema is part of it because two
@@ -16,55 +27,95 @@ export function runLockKey(stateSchema: string, schema: string): string {
 /**
  * Runs `fn` while holding the session advisory lock derived from `key`, waiting for it if
  * another session holds it. The string is hashed to a bigint by the server
- * (`hashtextextended(key, 0)`), so every client of any version derives the same lock. `fn`
- * receives the reserved connection holding the lock; it may use it or ignore it. The lock is
- * released (and the connection returned to the pool) when `fn` settles; if the connection dies,
- * the server releases the lock itself.
+ * (`hashtextextended(key, 0)`), so every client of any version derives the same lock.
+ *
+ * The lock is taken on a new connection opened with `sql`'s settings (statement_timeout aside:
+ * waiting for another run is governed by lock_timeout only); `fn` receives it and may use it or
+ * ignore it. When that connection closes before `fn` settles, `sql`'s own `onclose` hook is
+ * called (so a session can stop its work at once) and this function rejects with a
+ * ConnectionLostError once `fn` settles, whatever `fn` did: its work was not serialised any more.
  */
 export async function withAdvisoryLock<T>(
   sql: postgres.Sql,
   key: string,
-  fn: (connection: postgres.ReservedSql) => Promise<T>,
+  fn: (connection: postgres.Sql) => Promise<T>,
 ): Promise<T> {
-  const connection = await sql.reserve();
   let locked = false;
+  let releasing = false;
+  let lost = false;
+  const inherited = sql.options.onclose;
+  // Spreading parsed options is how postgres.js itself opens its LISTEN connection.
+  const lockSql = postgres(
+    {
+      ...sql.options,
+      max: 1,
+      idle_timeout: null,
+      max_lifetime: null,
+      connection: { ...sql.options.connection, statement_timeout: "0" },
+      onclose: (id: number) => {
+        // Before the lock is held, a failure shows as the error of the lock statement.
+        if (!locked || releasing || lost) return;
+        lost = true;
+        inherited?.(id);
+      },
+    } as unknown as postgres.Options<Record<string, never>>,
+  );
   try {
-    await connection.unsafe(
+    await lockSql.unsafe(
       "SELECT pg_catalog.pg_advisory_lock(pg_catalog.hashtextextended($1, 0))",
-      [
-        key,
-      ],
+      [key],
     );
     locked = true;
-    const result = await fn(connection);
-    await unlock(connection, key);
-    locked = false;
-    return result;
-  } finally {
-    // Reached with `locked` still set only when `fn` threw: release the lock without letting a
-    // failure to do so hide the error of `fn`.
-    if (locked) await forceUnlock(connection, key);
-    connection.release();
+  } catch (error) {
+    releasing = true;
+    await lockSql.end({ timeout: 0 });
+    throw error;
   }
-}
-
-async function unlock(connection: postgres.ReservedSql, key: string): Promise<void> {
-  await connection.unsafe(
-    "SELECT pg_catalog.pg_advisory_unlock(pg_catalog.hashtextextended($1, 0))",
-    [key],
-  );
+  let outcome: { ok: true; value: T } | { ok: false; error: unknown };
+  try {
+    outcome = { ok: true, value: await fn(lockSql) };
+  } catch (error) {
+    outcome = { ok: false, error };
+  }
+  const wasLost = lost;
+  releasing = true;
+  if (!wasLost) await within(UNLOCK_TIMEOUT_MS, release(lockSql, key));
+  await lockSql.end({ timeout: 1 }).catch(() => undefined);
+  if (wasLost) {
+    throw new ConnectionLostError(
+      "lost the connection holding the run lock (the server closed it)",
+      outcome.ok ? {} : { cause: outcome.error },
+    );
+  }
+  if (!outcome.ok) throw outcome.error;
+  return outcome.value;
 }
 
 /**
- * The connection goes back to the pool, so it must not keep the lock: if `fn` left a failed
- * transaction open the plain unlock fails, so end that transaction and drop every session lock.
- * A dead connection needs nothing (the server released the lock with the session).
+ * Unlocks. If `fn` left a failed transaction open the plain unlock fails, so end that
+ * transaction and drop every session lock. Closing the connection would release the lock too;
+ * doing it explicitly means it is free as soon as we return.
  */
-async function forceUnlock(connection: postgres.ReservedSql, key: string): Promise<void> {
+async function release(connection: postgres.Sql, key: string): Promise<void> {
+  const unlock = () =>
+    connection.unsafe(
+      "SELECT pg_catalog.pg_advisory_unlock(pg_catalog.hashtextextended($1, 0))",
+      [key],
+    );
   try {
-    await unlock(connection, key);
+    await unlock();
   } catch {
     await connection.unsafe("ROLLBACK").catch(() => undefined);
     await connection.unsafe("SELECT pg_catalog.pg_advisory_unlock_all()").catch(() => undefined);
   }
+}
+
+/** Waits for `promise` at most `ms` milliseconds; never rejects. */
+async function within(ms: number, promise: Promise<unknown>): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([
+    promise.catch(() => undefined),
+    new Promise((resolve) => (timer = setTimeout(resolve, ms))),
+  ]);
+  clearTimeout(timer);
 }

@@ -1,41 +1,127 @@
 /**
- * Opening the database. Session settings (search_path, lock_timeout, role, application name, the
- * flag that tells pgroll's event triggers to ignore us) are sent as startup parameters, so every
- * connection of the pool carries them, not just the first one.
+ * Opening the database. Every session setting pgtandem depends on is sent as a startup
+ * parameter, so every connection of a pool carries it (not just the first one) and it wins over
+ * `ALTER ROLE/DATABASE … SET` defaults, which a hardened server may use to cut idle sessions or
+ * long statements: a session default we do not set is one that can break a run.
  */
 import postgres from "postgres";
-import { PgtandemError } from "../errors.ts";
+import { PgtandemError, sqlstateOf } from "../errors.ts";
+import { ident } from "../sql.ts";
 
 export interface ConnectionOptions {
   url: string;
   /** The schema being migrated; first on the search_path. */
   schema: string;
+  /** lock_timeout in ms; 0 waits for locks without limit. */
   lockTimeoutMs: number;
-  /** SET ROLE for every statement, when given. */
+  /** statement_timeout in ms (--statement-timeout); 0 or absent: no limit. */
+  statementTimeoutMs?: number;
+  /** The role every statement runs as (the `role` setting: SET ROLE at connect), when given. */
   role?: string;
   applicationName?: string;
   /** Connections in the pool; backfill and DDL of one run are sequential, so 1 suffices. */
   max?: number;
+  /**
+   * Called when a connection of the pool closes although nobody ended the pool (the server
+   * terminated it, restarted, the network failed). Not called for the connection attempt that
+   * `connect` makes itself, nor after `end()` if the caller ignores calls it caused.
+   */
+  onClose?: () => void;
 }
 
 export type Sql = postgres.Sql;
 
-/** Connects and checks the server answers; errors never contain the password. */
-export async function connect(options: ConnectionOptions): Promise<Sql> {
-  const connection: Record<string, string> = {
+/**
+ * Settings that exist only from some major on: sent when the server knows them. An unknown
+ * startup parameter fails the connection, so `connect` drops the one the server names and retries.
+ */
+const NEWER_SETTINGS = new Set(["transaction_timeout"]);
+
+/** Settings an older server rejected, by URL, so a second pool does not fail the same way. */
+const rejectedSettings = new Map<string, Set<string>>();
+
+/**
+ * The startup parameters of our sessions. Why each one:
+ * - lock_timeout: DDL must not queue behind application traffic for long (retried, see retry.ts).
+ * - statement_timeout: 0 unless --statement-timeout; a role default could cut a long DDL or batch.
+ * - idle_session_timeout, idle_in_transaction_session_timeout, transaction_timeout: 0. The
+ *   connection holding the run lock is idle for the whole run; killing it would release the lock
+ *   under a running migration.
+ * - default_transaction_isolation read committed, default_transaction_read_only off: the
+ *   backfill and the state store assume both.
+ * - row_security off: a backfill must not silently skip rows a policy hides; it fails instead.
+ * - search_path, standard_conforming_strings, client_encoding: how user expressions and our
+ *   generated SQL are read.
+ */
+export function sessionSettings(options: ConnectionOptions): Record<string, string> {
+  // Strings only: postgres.js drops falsy startup values, so a numeric 0 would not be sent.
+  const settings: Record<string, string> = {
     application_name: options.applicationName ?? "pgtandem",
     search_path: quoteSearchPathEntry(options.schema),
     "pgroll.no_inferred_migrations": "TRUE",
+    lock_timeout: `${options.lockTimeoutMs}ms`,
+    statement_timeout: `${options.statementTimeoutMs ?? 0}ms`,
+    idle_session_timeout: "0",
+    idle_in_transaction_session_timeout: "0",
+    transaction_timeout: "0",
+    default_transaction_isolation: "read committed",
+    default_transaction_read_only: "off",
+    row_security: "off",
+    standard_conforming_strings: "on",
+    client_encoding: "UTF8",
   };
-  if (options.lockTimeoutMs > 0) connection.lock_timeout = `${options.lockTimeoutMs}ms`;
-  if (options.role) connection.role = options.role;
-  let sql: Sql;
+  if (options.role) settings.role = options.role;
+  for (const name of rejectedSettings.get(options.url) ?? []) delete settings[name];
+  return settings;
+}
+
+/** Connects and checks the server answers; errors never contain the password. */
+export async function connect(options: ConnectionOptions): Promise<Sql> {
+  for (;;) {
+    let live = false;
+    const sql = openPool(options, () => {
+      if (live) options.onClose?.();
+    });
+    try {
+      const [row] = await sql<{ replication_role: string }[]>`
+        select current_setting('session_replication_role') as replication_role`;
+      checkSessionReplicationRole(row?.replication_role);
+      live = true;
+      return sql;
+    } catch (error) {
+      await sql.end({ timeout: 1 }).catch(() => {});
+      const rejected = rejectedSetting(error);
+      if (rejected) {
+        rejectedSettings.set(
+          options.url,
+          new Set([...(rejectedSettings.get(options.url) ?? []), rejected]),
+        );
+        continue;
+      }
+      if (error instanceof PgtandemError) throw error;
+      const message = redactSecrets((error as Error).message, options.url);
+      throw new PgtandemError(
+        "query",
+        `cannot connect to ${redactUrl(options.url)}${
+          options.role ? ` as role "${options.role}"` : ""
+        }: ${message}`,
+        { cause: error },
+      );
+    }
+  }
+}
+
+function openPool(options: ConnectionOptions, onclose: () => void): Sql {
   try {
-    sql = postgres(options.url, {
+    return postgres(options.url, {
       max: options.max ?? 1,
       onnotice: () => {},
-      connection,
+      connection: sessionSettings(options),
       connect_timeout: 10,
+      // Never recycled by the driver: a closed connection is always news (see onClose).
+      idle_timeout: 0,
+      max_lifetime: null,
+      onclose,
       // Dates and numerics stay strings; we never interpret user data.
       types: {},
     });
@@ -45,18 +131,55 @@ export async function connect(options: ConnectionOptions): Promise<Sql> {
       `invalid --postgres-url ${redactUrl(options.url)}: ${(error as Error).message}`,
     );
   }
-  try {
-    await sql`select 1`;
-  } catch (error) {
-    await sql.end({ timeout: 1 }).catch(() => {});
-    const message = redactSecrets((error as Error).message, options.url);
-    throw new PgtandemError(
-      "query",
-      `cannot connect to ${redactUrl(options.url)}: ${message}`,
-      { cause: error },
-    );
-  }
-  return sql;
+}
+
+/** The name of a NEWER_SETTINGS parameter the server refused at connect, if that is the error. */
+function rejectedSetting(error: unknown): string | undefined {
+  if (sqlstateOf(error) !== "42704") return undefined;
+  const name = /configuration parameter "([^"]+)"/.exec((error as Error).message)?.[1];
+  return name && NEWER_SETTINGS.has(name) ? name : undefined;
+}
+
+/**
+ * The backfill fires the sync triggers by updating rows; with session_replication_role =
+ * replica (possible only as an ALTER ROLE/DATABASE default set by a superuser) they would not
+ * fire and the new columns would silently stay empty.
+ */
+function checkSessionReplicationRole(value: string | undefined): void {
+  if (value === undefined || value === "origin") return;
+  throw new PgtandemError(
+    "invalid_input",
+    `session_replication_role is "${value}" for this user (an ALTER ROLE or ALTER DATABASE default): ` +
+      `the backfill needs triggers to fire; reset it for the user pgtandem connects as`,
+  );
+}
+
+/**
+ * Is this error a connection dying (rather than a statement failing)? postgres.js reports a
+ * closed socket with its own codes; the server says 57P0x (terminated, shutting down, idle
+ * timeout) or class 08 before closing.
+ */
+export function isConnectionError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  if (typeof code !== "string") return false;
+  return /^(CONNECTION_|CONNECT_TIMEOUT|ECONN|EPIPE|ETIMEDOUT|EHOSTUNREACH)/.test(code) ||
+    /^57P0[1-5]$/.test(code) || /^08...$/.test(code);
+}
+
+/**
+ * Runs `fn` inside transaction `tx` as the login user (session_user), then switches back to the
+ * role the transaction ran as. For state-store statements that must share a transaction with
+ * DDL run as --role: the state schema is the login user's, not the role's.
+ */
+export async function asSessionUser<T>(tx: postgres.TransactionSql, fn: () => Promise<T>) {
+  const [row] = await tx.unsafe<{ role: string; same: boolean }[]>(
+    "SELECT current_user AS role, current_user = session_user AS same",
+  );
+  if (!row || row.same) return await fn();
+  await tx.unsafe("SET LOCAL ROLE NONE");
+  const result = await fn();
+  await tx.unsafe(`SET LOCAL ROLE ${ident(row.role)}`);
+  return result;
 }
 
 /** search_path entries are identifiers; quote them so odd names survive. */
@@ -89,4 +212,17 @@ export function redactSecrets(message: string, url: string): string {
   } catch {
     return message;
   }
+}
+
+/**
+ * Is this the TypeError postgres.js 3.4.9 throws from a setImmediate callback when it writes to
+ * a connection that has just died (porsager/postgres#1208, e.g. the ROLLBACK `sql.begin` sends
+ * after a query of a terminated transaction failed)? It escapes every await; the loss of the
+ * connection itself is handled by whoever owns it (see lib/cli/session.ts), so main.ts ignores
+ * exactly this error.
+ */
+export function isDeadSocketWrite(error: unknown): boolean {
+  if (!(error instanceof TypeError)) return false;
+  const where = `${error.message}\n${error.stack ?? ""}`;
+  return /nextWrite/.test(where) && /socket\.write|reading 'write'/.test(where);
 }

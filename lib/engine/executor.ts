@@ -3,6 +3,7 @@
  * timeouts; concurrent index builds are checked for validity and rebuilt when they fail, so an
  * INVALID index is never left behind.
  */
+import type postgres from "postgres";
 import { PgtandemError, QueryError, sqlstateOf } from "../errors.ts";
 import { ident, literal } from "../sql.ts";
 import type postgres from "postgres";
@@ -22,6 +23,7 @@ export interface ExecuteOptions {
 }
 
 const INDEX_BUILD_ATTEMPTS = 5;
+const INSUFFICIENT_PRIVILEGE = "42501";
 
 export async function executeActions(
   sql: Sql,
@@ -76,8 +78,9 @@ export async function executeAtomically(
 }
 
 async function runStatement(sql: Sql, action: SqlAction, options: ExecuteOptions): Promise<void> {
-  if (action.guard && !(await isFastDefault(sql, action.guard.type, action.guard.expression))) {
-    throw new PgtandemError("invalid_migration", action.guard.message);
+  const guard = action.guard;
+  if (guard && !(await isFastDefault(sql, options.schema, guard.type, guard.expression))) {
+    throw new PgtandemError("invalid_migration", guard.message);
   }
   try {
     await withLockRetry(
@@ -124,29 +127,67 @@ async function buildIndex(
 
 /**
  * Would `ADD COLUMN … DEFAULT expression` be catalog-only? Asks PostgreSQL itself: add such a
- * column to an empty temporary table and see whether it stored a "missing value" (only done for
- * non-volatile defaults). Everything happens in a transaction that is rolled back.
+ * column to an empty probe table and see whether that rewrote the table (its relfilenode
+ * changed). PostgreSQL's rule (non-volatile default, no domain constraints, …) differs between
+ * majors; the probe follows the server. Everything happens in a transaction that is rolled back.
  */
-async function isFastDefault(sql: Sql, type: string, expression: string): Promise<boolean> {
+async function isFastDefault(
+  sql: Sql,
+  schema: string,
+  type: string,
+  expression: string,
+): Promise<boolean> {
   const rollback = new Error("probe done");
   let fast = false;
   try {
     await sql.begin(async (tx) => {
-      await tx.unsafe(`CREATE TEMP TABLE pgtandem_default_probe (id int) ON COMMIT DROP`);
-      await tx.unsafe(
-        `ALTER TABLE pgtandem_default_probe ADD COLUMN probe ${type} DEFAULT ${expression}`,
-      );
-      const rows = await tx.unsafe(
-        `select atthasmissing from pg_attribute
-          where attrelid = 'pgtandem_default_probe'::regclass and attname = 'probe'`,
-      );
-      fast = rows[0]?.atthasmissing === true;
+      const table = await createProbeTable(tx, schema);
+      const filenode = async () => {
+        const [row] = await tx.unsafe<{ node: string }[]>(
+          `SELECT pg_catalog.pg_relation_filenode(${literal(table)}::regclass)::text AS node`,
+        );
+        return row?.node;
+      };
+      const before = await filenode();
+      await tx.unsafe(`ALTER TABLE ${table} ADD COLUMN probe ${type} DEFAULT ${expression}`);
+      fast = (await filenode()) === before;
       throw rollback;
     });
   } catch (error) {
     if (error !== rollback) throw error;
   }
   return fast;
+}
+
+/**
+ * Creates the probe table (inside the probe's transaction) where the migration's user may:
+ * the migrated schema (CREATE there, which migrations with triggers need anyway), else pg_temp
+ * (TEMPORARY, often revoked from PUBLIC on hardened servers), else a schema of its own (CREATE
+ * on the database, which the version schema needs). Returns its qualified, quoted name.
+ */
+async function createProbeTable(tx: postgres.TransactionSql, schema: string): Promise<string> {
+  const name = `_pgtandem_probe_${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`;
+  const places: Array<[string, string[]]> = [
+    [ident(schema, name), []],
+    [`pg_temp.${ident(name)}`, []],
+    [ident(name, name), [`CREATE SCHEMA ${ident(name)}`]],
+  ];
+  for (const [table, before] of places) {
+    try {
+      await tx.savepoint(async (sp) => {
+        for (const statement of before) await sp.unsafe(statement);
+        await sp.unsafe(`CREATE TABLE ${table} (id int)`);
+      });
+      return table;
+    } catch (error) {
+      if (sqlstateOf(error) !== INSUFFICIENT_PRIVILEGE) throw error;
+    }
+  }
+  const [who] = await tx.unsafe<{ name: string }[]>("SELECT current_user AS name");
+  throw new PgtandemError(
+    "query",
+    `cannot check that a column default is not volatile: role "${who?.name}" may create a table neither in schema "${schema}" (CREATE), nor as a temporary table (TEMPORARY), nor in a new schema (CREATE on the database); grant one of these or set "up" to the default`,
+  );
 }
 
 async function dropInvalidIndex(sql: Sql, schema: string, name: string): Promise<void> {

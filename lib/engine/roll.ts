@@ -52,6 +52,11 @@ export interface EngineOptions {
   schema: string;
   stateSchema: string;
   lockTimeoutMs: number;
+  /**
+   * --statement-timeout in ms (0: none). Already the session default of every connection
+   * (connection.ts); statements that SET LOCAL their own limit should not exceed it.
+   */
+  statementTimeoutMs?: number;
   useVersionSchema: boolean;
   serverMajor: number;
   backfill: BackfillSettings;
