@@ -6,7 +6,6 @@
 import type postgres from "postgres";
 import { PgtandemError, QueryError, sqlstateOf } from "../errors.ts";
 import { ident, literal } from "../sql.ts";
-import type postgres from "postgres";
 import type { Sql } from "./connection.ts";
 import { runPartitionedIndexAction } from "./partitioned-index.ts";
 import type { Action, ConcurrentIndexAction, SqlAction } from "./plan.ts";

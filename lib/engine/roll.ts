@@ -22,7 +22,7 @@ import { virtualFromPhysical } from "../schema/virtual.ts";
 import { runLockKey, withAdvisoryLock } from "./advisory-lock.ts";
 import { type BackfillProgress, runBackfill } from "./backfill.ts";
 import type { TransactionSql } from "postgres";
-import type { Sql } from "./connection.ts";
+import { asSessionUser, type Sql } from "./connection.ts";
 import { executeActions, executeAtomically } from "./executor.ts";
 import { expandOperations, recordedOperations } from "./expansion.ts";
 import { type Action, dedupeActions } from "./plan.ts";
@@ -247,13 +247,14 @@ export class Engine {
         await this.#executeAtomically(phases.switchOver, async (tx) => {
           if (phases.refreshViews) {
             // Raw SQL changed the schema: rebuild this version's views from the catalog.
-            const current = await state.readVirtualSchema(schema, tx);
+            // The state schema (and read_schema in it) is the login user's, not --role's.
+            const current = await asSessionUser(tx, () => state.readVirtualSchema(schema, tx));
             for (const action of viewActions(current, this.#phaseOptions(versionSchema))) {
               this.#log(`  ${action.sql}`);
               await tx.unsafe(action.sql).simple();
             }
           }
-          await state.completeMigration(schema, name, tx);
+          await asSessionUser(tx, () => state.completeMigration(schema, name, tx));
         });
       } catch (error) {
         const code = error instanceof PgtandemError ? error.code : "internal";
