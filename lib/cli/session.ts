@@ -68,6 +68,7 @@ export async function withSession<T>(
       backfill: {
         batchSize: config.backfillBatchSize,
         batchDelayMs: config.backfillBatchDelayMs,
+        allowUserTriggers: config.allowUserTriggers,
         onProgress,
       },
       ...(log ? { log } : {}),

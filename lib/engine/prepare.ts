@@ -10,12 +10,15 @@ import type { VirtualSchema } from "../schema/model.ts";
 import type { Sql } from "./connection.ts";
 import type { StateStore } from "./state.ts";
 import { buildSteps, type OperationStep } from "./steps.ts";
+import { backfillIssues } from "./backfill-checks.ts";
 
 export interface PrepareOptions {
   sql: Sql;
   state: StateStore;
   schema: string;
   useVersionSchema: boolean;
+  /** Go on when the backfill would fire user triggers; default false (an issue names them). */
+  allowUserTriggers?: boolean;
 }
 
 /** The checked steps of a migration against the live schema, as start would build them. */
@@ -72,6 +75,14 @@ export async function prepareMigration(
         });
       }
     }
+  }
+  if (issues.length === 0) {
+    const backfilled = steps.flatMap((s) => s.result.backfills ?? []).map((b) => b.table);
+    issues.push(
+      ...await backfillIssues(options.sql, schema, backfilled, {
+        allowUserTriggers: options.allowUserTriggers ?? false,
+      }),
+    );
   }
   if (issues.length > 0) throw new ValidationError(loaded.path, issues);
   return { initial, steps, versionSchema };

@@ -37,6 +37,10 @@ import { buildSteps, type OperationStep } from "./steps.ts";
 export interface BackfillSettings {
   batchSize: number;
   batchDelayMs: number;
+  /** Start even when the backfill would fire user triggers (see backfill-checks.ts). */
+  allowUserTriggers?: boolean;
+  /** Cap on the backfill's statement_timeout (see BackfillOptions). */
+  statementTimeoutMs?: number;
   onProgress?: (table: string, p: { done: number; total: number; rowsPerSecond: number }) => void;
 }
 
@@ -98,6 +102,7 @@ export class Engine {
         state,
         schema,
         useVersionSchema: this.#o.useVersionSchema,
+        allowUserTriggers: this.#o.backfill.allowUserTriggers ?? false,
       });
 
       const plugins = (this.#o.plugins ?? pluginTracker).used(loaded.operations);
@@ -173,6 +178,7 @@ export class Engine {
         await this.#saveRun(name, { tables: run.tables });
       },
     };
+    if (backfill.statementTimeoutMs) options.statementTimeoutMs = backfill.statementTimeoutMs;
     const resumeFrom = run.tables[table];
     if (resumeFrom) options.resumeFrom = resumeFrom;
     if (backfill.onProgress) {

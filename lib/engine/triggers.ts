@@ -17,9 +17,24 @@
  * executor per row), and the down trigger has a WHEN clause, so old-side writes never call it.
  *
  * The marker column `_pgroll_needs_backfill` (DEFAULT true, so existing rows read true without a
- * rewrite) tells the backfill which rows still need the up expression: the up function clears it
- * on every old-side write, and on inserts through the new version (such a row is born in the new
- * shape; recomputing it from the old columns would clobber what the new version wrote).
+ * rewrite) tells whether a row is still in the old shape. The first write to a row, from either
+ * side, brings it into the new shape and clears the marker, and the backfill only touches marked
+ * rows, so it never rewrites a row a client wrote: the up function clears it on every old-side
+ * write; the down function on inserts through the new version (born in the new shape) and on
+ * new-side updates of a marked row, which it first brings into the new shape — the new columns the
+ * update did not set are computed by the up expressions from the old row — before the down
+ * expressions run.
+ *
+ * Names in user expressions resolve in the migrated schema, then pg_catalog, whatever the writing
+ * client's search_path: the functions carry `SET search_path`, and the start-time check of each
+ * expression plans it under the same path.
+ *
+ * The triggers are `ENABLE ALWAYS`, so they still fire when the backfill runs with
+ * `session_replication_role = replica` (which silences the user's own triggers), and their names
+ * start with `~`, which sorts after every ASCII name: PostgreSQL fires the BEFORE triggers of one
+ * event in byte order of their names, so a user's BEFORE trigger runs first and the value it
+ * produces is the one copied to the other version. (The functions keep pgroll's names, by which
+ * pgroll drops them, CASCADE taking the triggers along.)
  */
 import { createHash } from "node:crypto";
 import { PgtandemError } from "../errors.ts";
@@ -45,8 +60,11 @@ export interface TriggerOptions {
 
 /** Specs of one table and direction, merged into one function. */
 interface TriggerGroup {
-  /** Down group of a table that also has an up group: clears the marker on new-side inserts. */
-  clearsMarker?: boolean;
+  /**
+   * Down group of a table that also has an up group: clears the marker on new-side inserts, and
+   * on new-side updates of a marked row after bringing it into the new shape with these up specs.
+   */
+  upSpecs?: TriggerSpec[];
   table: string;
   direction: "up" | "down";
   /** Function and trigger name (the same identifier for both). */
@@ -108,6 +126,15 @@ export function triggerActions(specs: readonly TriggerSpec[], options: TriggerOp
     actions.push(sqlAction(
       `create_trigger_${group.name}`,
       triggerSql(group, options),
+      { table: group.table, lock: "SHARE ROW EXCLUSIVE" },
+    ));
+    // ALWAYS: the backfill silences user triggers with session_replication_role = replica, and
+    // ours must still fire then. Idempotent, like the statements above.
+    actions.push(sqlAction(
+      `enable_trigger_${group.name}`,
+      `ALTER TABLE ${ident(options.baseSchema, group.table)} ENABLE ALWAYS TRIGGER ${
+        ident(syncTriggerName(group.name))
+      }`,
       { table: group.table, lock: "SHARE ROW EXCLUSIVE" },
     ));
   }
@@ -197,19 +224,19 @@ function groupSpecs(specs: readonly TriggerSpec[]): TriggerGroup[] {
       group.name = name;
     }
   }
-  // Rows the new version inserts are born in the new shape: the backfill must leave them alone.
-  // The up trigger does not fire for them (its WHEN clause), so the table's down trigger clears
-  // their marker; a table with nothing to fill downwards gets a down trigger for just that.
+  // Rows the new version writes are in the new shape: the backfill must leave them alone. The up
+  // trigger does not fire for them (its WHEN clause), so the table's down trigger clears their
+  // marker; a table with nothing to fill downwards gets a down trigger for just that.
   for (const up of [...groups.values()].filter((g) => g.direction === "up")) {
     const down = groups.get(`down:${up.table}`);
-    if (down) down.clearsMarker = true;
+    if (down) down.upSpecs = up.specs;
     else {
       groups.set(`down:${up.table}`, {
         table: up.table,
         direction: "down",
         name: markerFunctionName(up.table),
         specs: [],
-        clearsMarker: true,
+        upSpecs: up.specs,
       });
     }
   }
@@ -227,6 +254,18 @@ function candidateNames(spec: TriggerSpec): string[] {
     functionName(spec.table, `${spec.targetColumn}_down`),
   ];
 }
+
+/**
+ * The trigger of the function `functionName`: the same name behind a `~`. PostgreSQL fires the
+ * BEFORE ROW triggers of one event in the byte order (strcmp) of their names, and `~` (0x7E) sorts
+ * after every ASCII letter, digit and punctuation but DEL, so users' BEFORE triggers run first.
+ * Shortened like the function names when too long.
+ */
+export function syncTriggerName(functionName: string): string {
+  return shortenIdentifier(`${SYNC_TRIGGER_PREFIX}${functionName}`);
+}
+
+const SYNC_TRIGGER_PREFIX = "~";
 
 /** The down function of a table whose down trigger only clears the backfill marker. */
 function markerFunctionName(table: string): string {
@@ -261,32 +300,54 @@ export function shortenIdentifier(name: string): string {
 }
 
 /**
- * A query that plans `spec.expression` over the table's columns under their virtual names and reads
- * no row (LIMIT 0). CREATE FUNCTION only checks the syntax of plpgsql expressions; an unknown
- * column or function would otherwise surface in the first client write after the trigger exists.
+ * The search_path user expressions run under, in the functions, the backfill and the start-time
+ * check alike: the migrated schema, then pg_catalog. Fixed at creation, so a client writing with
+ * another search_path (a version schema, `''`) runs the same expression as the check planned.
+ */
+export function expressionSearchPath(baseSchema: string): string {
+  return `${ident(baseSchema)}, pg_catalog`;
+}
+
+/**
+ * A statement that plans `spec.expression` over the table's columns under their virtual names,
+ * reading no row (LIMIT 0), with names resolved as in the trigger functions. CREATE FUNCTION only
+ * checks the syntax of plpgsql expressions; an unknown column or function would otherwise surface
+ * in the first client write after the trigger exists. One statement (a DO block) that restores
+ * the caller's search_path, so it may run inside a larger transaction.
  */
 function expressionCheckSql(spec: TriggerSpec, options: TriggerOptions): string {
   const columns = spec.columns.map((c) => `${ident(c.physicalName)} AS ${ident(c.name)}`);
-  return `SELECT (${simplifyExpression(spec.expression)}
+  const query = `SELECT (${simplifyExpression(spec.expression)}
   ) FROM (SELECT ${columns.join(", ")} FROM ${
     ident(options.baseSchema, spec.table)
   } LIMIT 0) AS pgtandem_expression_check`;
+  const body = `DECLARE
+  saved text := pg_catalog.current_setting('search_path');
+BEGIN
+  PERFORM pg_catalog.set_config('search_path', ${
+    literal(expressionSearchPath(options.baseSchema))
+  }, true);
+  EXECUTE ${literal(query)};
+  PERFORM pg_catalog.set_config('search_path', saved, true);
+END`;
+  const tag = dollarTag(body);
+  return `DO ${tag}\n${body}\n${tag}`;
 }
 
-/** CREATE OR REPLACE TRIGGER for a group; the down trigger only fires for new-version writes. */
+/**
+ * CREATE OR REPLACE TRIGGER for a group; the down trigger only fires for new-version writes, the
+ * up trigger for every other session, a NULL current_schema() (search_path `''`) included.
+ */
 function triggerSql(group: TriggerGroup, options: TriggerOptions): string {
-  const when = group.direction === "down"
-    ? `\n  WHEN (${isNewVersion(options)})`
-    : `\n  WHEN (NOT (${isNewVersion(options)}))`;
-  return `CREATE OR REPLACE TRIGGER ${ident(group.name)}
+  const newVersion = `pg_catalog.current_schema() = ${literal(options.versionSchema)}`;
+  const oldVersion = `pg_catalog.current_schema() IS DISTINCT FROM ${
+    literal(options.versionSchema)
+  }`;
+  const when = `\n  WHEN (${group.direction === "down" ? newVersion : oldVersion})`;
+  return `CREATE OR REPLACE TRIGGER ${ident(syncTriggerName(group.name))}
   BEFORE INSERT OR UPDATE ON ${ident(options.baseSchema, group.table)}
   FOR EACH ROW${when}
   EXECUTE FUNCTION ${ident(options.baseSchema, group.name)}()`;
-}
-
-/** True when the writing session resolves names through the new version's views. */
-function isNewVersion(options: TriggerOptions): string {
-  return `pg_catalog.current_schema() = ${literal(options.versionSchema)}`;
 }
 
 /**
@@ -306,32 +367,66 @@ ${blocks}
   ${marker} := false;
   RETURN NEW;
 END`
-    : `BEGIN${
-      group.clearsMarker
-        ? `
-  -- A row the new version inserts is born in the new shape: the backfill must skip it.
-  IF TG_OP = 'INSERT' THEN
-    ${marker} := false;
-  END IF;`
-        : ""
-    }
+    : `BEGIN${group.upSpecs ? `\n${newShapeSql(group, group.upSpecs, options)}` : ""}
 ${blocks}
   RETURN NEW;
 END`;
   const tag = dollarTag(body);
+  // SET search_path: user expressions resolve names as the start-time check planned them, not
+  // through the writing client's search_path (a version schema, or none at all).
   return `CREATE OR REPLACE FUNCTION ${ident(options.baseSchema, group.name)}()
   RETURNS trigger
   LANGUAGE plpgsql
+  SET search_path = ${expressionSearchPath(options.baseSchema)}
 AS ${tag}
 ${body}
 ${tag}`;
 }
 
 /**
- * One spec as a nested block: variables for the columns its expression can name, initialised
- * from NEW when the block is entered (so after earlier specs' assignments), then the assignment.
+ * The part of a down function that keeps the backfill from ever rewriting a row the new version
+ * wrote. An insert is born in the new shape. An update of a row still in the old shape (marker
+ * set) first brings it into the new shape, as if the backfill had reached it just before: every
+ * new column the update left as it was gets the up expressions' value over the old row, so
+ * neither the down expressions nor the row keep the still-empty new column. A column counts as
+ * set when its value changed (compared as text, so types without `=` work too); setting a new
+ * column to the value it already holds physically (NULL before the backfill) reads as not set.
  */
-function specBlock(spec: TriggerSpec, newRow: string, options: TriggerOptions): string {
+function newShapeSql(group: TriggerGroup, upSpecs: TriggerSpec[], options: TriggerOptions): string {
+  const fn = ident(group.name);
+  const marker = `${fn}.new.${ident(NEEDS_BACKFILL_COLUMN)}`;
+  const shaped = `${ident(SHAPED_LABEL)}.${ident(SHAPED_ROW)}`;
+  const blocks = upSpecs.map((spec) => specBlock(spec, shaped, options)).join("\n");
+  const copies = unique(upSpecs.map((s) => s.targetColumn)).map((column) => {
+    const c = ident(column);
+    return `    IF ${fn}.new.${c}::text IS NOT DISTINCT FROM ${fn}.old.${c}::text THEN
+      ${fn}.new.${c} := ${shaped}.${c};
+    END IF;`;
+  });
+  return `  IF TG_OP = 'INSERT' THEN
+    ${marker} := false;
+  ELSIF ${fn}.old.${ident(NEEDS_BACKFILL_COLUMN)} THEN
+    <<${ident(SHAPED_LABEL)}>>
+    DECLARE
+      ${ident(SHAPED_ROW)} ${ident(options.baseSchema, group.table)}%ROWTYPE := ${fn}.old;
+    BEGIN
+${blocks}
+${copies.join("\n")}
+    END;
+    ${marker} := false;
+  END IF;`;
+}
+
+/** Label and variable of the old row brought into the new shape, in {@link newShapeSql}. */
+const SHAPED_LABEL = "pgtandem_new_shape";
+const SHAPED_ROW = "pgtandem_row";
+
+/**
+ * One spec as a nested block: variables for the columns its expression can name, initialised
+ * from `row` (NEW, or the row being brought into the new shape) when the block is entered, so
+ * after earlier specs' assignments, then the assignment to the target column of `row`.
+ */
+function specBlock(spec: TriggerSpec, row: string, options: TriggerOptions): string {
   const expression = simplifyExpression(spec.expression);
   const referenced = referencedIdentifiers(expression);
   const declarations = spec.columns
@@ -339,10 +434,10 @@ function specBlock(spec: TriggerSpec, newRow: string, options: TriggerOptions): 
     .map((c) =>
       `    ${ident(c.name)} ${
         ident(options.baseSchema, spec.table, c.physicalName)
-      }%TYPE := ${newRow}.${ident(c.physicalName)};`
+      }%TYPE := ${row}.${ident(c.physicalName)};`
     );
   // A newline before the closing parenthesis: a trailing `-- comment` must not swallow it.
-  const assignment = `${newRow}.${ident(spec.targetColumn)} := (${expression}\n    );`;
+  const assignment = `${row}.${ident(spec.targetColumn)} := (${expression}\n    );`;
   if (declarations.length === 0) return `  BEGIN\n    ${assignment}\n  END;`;
   return `  DECLARE\n${declarations.join("\n")}\n  BEGIN\n    ${assignment}\n  END;`;
 }
