@@ -529,6 +529,25 @@ describe("as an ordinary role", () => {
     expect(after?.lost).toBe(0);
   });
 
+  test("batches choose their own settings, whatever the role's defaults", async () => {
+    await table("probe", 20);
+    await db.sql.unsafe(`alter role ${role} set statement_timeout = '1s'`);
+    await db.sql.unsafe(`alter role ${role} set default_transaction_isolation = 'serializable'`);
+    await db.sql.unsafe(`alter role ${role} set row_security = on`);
+    try {
+      // The up expression records the settings it runs under, in the backfill's batches.
+      const settings = ["transaction_isolation", "statement_timeout", "row_security", "search_path"]
+        .map((name) => `current_setting('${name}')`).join(", ");
+      const file = await alterV("a05_probe_v", "probe", `concat_ws(' | ', ${settings})`);
+      await cliOk(url, ["start", file, ...flags]);
+      const rows = await db.sql`select distinct _pgroll_new_v as seen from app.probe`;
+      expect(rows.map((r) => r.seen)).toEqual(["read committed | 1min | off | app, pg_catalog"]);
+      await cliOk(url, ["rollback", ...flags]);
+    } finally {
+      await db.sql.unsafe(`alter role ${role} reset all`);
+    }
+  });
+
   test("statement_timeout = 1s and serializable on the role, with the app writing", async () => {
     await table(
       "slow",

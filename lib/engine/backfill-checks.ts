@@ -35,7 +35,8 @@ export interface TriggerSilencing {
 }
 
 /** The name prefix of pgtandem's sync triggers (see triggers.ts) and of pgroll's. */
-const OWN_TRIGGER_PATTERNS = ["~\\_pgroll\\_%", "\\_pgroll\\_%"];
+const SYNC_TRIGGER_PATTERN = "~\\_pgroll\\_%";
+const OWN_TRIGGER_PATTERNS = [SYNC_TRIGGER_PATTERN, "\\_pgroll\\_%"];
 
 /**
  * Start-time issues of backfilling `tables` of `schema` (tables missing from the catalog, e.g.
@@ -110,8 +111,16 @@ export async function triggerSilencing(
      LIMIT 1`,
     [schema, table],
   );
+  // Ours must all be ALWAYS, or replica mode would skip them and the backfill fill nothing.
+  const quiet = await sql.unsafe(
+    `SELECT t.tgname FROM pg_catalog.pg_trigger t
+     WHERE t.tgrelid IN (${relationsSql}) AND t.tgname LIKE $3 AND t.tgenabled <> 'A' LIMIT 1`,
+    [schema, table, SYNC_TRIGGER_PATTERN],
+  );
   let reason = "";
-  if (deferrable.length > 0) {
+  if (quiet.length > 0) {
+    reason = `pgtandem's trigger "${quiet[0]!.tgname}" is not ENABLE ALWAYS`;
+  } else if (deferrable.length > 0) {
     reason = `its deferrable constraint "${
       deferrable[0]!.conname
     }" needs triggers that replica mode skips`;
