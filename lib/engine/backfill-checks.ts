@@ -87,8 +87,8 @@ export async function rowSecurityProblem(
   const hidden = facts.find((f) => f.rowSecurity && (f.forceRowSecurity || !f.owned));
   if (!hidden) return undefined;
   const why = hidden.owned
-    ? `it owns ${hidden.relation} but FORCE ROW LEVEL SECURITY applies policies to the owner too`
-    : `row-level security is enabled on ${hidden.relation}`;
+    ? `it owns table "${hidden.relation}" but FORCE ROW LEVEL SECURITY applies policies to the owner too`
+    : `row-level security is enabled on table "${hidden.relation}"`;
   return `cannot backfill table "${table}": role "${role?.name}" would not see every row (${why}); grant it BYPASSRLS, or run as the table's owner without FORCE ROW LEVEL SECURITY`;
 }
 
@@ -179,7 +179,7 @@ const relationsSql = `SELECT c.oid FROM pg_catalog.pg_class c
 
 async function tableFacts(sql: Sql, schema: string, table: string): Promise<TableFacts[]> {
   const rows = await sql.unsafe(
-    `SELECT c.oid::regclass::text AS relation, c.relrowsecurity, c.relforcerowsecurity,
+    `SELECT c.relname AS relation, c.relrowsecurity, c.relforcerowsecurity,
        pg_catalog.pg_has_role(current_user, c.relowner, 'USAGE') AS owned
      FROM pg_catalog.pg_class c WHERE c.oid IN (${relationsSql})`,
     [schema, table],
