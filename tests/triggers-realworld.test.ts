@@ -46,6 +46,15 @@ async function createTable(migration: string, table: string, columns: object[]):
   });
 }
 
+/** The sync functions of `table` and whether they carry `SET search_path`. */
+async function pinned(table: string) {
+  const rows = await db.sql`select p.proname as name,
+      coalesce(array_to_string(p.proconfig, ',') like 'search_path=%', false) as pinned
+    from pg_proc p where p.proname like ${`\\_pgroll\\_trigger\\_${table}\\_%`}
+    order by p.proname`;
+  return rows.map((r) => ({ ...r }));
+}
+
 async function waitFor(what: string, check: () => Promise<boolean>): Promise<void> {
   for (let i = 0; i < 3000; i++) {
     if (await check()) return;
@@ -238,6 +247,11 @@ describe("writes through the new version are never lost or overwritten (issue 10
       }],
     });
     await cliOk(db.url, ["start", file]);
+    // Expressions naming only pg_catalog objects need no pinned search_path (and its cost).
+    expect(await pinned("tags")).toEqual([
+      { name: "_pgroll_trigger_tags__pgroll_new_label", pinned: false },
+      { name: "_pgroll_trigger_tags_label", pinned: false },
+    ]);
     await db.sql.begin(async (tx) => {
       await tx`alter table tags disable trigger user`;
       await tx`update tags set _pgroll_new_label = null, _pgroll_needs_backfill = true`;
@@ -293,6 +307,10 @@ describe("expressions resolve names in the migrated schema; any session not on t
       ],
     });
     await cliOk(db.url, ["start", file]);
+    expect(await pinned("people")).toEqual([
+      { name: "_pgroll_trigger_people__pgroll_new_email", pinned: true }, // down: catches up with up
+      { name: "_pgroll_trigger_people_email", pinned: true },
+    ]);
     const paths = [`public_r05_people`, `''`, `"$user"`, `"$user", public`];
     for (const [i, path] of paths.entries()) {
       const sql = client(path);
@@ -541,7 +559,7 @@ describe("as an ordinary role", () => {
       const file = await alterV("a05_probe_v", "probe", `concat_ws(' | ', ${settings})`);
       await cliOk(url, ["start", file, ...flags]);
       const rows = await db.sql`select distinct _pgroll_new_v as seen from app.probe`;
-      expect(rows.map((r) => r.seen)).toEqual(["read committed | 1min | off | app, pg_catalog"]);
+      expect(rows.map((r) => r.seen)).toEqual(['read committed | 1min | off | "app", pg_catalog']);
       await cliOk(url, ["rollback", ...flags]);
     } finally {
       await db.sql.unsafe(`alter role ${role} reset all`);

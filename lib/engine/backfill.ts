@@ -38,7 +38,7 @@ import { ident, literal } from "../sql.ts";
 import type postgres from "postgres";
 import { explainRowSecurityError, triggerSilencing } from "./backfill-checks.ts";
 import { withLockRetry } from "./retry.ts";
-import { expressionSearchPath } from "./triggers.ts";
+import { expressionSearchPath } from "./expression-names.ts";
 
 /** Where a backfill got to; JSON-serialisable, saved after every batch so a killed run resumes. */
 export interface BackfillProgress {

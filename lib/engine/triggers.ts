@@ -49,6 +49,11 @@ import { ident, literal } from "../sql.ts";
 import type { TriggerSpec } from "../operations/operation.ts";
 import { type Action, sqlAction } from "./plan.ts";
 import { type Token, tokenize } from "../sql-tokens.ts";
+import {
+  expressionCheckSql,
+  expressionSearchPath,
+  releaseSearchPathSql,
+} from "./expression-names.ts";
 
 /** Where the triggers live and which version's writes count as "new". */
 export interface TriggerOptions {
@@ -105,7 +110,7 @@ export function triggerActions(specs: readonly TriggerSpec[], options: TriggerOp
       // warn loudly and go on.
       actions.push(sqlAction(
         `check_expression_${group.name}_${i}`,
-        expressionCheckSql(spec, options),
+        expressionCheckSql(spec.table, [spec], options.baseSchema),
         {
           table: group.table,
           lock: "ACCESS SHARE",
@@ -121,6 +126,16 @@ export function triggerActions(specs: readonly TriggerSpec[], options: TriggerOp
     actions.push(sqlAction(
       `create_function_${group.name}`,
       functionSql(group, options),
+      { lock: "none" },
+    ));
+    actions.push(sqlAction(
+      `resolve_names_${group.name}`,
+      releaseSearchPathSql(
+        ident(options.baseSchema, group.name),
+        group.table,
+        [...group.specs, ...(group.upSpecs ?? [])],
+        options.baseSchema,
+      ),
       { lock: "none" },
     ));
     actions.push(sqlAction(
@@ -300,41 +315,6 @@ export function shortenIdentifier(name: string): string {
 }
 
 /**
- * The search_path user expressions run under, in the functions, the backfill and the start-time
- * check alike: the migrated schema, then pg_catalog. Fixed at creation, so a client writing with
- * another search_path (a version schema, `''`) runs the same expression as the check planned.
- */
-export function expressionSearchPath(baseSchema: string): string {
-  return `${ident(baseSchema)}, pg_catalog`;
-}
-
-/**
- * A statement that plans `spec.expression` over the table's columns under their virtual names,
- * reading no row (LIMIT 0), with names resolved as in the trigger functions. CREATE FUNCTION only
- * checks the syntax of plpgsql expressions; an unknown column or function would otherwise surface
- * in the first client write after the trigger exists. One statement (a DO block) that restores
- * the caller's search_path, so it may run inside a larger transaction.
- */
-function expressionCheckSql(spec: TriggerSpec, options: TriggerOptions): string {
-  const columns = spec.columns.map((c) => `${ident(c.physicalName)} AS ${ident(c.name)}`);
-  const query = `SELECT (${simplifyExpression(spec.expression)}
-  ) FROM (SELECT ${columns.join(", ")} FROM ${
-    ident(options.baseSchema, spec.table)
-  } LIMIT 0) AS pgtandem_expression_check`;
-  const body = `DECLARE
-  saved text := pg_catalog.current_setting('search_path');
-BEGIN
-  PERFORM pg_catalog.set_config('search_path', ${
-    literal(expressionSearchPath(options.baseSchema))
-  }, true);
-  EXECUTE ${literal(query)};
-  PERFORM pg_catalog.set_config('search_path', saved, true);
-END`;
-  const tag = dollarTag(body);
-  return `DO ${tag}\n${body}\n${tag}`;
-}
-
-/**
  * CREATE OR REPLACE TRIGGER for a group; the down trigger only fires for new-version writes, the
  * up trigger for every other session, a NULL current_schema() (search_path `''`) included.
  */
@@ -358,7 +338,11 @@ function triggerSql(group: TriggerGroup, options: TriggerOptions): string {
 function functionSql(group: TriggerGroup, options: TriggerOptions): string {
   const newRow = `${ident(group.name)}.new`;
   const marker = `${newRow}.${ident(NEEDS_BACKFILL_COLUMN)}`;
-  const blocks = group.specs.map((spec) => specBlock(spec, newRow, options)).join("\n");
+  const fromNew = (column: string) => `${newRow}.${ident(column)}`;
+  const blocks = group.specs.map((spec) =>
+    specBlock(spec, fromNew, fromNew(spec.targetColumn), options)
+  )
+    .join("\n");
   // Which version wrote the row is decided by the triggers' WHEN clauses, evaluated before
   // PL/pgSQL is even entered: cheaper than testing it inside the function, on every write.
   const body = group.direction === "up"
@@ -395,12 +379,27 @@ ${tag}`;
 function newShapeSql(group: TriggerGroup, upSpecs: TriggerSpec[], options: TriggerOptions): string {
   const fn = ident(group.name);
   const marker = `${fn}.new.${ident(NEEDS_BACKFILL_COLUMN)}`;
-  const shaped = `${ident(SHAPED_LABEL)}.${ident(SHAPED_ROW)}`;
-  const blocks = upSpecs.map((spec) => specBlock(spec, shaped, options)).join("\n");
-  const copies = unique(upSpecs.map((s) => s.targetColumn)).map((column) => {
+  // One variable per new column, read by name: a row variable copied from OLD would map columns
+  // by position, which a partition attached with another column order does not share.
+  const targets = unique(upSpecs.map((s) => s.targetColumn));
+  const variable = (column: string) =>
+    `${ident(SHAPED_LABEL)}.${ident(`pgtandem_new_${targets.indexOf(column)}`)}`;
+  // A spec reads the new columns earlier specs computed, the old row for everything else.
+  const computed = new Set<string>();
+  const source = (column: string) =>
+    computed.has(column) ? variable(column) : `${fn}.old.${ident(column)}`;
+  const declarations = targets.map((column, i) =>
+    `      ${ident(`pgtandem_new_${i}`)} ${ident(options.baseSchema, group.table, column)}%TYPE;`
+  );
+  const blocks = upSpecs.map((spec) => {
+    const block = specBlock(spec, source, variable(spec.targetColumn), options);
+    computed.add(spec.targetColumn);
+    return block;
+  }).join("\n");
+  const copies = targets.map((column) => {
     const c = ident(column);
     return `    IF ${fn}.new.${c}::text IS NOT DISTINCT FROM ${fn}.old.${c}::text THEN
-      ${fn}.new.${c} := ${shaped}.${c};
+      ${fn}.new.${c} := ${variable(column)};
     END IF;`;
   });
   return `  IF TG_OP = 'INSERT' THEN
@@ -408,7 +407,7 @@ function newShapeSql(group: TriggerGroup, upSpecs: TriggerSpec[], options: Trigg
   ELSIF ${fn}.old.${ident(NEEDS_BACKFILL_COLUMN)} THEN
     <<${ident(SHAPED_LABEL)}>>
     DECLARE
-      ${ident(SHAPED_ROW)} ${ident(options.baseSchema, group.table)}%ROWTYPE := ${fn}.old;
+${declarations.join("\n")}
     BEGIN
 ${blocks}
 ${copies.join("\n")}
@@ -417,27 +416,31 @@ ${copies.join("\n")}
   END IF;`;
 }
 
-/** Label and variable of the old row brought into the new shape, in {@link newShapeSql}. */
+/** Label of the block computing the new shape of an old row, in {@link newShapeSql}. */
 const SHAPED_LABEL = "pgtandem_new_shape";
-const SHAPED_ROW = "pgtandem_row";
 
 /**
  * One spec as a nested block: variables for the columns its expression can name, initialised
- * from `row` (NEW, or the row being brought into the new shape) when the block is entered, so
- * after earlier specs' assignments, then the assignment to the target column of `row`.
+ * when the block is entered (so after earlier specs' assignments) from `source` of each physical
+ * column, then the assignment to `target`.
  */
-function specBlock(spec: TriggerSpec, row: string, options: TriggerOptions): string {
+function specBlock(
+  spec: TriggerSpec,
+  source: (physicalColumn: string) => string,
+  target: string,
+  options: TriggerOptions,
+): string {
   const expression = simplifyExpression(spec.expression);
   const referenced = referencedIdentifiers(expression);
   const declarations = spec.columns
     .filter((c) => referenced === undefined || referenced.has(c.name))
     .map((c) =>
-      `    ${ident(c.name)} ${
-        ident(options.baseSchema, spec.table, c.physicalName)
-      }%TYPE := ${row}.${ident(c.physicalName)};`
+      `    ${ident(c.name)} ${ident(options.baseSchema, spec.table, c.physicalName)}%TYPE := ${
+        source(c.physicalName)
+      };`
     );
   // A newline before the closing parenthesis: a trailing `-- comment` must not swallow it.
-  const assignment = `${row}.${ident(spec.targetColumn)} := (${expression}\n    );`;
+  const assignment = `${target} := (${expression}\n    );`;
   if (declarations.length === 0) return `  BEGIN\n    ${assignment}\n  END;`;
   return `  DECLARE\n${declarations.join("\n")}\n  BEGIN\n    ${assignment}\n  END;`;
 }
@@ -538,7 +541,7 @@ function matchingParen(tokens: readonly Token[], open: number): number {
 }
 
 /** A dollar-quote tag that does not occur in `body`. */
-function dollarTag(body: string): string {
+export function dollarTag(body: string): string {
   for (let i = 0;; i++) {
     const tag = i === 0 ? "$pgtandem$" : `$pgtandem${i}$`;
     if (!body.includes(tag)) return tag;
