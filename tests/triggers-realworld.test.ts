@@ -10,6 +10,7 @@ import { dumpSchema, schemaExists } from "./helpers/catalog.ts";
 import { cli, cliOk, migrationFile } from "./helpers/cli.ts";
 import { applyMigration } from "./helpers/lifecycle.ts";
 import { serverVersion, type TestDatabase, testDatabase } from "./helpers/postgres.ts";
+import { expectCliRejected } from "./helpers/reject.ts";
 
 let db: TestDatabase;
 
@@ -431,6 +432,41 @@ describe("user triggers", () => {
       (select count(*)::int from doc_audit) as audited,
       (select updated_at <> '2000-01-01' from docs where id = 1) as touched`;
     expect(after).toEqual({ audited: 2, touched: true });
+    await cliOk(db.url, ["rollback"]);
+  });
+
+  test("triggers replica mode cannot silence are named, even for a superuser", async () => {
+    await createTable("r14_notes", "notes", [{ name: "body", type: "text" }, {
+      name: "updated_at",
+      type: "timestamptz",
+      nullable: true,
+    }]);
+    await db.sql.unsafe(`
+      create or replace function touch() returns trigger language plpgsql as
+        $$ begin new.updated_at := now(); return new; end $$;
+      create trigger always_touch before update on notes for each row execute function touch();
+      alter table notes enable always trigger always_touch;
+      insert into notes (body) values ('a'), ('b');`).simple();
+    const file = await migrationFile("r15_notes_body.json", {
+      operations: [{
+        alter_column: {
+          table: "notes",
+          column: "body",
+          type: "varchar(9)",
+          up: "body",
+          down: "body",
+        },
+      }],
+    });
+    await expectCliRejected(db, ["start", file], /user trigger "always_touch"/);
+    await expectCliRejected(db, ["plan", file], /user trigger "always_touch"/);
+    // A deferrable unique constraint needs internal triggers replica mode skips: no silencing.
+    await db.sql.unsafe(`alter table notes enable trigger always_touch`);
+    await db.sql.unsafe(`alter table notes add constraint notes_body_key unique (body)
+      deferrable initially deferred`);
+    const refusal = await expectCliRejected(db, ["start", file], /user trigger "always_touch"/);
+    expect(refusal.stderr).toMatch(/deferrable constraint "notes_body_key"/);
+    await cliOk(db.url, ["start", file, "--allow-user-triggers"]);
     await cliOk(db.url, ["rollback"]);
   });
 
