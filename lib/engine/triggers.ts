@@ -26,7 +26,8 @@
  * expressions run.
  *
  * Names in user expressions resolve in the migrated schema, then pg_catalog, whatever the writing
- * client's search_path: the functions carry `SET search_path`, and the start-time check of each
+ * client's search_path: the functions carry `SET search_path` (released when the expressions name
+ * nothing outside pg_catalog; see expression-names.ts), and the start-time check of each
  * expression plans it under the same path.
  *
  * The triggers are `ENABLE ALWAYS`, so they still fire when the backfill runs with
