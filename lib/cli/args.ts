@@ -72,6 +72,12 @@ export const FLAGS = {
     commands: ["start", "migrate"],
     help: "pause between backfill batches, e.g. 10ms or 1s (default 0s)",
   },
+  "allow-user-triggers": {
+    type: "boolean",
+    commands: ["start", "migrate", "plan"],
+    help:
+      "start even when the backfill would fire user triggers (the role may not set session_replication_role)",
+  },
   "expect-one": {
     type: "boolean",
     commands: ["migrate"],

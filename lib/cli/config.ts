@@ -16,6 +16,7 @@ export interface Config {
   skipValidation: boolean;
   backfillBatchSize: number;
   backfillBatchDelayMs: number;
+  allowUserTriggers: boolean;
 }
 
 export const DEFAULT_POSTGRES_URL = "postgres://postgres:postgres@localhost?sslmode=disable";
@@ -47,6 +48,7 @@ export function resolveConfig(flags: FlagValues, env: Record<string, string | un
       1,
     ),
     backfillBatchDelayMs: duration(get("backfill-batch-delay") as string | undefined),
+    allowUserTriggers: (get("allow-user-triggers") as boolean | undefined) ?? false,
   };
 }
 

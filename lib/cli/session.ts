@@ -102,6 +102,8 @@ export async function withSession<T>(
       backfill: {
         batchSize: config.backfillBatchSize,
         batchDelayMs: config.backfillBatchDelayMs,
+        allowUserTriggers: config.allowUserTriggers,
+        ...(config.statementTimeoutMs > 0 ? { statementTimeoutMs: config.statementTimeoutMs } : {}),
         onProgress,
       },
       ...(log ? { log } : {}),

@@ -17,17 +17,28 @@
  * flat as the table grows.
  *
  * Without an identity, batches are ranges of heap blocks (`ctid >= '(b,0)' AND ctid < '(e,0)'`, a
- * TID range scan on PostgreSQL ≥ 14), up to the table's size at the start. Limits of that mode: a
- * row another session moves (an UPDATE through the new version, which leaves the marker set) may
- * land behind the cursor, so finished passes are followed by a check for rows still marked and,
- * if any, another pass (at most {@link MAX_CTID_PASSES}); and it reads the whole table at least
- * twice. Partitions are backfilled one leaf at a time; inheritance children are not visited.
+ * TID range scan on PostgreSQL ≥ 14), up to the table's size at the start. Every client write
+ * clears the marker of the row it moves, so no marked row should land behind the cursor; finished
+ * passes are followed by a check for rows still marked all the same and, if any, another pass (at
+ * most {@link MAX_CTID_PASSES}). That mode reads the whole table at least twice. Partitions are backfilled one leaf at a time; inheritance children are not visited.
+ *
+ * Every transaction chooses its own settings rather than inheriting the role's: READ COMMITTED
+ * (a batch waits for a locked row and then sees its latest version, whose marker a client write
+ * has cleared), an explicit statement_timeout (a batch that hits it is retried smaller, like one
+ * that hits lock_timeout; serialization failures and deadlocks are retried too), `row_security =
+ * off` (a policy that hid rows would leave them unfilled: PostgreSQL errors instead, and that
+ * error becomes one line naming the missing privilege), and, when the role may set it,
+ * `session_replication_role = replica`, so the user's own triggers do not fire for rows nobody
+ * changed (pgtandem's triggers are ENABLE ALWAYS). When it finishes, the backfill checks that no
+ * row is left in the old shape.
  */
 import { PgtandemError, QueryError, sqlstateOf } from "../errors.ts";
 import { NEEDS_BACKFILL_COLUMN } from "../naming.ts";
 import { ident, literal } from "../sql.ts";
 import type postgres from "postgres";
+import { explainRowSecurityError, triggerSilencing } from "./backfill-checks.ts";
 import { withLockRetry } from "./retry.ts";
+import { expressionSearchPath } from "./expression-names.ts";
 
 /** Where a backfill got to; JSON-serialisable, saved after every batch so a killed run resumes. */
 export interface BackfillProgress {
@@ -80,6 +91,17 @@ export interface BackfillOptions {
   maxBatchSize?: number;
   /** lock_timeout of each batch transaction; 0 = none. */
   lockTimeoutMs: number;
+  /**
+   * Cap on statement_timeout: batches run with this (default
+   * {@link DEFAULT_BATCH_STATEMENT_TIMEOUT_MS}) and are retried smaller when they hit it; the
+   * backfill's reads of the whole table run with it, or with none when 0 or absent.
+   */
+  statementTimeoutMs?: number;
+  /**
+   * Run batches with session_replication_role = replica when the role may set it, so user
+   * triggers do not fire for backfilled rows (see backfill-checks.ts); default true.
+   */
+  silenceUserTriggers?: boolean;
   /** Progress saved by an earlier, interrupted run of the same backfill. */
   resumeFrom?: BackfillProgress;
   onProgress?: (progress: BackfillProgressEvent) => void;
@@ -96,8 +118,15 @@ export interface BackfillResult {
   ms: number;
 }
 
-const DEADLOCK_DETECTED = "40P01";
-const MAX_DEADLOCK_RETRIES = 5;
+/** Batch failures retried with a smaller batch: deadlock, serialization, statement_timeout. */
+const RETRIED_SQLSTATES = new Set(["40P01", "40001", "57014"]);
+const MAX_BATCH_RETRIES = 8;
+
+/** statement_timeout of a batch when no cap is given: batches aim at ~200 ms. */
+export const DEFAULT_BATCH_STATEMENT_TIMEOUT_MS = 60_000;
+
+/** statement_timeout (or a cancel request) ended the statement. */
+const QUERY_CANCELED = "57014";
 
 /** In ctid mode, passes over the table before remaining marked rows are left alone. */
 export const MAX_CTID_PASSES = 5;
@@ -118,6 +147,8 @@ export async function runBackfill(
     return await run.run();
   } catch (error) {
     if (error instanceof PgtandemError || options.signal?.aborted) throw error;
+    const rls = await explainRowSecurityError(sql, options.schema, options.table, error);
+    if (rls) throw rls;
     const sqlstate = sqlstateOf(error);
     throw new QueryError(
       `cannot backfill table "${options.table}": ${(error as Error).message}`,
@@ -146,6 +177,8 @@ class BackfillRun {
   #batches = 0;
   #total = 0;
   #progress: BackfillProgress = { identity: [], lastKey: null, done: 0 };
+  /** Batches run with session_replication_role = replica. */
+  #silenced = false;
 
   constructor(sql: postgres.Sql, options: BackfillOptions) {
     this.#sql = sql;
@@ -158,10 +191,48 @@ class BackfillRun {
   async run(): Promise<BackfillResult> {
     this.#o.signal?.throwIfAborted();
     const relation = await readRelation(this.#sql, this.#o.schema, this.#o.table);
-    this.#total = await estimateRows(this.#sql, relation);
+    if (this.#o.silenceUserTriggers ?? true) {
+      this.#silenced = (await triggerSilencing(this.#sql, this.#o.schema, this.#o.table)).silenced;
+    }
+    this.#total = await this.#read((tx) => estimateRows(tx, relation));
     if (relation.identity) await this.#keyset(relation, relation.identity);
     else await this.#blocks(relation);
+    await this.#checkDone(relation);
     return { rows: this.#rows, batches: this.#batches, ms: performance.now() - this.#started };
+  }
+
+  /**
+   * Proof that the backfill saw the whole table: every row is in the new shape now (rows written
+   * since the triggers exist are born or brought there by them). A row still marked would
+   * complete with its new columns never computed, so it fails the backfill instead.
+   */
+  async #checkDone(relation: Relation): Promise<void> {
+    const target = `${relation.partitioned ? "" : "ONLY "}${relation.name}`;
+    const [left] = await this.#read((tx) =>
+      tx.unsafe(`SELECT count(*)::int8::text AS n FROM ${target} WHERE ${MARKER}`)
+    );
+    const n = Number(left?.n ?? 0);
+    if (n > 0) {
+      throw new PgtandemError(
+        "query",
+        `cannot backfill table "${this.#o.table}": ${n} rows were not reached by the backfill; run complete to try again`,
+      );
+    }
+  }
+
+  /**
+   * A read of the table in a transaction of its own, with the settings a batch has (READ
+   * COMMITTED, row_security off, explicit statement_timeout), not the role's defaults.
+   */
+  #read<T>(body: (tx: postgres.TransactionSql) => Promise<T>): Promise<T> {
+    return this.#sql.begin("isolation level read committed", async (tx) => {
+      await tx.unsafe(
+        `SELECT pg_catalog.set_config('statement_timeout', $1, true),
+                pg_catalog.set_config('row_security', 'off', true)`,
+        [`${Math.max(0, Math.floor(this.#o.statementTimeoutMs ?? 0))}ms`],
+      );
+      return await body(tx);
+    }) as Promise<T>;
   }
 
   /** Keyset batches over `identity`, from the resume point to the largest key at the start. */
@@ -182,11 +253,13 @@ class BackfillRun {
       last = resume.lastKey ? resume.lastKey.map(String) : null;
       this.#progress = { identity, lastKey: last, done: resume.done, upperBound: upper };
     } else {
-      const top = await this.#sql.unsafe(
-        `SELECT ${keyText} FROM ${target} ORDER BY ${
-          identity.map((c) => `t.${ident(c)} DESC`).join(", ")
-        } LIMIT 1`,
-      ).values();
+      const top = await this.#read((tx) =>
+        tx.unsafe(
+          `SELECT ${keyText} FROM ${target} ORDER BY ${
+            identity.map((c) => `t.${ident(c)} DESC`).join(", ")
+          } LIMIT 1`,
+        ).values()
+      );
       if (!top[0]) return; // an empty table: nothing existed, nothing to do
       upper = (top[0] as unknown[]).map(String);
       // Progress of another identity cannot say where to go on, but its rows stay done.
@@ -276,53 +349,71 @@ class BackfillRun {
   /** Whether some row of the units still has its marker set. */
   async #anyMarked(units: readonly BackfillUnit[]): Promise<boolean> {
     for (const { name } of units) {
-      const found = await this.#sql.unsafe(`SELECT 1 FROM ONLY ${name} WHERE ${MARKER} LIMIT 1`);
+      const found = await this.#read((tx) =>
+        tx.unsafe(`SELECT 1 FROM ONLY ${name} WHERE ${MARKER} LIMIT 1`)
+      );
       if (found.length > 0) return true;
     }
     return false;
   }
 
   /**
-   * One batch transaction, retried on lock timeouts with a halved size each time (a hot row then
-   * blocks a smaller batch). Adapts the batch size to the measured duration.
+   * One batch transaction, retried on lock timeouts, statement timeouts, deadlocks and
+   * serialization failures with a halved size each time (a hot row then blocks a smaller batch, a
+   * slow one does less). Adapts the batch size to the measured duration.
    */
   async #batch(
     body: (tx: postgres.TransactionSql, size: number) => Promise<BatchResult>,
   ): Promise<BatchResult> {
     const started = performance.now();
     const shrink = () => (this.#size = Math.max(1, Math.floor(this.#size / 2)));
+    const cap = Math.floor(this.#o.statementTimeoutMs ?? 0);
+    const settings = [
+      `${Math.max(0, Math.floor(this.#o.lockTimeoutMs))}ms`,
+      `${cap > 0 ? cap : DEFAULT_BATCH_STATEMENT_TIMEOUT_MS}ms`,
+      expressionSearchPath(this.#o.schema),
+      this.#silenced ? "replica" : "origin",
+    ];
     const attempt = () =>
       withLockRetry(
         `backfill of table "${this.#o.table}"`,
         () =>
-          this.#sql.begin(async (tx) => {
+          this.#sql.begin("isolation level read committed", async (tx) => {
             // search_path: the session must count as the old version, so the up trigger runs.
             // enable_seqscan/enable_sort off: without fresh statistics the planner may read the
             // whole table (or sort it) for a range of a few thousand keys — per batch.
+            // row_security off: an error rather than rows silently skipped.
             await tx.unsafe(
               `SELECT pg_catalog.set_config('lock_timeout', $1, true),
-                      pg_catalog.set_config('search_path', $2, true),
+                      pg_catalog.set_config('statement_timeout', $2, true),
+                      pg_catalog.set_config('search_path', $3, true),
                       pg_catalog.set_config('enable_seqscan', 'off', true),
-                      pg_catalog.set_config('enable_sort', 'off', true)`,
-              [`${Math.max(0, Math.floor(this.#o.lockTimeoutMs))}ms`, ident(this.#o.schema)],
+                      pg_catalog.set_config('enable_sort', 'off', true),
+                      pg_catalog.set_config('row_security', 'off', true)${
+                this.#silenced
+                  ? `,
+                      pg_catalog.set_config('session_replication_role', $4, true)`
+                  : ""
+              }`,
+              this.#silenced ? settings : settings.slice(0, 3),
             );
             return await body(tx, this.#size);
           }) as Promise<BatchResult>,
         { onRetry: shrink },
       );
-    for (let deadlocks = 0;; deadlocks++) {
+    for (let retries = 0;; retries++) {
       try {
         const result = await attempt();
         this.#adapt(performance.now() - started);
         return result;
       } catch (error) {
-        // A client locking rows in another order can deadlock with a batch; PostgreSQL then
-        // cancels one side. If it is us, the batch rolled back: try again, smaller.
-        if (sqlstateOf(error) !== DEADLOCK_DETECTED || deadlocks >= MAX_DEADLOCK_RETRIES) {
-          throw error;
-        }
+        // A client locking rows in another order can deadlock with a batch; a batch can outlast
+        // statement_timeout. Either way it rolled back: try again, smaller.
+        const sqlstate = sqlstateOf(error) ?? "";
+        if (!RETRIED_SQLSTATES.has(sqlstate) || retries >= MAX_BATCH_RETRIES) throw error;
+        if (sqlstate === QUERY_CANCELED && this.#size === 1) throw error;
         shrink();
-        await sleep(Math.random() * 100 * 2 ** deadlocks, this.#o.signal);
+        await sleep(Math.random() * 100 * 2 ** Math.min(retries, 6), this.#o.signal);
       }
     }
   }
@@ -456,7 +547,7 @@ async function identityOf(sql: postgres.Sql, oid: number): Promise<string[] | nu
  * Rows to backfill, for progress: the planner's estimate scaled to the table's current size,
  * or, for a table never analysed, an exact count of marked rows (one sequential read).
  */
-async function estimateRows(sql: postgres.Sql, relation: Relation): Promise<number> {
+async function estimateRows(sql: postgres.TransactionSql, relation: Relation): Promise<number> {
   const [stats] = await sql`
     SELECT sum(c.reltuples)::float8 AS tuples, sum(c.relpages)::float8 AS pages,
       sum(pg_catalog.pg_relation_size(c.oid))::float8

@@ -13,12 +13,15 @@ import { expandOperations } from "./expansion.ts";
 import type { StateStore } from "./state.ts";
 import { shapeIssues } from "./shape-checks.ts";
 import { buildSteps, type OperationStep } from "./steps.ts";
+import { backfillIssues } from "./backfill-checks.ts";
 
 export interface PrepareOptions {
   sql: Sql;
   state: StateStore;
   schema: string;
   useVersionSchema: boolean;
+  /** Go on when the backfill would fire user triggers; default false (an issue names them). */
+  allowUserTriggers?: boolean;
 }
 
 /** The checked steps of a migration against the live schema, as start would build them. */
@@ -82,6 +85,14 @@ export async function prepareMigration(
   if (issues.length === 0) {
     issues.push(
       ...await dependentObjectIssues({ sql: options.sql, state, baseSchema: schema }, steps),
+    );
+  }
+  if (issues.length === 0) {
+    const backfilled = steps.flatMap((s) => s.result.backfills ?? []).map((b) => b.table);
+    issues.push(
+      ...await backfillIssues(options.sql, schema, backfilled, {
+        allowUserTriggers: options.allowUserTriggers ?? false,
+      }),
     );
   }
   if (issues.length > 0) throw new ValidationError(loaded.path, issues);

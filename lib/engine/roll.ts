@@ -41,6 +41,10 @@ import { buildSteps, type OperationStep } from "./steps.ts";
 export interface BackfillSettings {
   batchSize: number;
   batchDelayMs: number;
+  /** Start even when the backfill would fire user triggers (see backfill-checks.ts). */
+  allowUserTriggers?: boolean;
+  /** Cap on the backfill's statement_timeout (see BackfillOptions). */
+  statementTimeoutMs?: number;
   onProgress?: (table: string, p: { done: number; total: number; rowsPerSecond: number }) => void;
 }
 
@@ -109,6 +113,7 @@ export class Engine {
         state,
         schema,
         useVersionSchema: this.#o.useVersionSchema,
+        allowUserTriggers: this.#o.backfill.allowUserTriggers ?? false,
       });
 
       const plugins = (this.#o.plugins ?? pluginTracker).used(loaded.operations);
@@ -195,6 +200,7 @@ export class Engine {
         await this.#saveRun(name, { tables: run.tables });
       },
     };
+    if (backfill.statementTimeoutMs) options.statementTimeoutMs = backfill.statementTimeoutMs;
     const resumeFrom = run.tables[table];
     if (resumeFrom) options.resumeFrom = resumeFrom;
     if (backfill.onProgress) {

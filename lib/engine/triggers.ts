@@ -17,16 +17,30 @@
  * executor per row), and the down trigger has a WHEN clause, so old-side writes never call it.
  *
  * The marker column `_pgroll_needs_backfill` (DEFAULT true, so existing rows read true without a
- * rewrite) tells the backfill which rows still need the up expression: the up function clears it
- * on every old-side write, and on inserts through the new version (such a row is born in the new
- * shape; recomputing it from the old columns would clobber what the new version wrote).
+ * rewrite) tells whether a row is still in the old shape. The first write to a row, from either
+ * side, brings it into the new shape and clears the marker, and the backfill only touches marked
+ * rows, so it never rewrites a row a client wrote: the up function clears it on every old-side
+ * write; the down function on inserts through the new version (born in the new shape) and on
+ * new-side updates of a marked row, which it first brings into the new shape — the new columns the
+ * update did not set are computed by the up expressions from the old row — before the down
+ * expressions run.
+ *
+ * Names in user expressions resolve in the migrated schema, then pg_catalog, whatever the writing
+ * client's search_path: the functions carry `SET search_path` (released when the expressions name
+ * nothing outside pg_catalog; see expression-names.ts), and the start-time check of each
+ * expression plans it under the same path.
+ *
+ * The triggers are `ENABLE ALWAYS`, so they still fire when the backfill runs with
+ * `session_replication_role = replica` (which silences the user's own triggers), and their names
+ * start with `~`, which sorts after every ASCII name: PostgreSQL fires the BEFORE triggers of one
+ * event in byte order of their names, so a user's BEFORE trigger runs first and the value it
+ * produces is the one copied to the other version. (The functions keep pgroll's names, by which
+ * pgroll drops them, CASCADE taking the triggers along.)
  */
-import { createHash } from "node:crypto";
 import { PgtandemError } from "../errors.ts";
 import {
-  byteLength,
-  MAX_IDENTIFIER_BYTES,
   NEEDS_BACKFILL_COLUMN,
+  shortenIdentifier,
   temporaryColumnName,
   triggerName,
 } from "../naming.ts";
@@ -34,6 +48,11 @@ import { ident, literal } from "../sql.ts";
 import type { TriggerSpec } from "../operations/operation.ts";
 import { type Action, sqlAction } from "./plan.ts";
 import { type Token, tokenize } from "../sql-tokens.ts";
+import {
+  expressionCheckSql,
+  expressionSearchPath,
+  releaseSearchPathSql,
+} from "./expression-names.ts";
 
 /** Where the triggers live and which version's writes count as "new". */
 export interface TriggerOptions {
@@ -45,8 +64,11 @@ export interface TriggerOptions {
 
 /** Specs of one table and direction, merged into one function. */
 interface TriggerGroup {
-  /** Down group of a table that also has an up group: clears the marker on new-side inserts. */
-  clearsMarker?: boolean;
+  /**
+   * Down group of a table that also has an up group: clears the marker on new-side inserts, and
+   * on new-side updates of a marked row after bringing it into the new shape with these up specs.
+   */
+  upSpecs?: TriggerSpec[];
   table: string;
   direction: "up" | "down";
   /** Function and trigger name (the same identifier for both). */
@@ -87,7 +109,7 @@ export function triggerActions(specs: readonly TriggerSpec[], options: TriggerOp
       // warn loudly and go on.
       actions.push(sqlAction(
         `check_expression_${group.name}_${i}`,
-        expressionCheckSql(spec, options),
+        expressionCheckSql(spec.table, [spec], options.baseSchema),
         {
           table: group.table,
           lock: "ACCESS SHARE",
@@ -106,8 +128,27 @@ export function triggerActions(specs: readonly TriggerSpec[], options: TriggerOp
       { lock: "none" },
     ));
     actions.push(sqlAction(
+      `resolve_names_${group.name}`,
+      releaseSearchPathSql(
+        ident(options.baseSchema, group.name),
+        group.table,
+        [...group.specs, ...(group.upSpecs ?? [])],
+        options.baseSchema,
+      ),
+      { lock: "none" },
+    ));
+    actions.push(sqlAction(
       `create_trigger_${group.name}`,
       triggerSql(group, options),
+      { table: group.table, lock: "SHARE ROW EXCLUSIVE" },
+    ));
+    // ALWAYS: the backfill silences user triggers with session_replication_role = replica, and
+    // ours must still fire then. Idempotent, like the statements above.
+    actions.push(sqlAction(
+      `enable_trigger_${group.name}`,
+      `ALTER TABLE ${ident(options.baseSchema, group.table)} ENABLE ALWAYS TRIGGER ${
+        ident(syncTriggerName(group.name))
+      }`,
       { table: group.table, lock: "SHARE ROW EXCLUSIVE" },
     ));
   }
@@ -197,19 +238,19 @@ function groupSpecs(specs: readonly TriggerSpec[]): TriggerGroup[] {
       group.name = name;
     }
   }
-  // Rows the new version inserts are born in the new shape: the backfill must leave them alone.
-  // The up trigger does not fire for them (its WHEN clause), so the table's down trigger clears
-  // their marker; a table with nothing to fill downwards gets a down trigger for just that.
+  // Rows the new version writes are in the new shape: the backfill must leave them alone. The up
+  // trigger does not fire for them (its WHEN clause), so the table's down trigger clears their
+  // marker; a table with nothing to fill downwards gets a down trigger for just that.
   for (const up of [...groups.values()].filter((g) => g.direction === "up")) {
     const down = groups.get(`down:${up.table}`);
-    if (down) down.clearsMarker = true;
+    if (down) down.upSpecs = up.specs;
     else {
       groups.set(`down:${up.table}`, {
         table: up.table,
         direction: "down",
         name: markerFunctionName(up.table),
         specs: [],
-        clearsMarker: true,
+        upSpecs: up.specs,
       });
     }
   }
@@ -227,6 +268,18 @@ function candidateNames(spec: TriggerSpec): string[] {
     functionName(spec.table, `${spec.targetColumn}_down`),
   ];
 }
+
+/**
+ * The trigger of the function `functionName`: the same name behind a `~`. PostgreSQL fires the
+ * BEFORE ROW triggers of one event in the byte order (strcmp) of their names, and `~` (0x7E) sorts
+ * after every ASCII letter, digit and punctuation but DEL, so users' BEFORE triggers run first.
+ * Shortened like the function names when too long.
+ */
+export function syncTriggerName(functionName: string): string {
+  return shortenIdentifier(`${SYNC_TRIGGER_PREFIX}${functionName}`);
+}
+
+const SYNC_TRIGGER_PREFIX = "~";
 
 /** The down function of a table whose down trigger only clears the backfill marker. */
 function markerFunctionName(table: string): string {
@@ -248,45 +301,23 @@ function functionName(table: string, column: string): string {
   return shortenIdentifier(triggerName(table, column));
 }
 
-/** `name` if it fits in 63 bytes, else a UTF-8-safe prefix + `_` + 8 hex digits of its SHA-256. */
-export function shortenIdentifier(name: string): string {
-  if (byteLength(name) <= MAX_IDENTIFIER_BYTES) return name;
-  const hash = createHash("sha256").update(name).digest("hex").slice(0, 8);
-  let prefix = "";
-  for (const char of name) {
-    if (byteLength(prefix + char) > MAX_IDENTIFIER_BYTES - hash.length - 1) break;
-    prefix += char;
-  }
-  return `${prefix}_${hash}`;
-}
+/** Name shortening lives with the other generated names; re-exported for older importers. */
+export { shortenIdentifier };
 
 /**
- * A query that plans `spec.expression` over the table's columns under their virtual names and reads
- * no row (LIMIT 0). CREATE FUNCTION only checks the syntax of plpgsql expressions; an unknown
- * column or function would otherwise surface in the first client write after the trigger exists.
+ * CREATE OR REPLACE TRIGGER for a group; the down trigger only fires for new-version writes, the
+ * up trigger for every other session, a NULL current_schema() (search_path `''`) included.
  */
-function expressionCheckSql(spec: TriggerSpec, options: TriggerOptions): string {
-  const columns = spec.columns.map((c) => `${ident(c.physicalName)} AS ${ident(c.name)}`);
-  return `SELECT (${simplifyExpression(spec.expression)}
-  ) FROM (SELECT ${columns.join(", ")} FROM ${
-    ident(options.baseSchema, spec.table)
-  } LIMIT 0) AS pgtandem_expression_check`;
-}
-
-/** CREATE OR REPLACE TRIGGER for a group; the down trigger only fires for new-version writes. */
 function triggerSql(group: TriggerGroup, options: TriggerOptions): string {
-  const when = group.direction === "down"
-    ? `\n  WHEN (${isNewVersion(options)})`
-    : `\n  WHEN (NOT (${isNewVersion(options)}))`;
-  return `CREATE OR REPLACE TRIGGER ${ident(group.name)}
+  const newVersion = `pg_catalog.current_schema() = ${literal(options.versionSchema)}`;
+  const oldVersion = `pg_catalog.current_schema() IS DISTINCT FROM ${
+    literal(options.versionSchema)
+  }`;
+  const when = `\n  WHEN (${group.direction === "down" ? newVersion : oldVersion})`;
+  return `CREATE OR REPLACE TRIGGER ${ident(syncTriggerName(group.name))}
   BEFORE INSERT OR UPDATE ON ${ident(options.baseSchema, group.table)}
   FOR EACH ROW${when}
   EXECUTE FUNCTION ${ident(options.baseSchema, group.name)}()`;
-}
-
-/** True when the writing session resolves names through the new version's views. */
-function isNewVersion(options: TriggerOptions): string {
-  return `pg_catalog.current_schema() = ${literal(options.versionSchema)}`;
 }
 
 /**
@@ -297,7 +328,11 @@ function isNewVersion(options: TriggerOptions): string {
 function functionSql(group: TriggerGroup, options: TriggerOptions): string {
   const newRow = `${ident(group.name)}.new`;
   const marker = `${newRow}.${ident(NEEDS_BACKFILL_COLUMN)}`;
-  const blocks = group.specs.map((spec) => specBlock(spec, newRow, options)).join("\n");
+  const fromNew = (column: string) => `${newRow}.${ident(column)}`;
+  const blocks = group.specs.map((spec) =>
+    specBlock(spec, fromNew, fromNew(spec.targetColumn), options)
+  )
+    .join("\n");
   // Which version wrote the row is decided by the triggers' WHEN clauses, evaluated before
   // PL/pgSQL is even entered: cheaper than testing it inside the function, on every write.
   const body = group.direction === "up"
@@ -306,43 +341,96 @@ ${blocks}
   ${marker} := false;
   RETURN NEW;
 END`
-    : `BEGIN${
-      group.clearsMarker
-        ? `
-  -- A row the new version inserts is born in the new shape: the backfill must skip it.
-  IF TG_OP = 'INSERT' THEN
-    ${marker} := false;
-  END IF;`
-        : ""
-    }
+    : `BEGIN${group.upSpecs ? `\n${newShapeSql(group, group.upSpecs, options)}` : ""}
 ${blocks}
   RETURN NEW;
 END`;
   const tag = dollarTag(body);
+  // SET search_path: user expressions resolve names as the start-time check planned them, not
+  // through the writing client's search_path (a version schema, or none at all).
   return `CREATE OR REPLACE FUNCTION ${ident(options.baseSchema, group.name)}()
   RETURNS trigger
   LANGUAGE plpgsql
+  SET search_path = ${expressionSearchPath(options.baseSchema)}
 AS ${tag}
 ${body}
 ${tag}`;
 }
 
 /**
- * One spec as a nested block: variables for the columns its expression can name, initialised
- * from NEW when the block is entered (so after earlier specs' assignments), then the assignment.
+ * The part of a down function that keeps the backfill from ever rewriting a row the new version
+ * wrote. An insert is born in the new shape. An update of a row still in the old shape (marker
+ * set) first brings it into the new shape, as if the backfill had reached it just before: every
+ * new column the update left as it was gets the up expressions' value over the old row, so
+ * neither the down expressions nor the row keep the still-empty new column. A column counts as
+ * set when its value changed (compared as text, so types without `=` work too); setting a new
+ * column to the value it already holds physically (NULL before the backfill) reads as not set.
  */
-function specBlock(spec: TriggerSpec, newRow: string, options: TriggerOptions): string {
+function newShapeSql(group: TriggerGroup, upSpecs: TriggerSpec[], options: TriggerOptions): string {
+  const fn = ident(group.name);
+  const marker = `${fn}.new.${ident(NEEDS_BACKFILL_COLUMN)}`;
+  // One variable per new column, read by name: a row variable copied from OLD would map columns
+  // by position, which a partition attached with another column order does not share.
+  const targets = unique(upSpecs.map((s) => s.targetColumn));
+  const variable = (column: string) =>
+    `${ident(SHAPED_LABEL)}.${ident(`pgtandem_new_${targets.indexOf(column)}`)}`;
+  // A spec reads the new columns earlier specs computed, the old row for everything else.
+  const computed = new Set<string>();
+  const source = (column: string) =>
+    computed.has(column) ? variable(column) : `${fn}.old.${ident(column)}`;
+  const declarations = targets.map((column, i) =>
+    `      ${ident(`pgtandem_new_${i}`)} ${ident(options.baseSchema, group.table, column)}%TYPE;`
+  );
+  const blocks = upSpecs.map((spec) => {
+    const block = specBlock(spec, source, variable(spec.targetColumn), options);
+    computed.add(spec.targetColumn);
+    return block;
+  }).join("\n");
+  const copies = targets.map((column) => {
+    const c = ident(column);
+    return `    IF ${fn}.new.${c}::text IS NOT DISTINCT FROM ${fn}.old.${c}::text THEN
+      ${fn}.new.${c} := ${variable(column)};
+    END IF;`;
+  });
+  return `  IF TG_OP = 'INSERT' THEN
+    ${marker} := false;
+  ELSIF ${fn}.old.${ident(NEEDS_BACKFILL_COLUMN)} THEN
+    <<${ident(SHAPED_LABEL)}>>
+    DECLARE
+${declarations.join("\n")}
+    BEGIN
+${blocks}
+${copies.join("\n")}
+    END;
+    ${marker} := false;
+  END IF;`;
+}
+
+/** Label of the block computing the new shape of an old row, in {@link newShapeSql}. */
+const SHAPED_LABEL = "pgtandem_new_shape";
+
+/**
+ * One spec as a nested block: variables for the columns its expression can name, initialised
+ * when the block is entered (so after earlier specs' assignments) from `source` of each physical
+ * column, then the assignment to `target`.
+ */
+function specBlock(
+  spec: TriggerSpec,
+  source: (physicalColumn: string) => string,
+  target: string,
+  options: TriggerOptions,
+): string {
   const expression = simplifyExpression(spec.expression);
   const referenced = referencedIdentifiers(expression);
   const declarations = spec.columns
     .filter((c) => referenced === undefined || referenced.has(c.name))
     .map((c) =>
-      `    ${ident(c.name)} ${
-        ident(options.baseSchema, spec.table, c.physicalName)
-      }%TYPE := ${newRow}.${ident(c.physicalName)};`
+      `    ${ident(c.name)} ${ident(options.baseSchema, spec.table, c.physicalName)}%TYPE := ${
+        source(c.physicalName)
+      };`
     );
   // A newline before the closing parenthesis: a trailing `-- comment` must not swallow it.
-  const assignment = `${newRow}.${ident(spec.targetColumn)} := (${expression}\n    );`;
+  const assignment = `${target} := (${expression}\n    );`;
   if (declarations.length === 0) return `  BEGIN\n    ${assignment}\n  END;`;
   return `  DECLARE\n${declarations.join("\n")}\n  BEGIN\n    ${assignment}\n  END;`;
 }
@@ -443,7 +531,7 @@ function matchingParen(tokens: readonly Token[], open: number): number {
 }
 
 /** A dollar-quote tag that does not occur in `body`. */
-function dollarTag(body: string): string {
+export function dollarTag(body: string): string {
   for (let i = 0;; i++) {
     const tag = i === 0 ? "$pgtandem$" : `$pgtandem${i}$`;
     if (!body.includes(tag)) return tag;

@@ -79,7 +79,7 @@ export const migrateCommand: Command = {
   name: "migrate",
   summary: "Apply a folder's unapplied migrations in file name order (pgroll's migrate)",
   usage:
-    "migrate DIR [--complete] [--expect-one] [--backfill-batch-size N] [--backfill-batch-delay D] [--json]",
+    "migrate DIR [--complete] [--expect-one] [--backfill-batch-size N] [--backfill-batch-delay D] [--allow-user-triggers] [--json]",
   examples: [
     "pgtandem migrate ./migrations                # start the last one, leave it active",
     "pgtandem migrate ./migrations --complete     # and complete it",

@@ -55,6 +55,7 @@ export const planCommand: Command = {
             state,
             schema: config.schema,
             useVersionSchema: config.useVersionSchema,
+            allowUserTriggers: config.allowUserTriggers,
             serverMajor,
           });
           const lint = await lintMigration(loaded.operations, {

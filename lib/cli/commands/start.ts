@@ -5,7 +5,8 @@ import { withSession } from "../session.ts";
 export const startCommand: Command = {
   name: "start",
   summary: "Start a migration: the new version is served next to the old one",
-  usage: "start FILE [--complete] [--backfill-batch-size N] [--backfill-batch-delay D]",
+  usage:
+    "start FILE [--complete] [--backfill-batch-size N] [--backfill-batch-delay D] [--allow-user-triggers]",
   examples: [
     "pgtandem start migrations/02_add_email.yaml",
     "pgtandem start migrations/03_rename.json --complete",
