@@ -8,7 +8,8 @@ import { inSchema } from "./helpers/catalog.ts";
 import { applyMigration, runLifecycle } from "./helpers/lifecycle.ts";
 import { initWithBaseline } from "./helpers/baseline.ts";
 import { type TestDatabase, testDatabase } from "./helpers/postgres.ts";
-import { expectStartRejected } from "./helpers/reject.ts";
+import { migrationFile } from "./helpers/cli.ts";
+import { expectCliRejected, expectStartRejected } from "./helpers/reject.ts";
 
 let db: TestDatabase;
 
@@ -48,6 +49,14 @@ describe("table inheritance", () => {
     await expectStartRejected(db, "i02_parent.json", {
       operations: [{ drop_column: { table: "animals", column: "name" } }],
     }, /table "animals" has inheritance children/);
+  });
+
+  test("validate and plan refuse it too, before start", async () => {
+    const file = await migrationFile("i02b_parent.json", {
+      operations: [{ drop_column: { table: "animals", column: "name" } }],
+    });
+    await expectCliRejected(db, ["validate", file], /table "animals" has inheritance children/);
+    await expectCliRejected(db, ["plan", file], /table "animals" has inheritance children/);
   });
 
   test("a change of a child's inherited column is refused", async () => {

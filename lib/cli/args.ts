@@ -74,7 +74,7 @@ export const FLAGS = {
   },
   "allow-user-triggers": {
     type: "boolean",
-    commands: ["start", "migrate", "plan"],
+    commands: ["start", "migrate", "plan", "validate"],
     help:
       "start even when the backfill would fire user triggers (the role may not set session_replication_role)",
   },

@@ -8,7 +8,9 @@ import { type Issue, PgtandemError, ValidationError } from "../../errors.ts";
 import { formatPath } from "../../errors.ts";
 import type { StateStore } from "../../engine/state.ts";
 import { buildSteps, hasOpaqueStep } from "../../engine/steps.ts";
+import { backfillIssues } from "../../engine/backfill-checks.ts";
 import { dependentObjectIssues } from "../../engine/dependents.ts";
+import { shapeIssues } from "../../engine/shape-checks.ts";
 import { type LoadedMigration, loadMigrationFile } from "../../migration/loader.ts";
 import { migrationVersionName, parseMigration } from "../../migration/migration.ts";
 import { byteLength, MAX_IDENTIFIER_BYTES, versionSchemaName } from "../../naming.ts";
@@ -105,7 +107,14 @@ async function check(
   issues.push(...built.issues);
   // Objects depending on what the migration replaces or drops (only the live catalog knows them).
   if (note === undefined && built.issues.length === 0) {
+    issues.push(...await shapeIssues(sql, schema, built.steps));
     issues.push(...await dependentObjectIssues({ sql, state, baseSchema: schema }, built.steps));
+    const backfilled = built.steps.flatMap((s) => s.result.backfills ?? []).map((b) => b.table);
+    issues.push(
+      ...await backfillIssues(sql, schema, backfilled, {
+        allowUserTriggers: config.allowUserTriggers,
+      }),
+    );
   }
   if (config.useVersionSchema) {
     const versionSchema = versionSchemaName(schema, migrationVersionName(loaded.migration));
