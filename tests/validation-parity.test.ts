@@ -29,7 +29,15 @@ beforeAll(async () => {
           columns: [
             { name: "id", type: "serial", pk: true },
             { name: "email", type: "text", nullable: true },
-            { name: "team_id", type: "integer", nullable: true },
+            {
+              name: "team_id",
+              type: "integer",
+              nullable: true,
+              check: { name: "members_team_id_check", constraint: "team_id > 0" },
+            },
+          ],
+          constraints: [
+            { name: "members_email_team_key", type: "unique", columns: ["email", "team_id"] },
           ],
         },
       },
@@ -175,7 +183,119 @@ describe("add_column: up and a volatile default", () => {
   });
 });
 
+describe("names an earlier operation frees only at complete", () => {
+  const checkOn = (name: string) => ({
+    create_constraint: {
+      table: "members",
+      name,
+      type: "check",
+      check: "id > 0",
+      columns: ["id"],
+      up: { id: "id" },
+      down: { id: "id" },
+    },
+  });
+  const cases: [string, object[], RegExp][] = [
+    [
+      "a new constraint may not take the name of one dropped earlier",
+      [
+        { drop_constraint: { table: "members", name: "members_team_id_check", down: "team_id" } },
+        checkOn("members_team_id_check"),
+      ],
+      /operations\[1\]\.create_constraint\.name: constraint name "members_team_id_check" is still in use on table "members" until this migration completes/,
+    ],
+    [
+      "a new constraint may not take the old name of one renamed earlier",
+      [
+        {
+          rename_constraint: {
+            table: "members",
+            from: "members_team_id_check",
+            to: "members_team_positive",
+          },
+        },
+        checkOn("members_team_id_check"),
+      ],
+      /operations\[1\]\.create_constraint\.name: constraint name "members_team_id_check" is still in use/,
+    ],
+    [
+      "a new index may not take the name of a dropped unique constraint's index",
+      [
+        {
+          drop_multicolumn_constraint: {
+            table: "members",
+            name: "members_email_team_key",
+            down: { email: "email", team_id: "team_id" },
+          },
+        },
+        {
+          create_index: {
+            name: "members_email_team_key",
+            table: "teams",
+            columns: [{ column: "id" }],
+          },
+        },
+      ],
+      /operations\[1\]\.create_index\.name: name "members_email_team_key" is still in use until this migration completes/,
+    ],
+    [
+      "a constraint renamed earlier may not be dropped in the same migration",
+      [
+        {
+          rename_constraint: {
+            table: "members",
+            from: "members_team_id_check",
+            to: "members_team_positive",
+          },
+        },
+        { drop_constraint: { table: "members", name: "members_team_positive", down: "team_id" } },
+      ],
+      /operations\[1\]\.drop_constraint\.name: constraint "members_team_positive" was renamed from "members_team_id_check" earlier in this migration; drop it in a later migration/,
+    ],
+  ];
+  cases.forEach(([name, operations, pattern], i) => {
+    test(name, async () => {
+      await expectStartRejected(db, `p5${i}_reserved.json`, { operations }, pattern);
+    });
+  });
+});
+
 describe("accepted on purpose although pgroll refuses (docs/validation.md)", () => {
+  test("later operations see earlier ones: an index created, then dropped", async () => {
+    await applyMigration(db, "p43_index_both_ways", {
+      operations: [
+        {
+          create_index: {
+            name: "members_email_idx",
+            table: "members",
+            columns: [{ column: "email" }],
+          },
+        },
+        { drop_index: { name: "members_email_idx" } },
+      ],
+    });
+    const rows = await db.sql`select 1 from pg_class where relname = 'members_email_idx'`;
+    expect(rows).toHaveLength(0);
+  });
+
+  test("later operations see earlier ones: a column dropped, then added again", async () => {
+    await db.sql`update members set email = 'old' || id || '@x'`;
+    await applyMigration(db, "p44_replace_column", {
+      operations: [
+        { drop_column: { table: "members", column: "email" } },
+        {
+          add_column: {
+            table: "members",
+            column: { name: "email", type: "text", nullable: true },
+            up: "'new@x'",
+          },
+        },
+      ],
+    });
+    const rows = await db.sql<{ email: string }[]>`select distinct email from members`;
+    expect(rows.map((r) => r.email)).toEqual(["new@x"]);
+  });
+
   test("create_table: a column may reference the table being created", async () => {
     await applyMigration(db, "p40_self_reference", {
       operations: [{

@@ -46,6 +46,17 @@ export function validateDrop(schema: VirtualSchema, input: DropConstraintInput):
       ],
     };
   }
+  const renamedFrom = table.renamedConstraints?.[input.name];
+  if (renamedFrom !== undefined) {
+    return {
+      issues: [
+        issue(
+          ["name"],
+          `constraint "${input.name}" was renamed from "${renamedFrom}" earlier in this migration; drop it in a later migration`,
+        ),
+      ],
+    };
+  }
   for (const column of columns) {
     const physical = table.columns.find((c) => c.name === column)?.physicalName ?? column;
     if (isTemporaryName(physical)) {
@@ -69,6 +80,15 @@ export function startDrop(
   });
   const triggers = duplicateTriggers(before, columns, input.up, input.down);
   useCopies(table, columns);
+  // Until complete the constraint (and a unique constraint's index) stays on the old columns.
+  table.droppedConstraints = [...(table.droppedConstraints ?? []), input.name];
+  const index = table.indexes[input.name];
+  if (index) {
+    schema.reservedRelationNames = [
+      ...(schema.reservedRelationNames ?? []),
+      index.physicalName ?? index.name,
+    ];
+  }
   delete table.checkConstraints[input.name];
   delete table.uniqueConstraints[input.name];
   delete table.foreignKeys[input.name];
