@@ -46,17 +46,6 @@ export function validateDrop(schema: VirtualSchema, input: DropConstraintInput):
       ],
     };
   }
-  const renamedFrom = table.renamedConstraints?.[input.name];
-  if (renamedFrom !== undefined) {
-    return {
-      issues: [
-        issue(
-          ["name"],
-          `constraint "${input.name}" was renamed from "${renamedFrom}" earlier in this migration; drop it in a later migration`,
-        ),
-      ],
-    };
-  }
   for (const column of columns) {
     const physical = table.columns.find((c) => c.name === column)?.physicalName ?? column;
     if (isTemporaryName(physical)) {
