@@ -6,7 +6,7 @@
  * concurrently, foreign keys NOT VALID. With `up`, existing rows are backfilled in batches and a
  * trigger fills the column for rows the old version writes.
  */
-import type { Action } from "../engine/plan.ts";
+import type { Action, FastDefaultGuard } from "../engine/plan.ts";
 import { afterTriggers, sqlAction } from "../engine/plan.ts";
 import { type AddColumnParams, addColumnParams } from "../migration/params/add_column.ts";
 import { notNullCheckName, temporaryColumnName, uniqueIndexName } from "../naming.ts";
@@ -133,16 +133,8 @@ export const addColumn: OperationDefinition<AddColumnParams> = {
         `ALTER TABLE ${qualified} ADD COLUMN ${definition}`,
         {
           table: table.physicalName,
-          ...(inlineDefault
-            ? {
-              guard: {
-                kind: "fast_default" as const,
-                type: column.type,
-                expression: column.default!,
-                message:
-                  `default of column "${column.name}" is volatile and would rewrite table "${table.name}": set "up" to the same expression to backfill it in batches instead`,
-              },
-            }
+          ...(hasDefault && params.up !== column.default
+            ? { guard: volatileDefaultGuard(table, column, inlineDefault) }
             : {}),
         },
       ),
@@ -293,6 +285,24 @@ export const addColumn: OperationDefinition<AddColumnParams> = {
     ];
   },
 };
+
+/**
+ * A volatile default is never stored for existing rows: `up` fills them, so pgroll requires `up`
+ * to be the default itself, and refuses otherwise. Without `up` the default would be part of ADD
+ * COLUMN and rewrite the table; with a different `up`, old rows and new rows would be filled by
+ * different expressions. The engine probes volatility (it needs the database) and refuses before
+ * the column is added. Constant defaults pass: existing rows get the default, then `up`.
+ */
+function volatileDefaultGuard(
+  table: VirtualTable,
+  column: AddColumnParams["column"],
+  inlineDefault: boolean,
+): FastDefaultGuard {
+  const message = inlineDefault
+    ? `default of column "${column.name}" is volatile and would rewrite table "${table.name}": set "up" to the same expression to backfill it in batches instead`
+    : `default of column "${column.name}" is volatile, so "up" fills the existing rows: "up" must be equal to "default"`;
+  return { kind: "fast_default", type: column.type, expression: column.default!, message };
+}
 
 /** The name PostgreSQL itself would give a column's unique constraint. */
 function uniqueConstraintName(table: VirtualTable, column: string): string {

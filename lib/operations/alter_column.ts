@@ -4,6 +4,7 @@
  * are made on the copy; `up` fills the copy from the old column (backfill + trigger for old-side
  * writes) and `down` fills the old column from the copy for writes through the new version.
  */
+import type { Issue } from "../errors.ts";
 import type { Action } from "../engine/plan.ts";
 import { afterTriggers, sqlAction } from "../engine/plan.ts";
 import { type AlterColumnParams, alterColumnParams } from "../migration/params/alter_column.ts";
@@ -47,14 +48,7 @@ export const alterColumn: OperationDefinition<AlterColumnParams> = {
     const missing = requireColumn(table, params.column, ["column"]);
     if (missing.length > 0) return missing;
     const column = findColumn(table, params.column)!;
-    if (params.type !== undefined && (!params.up || !params.down)) {
-      issues.push(
-        issue(
-          [!params.up ? "up" : "down"],
-          `changing the type of column "${params.column}" needs both "up" and "down" to convert values between the versions`,
-        ),
-      );
-    }
+    issues.push(...upDownIssues(params));
     if (params.nullable === false) {
       if (!column.nullable) {
         issues.push(issue(["nullable"], `column "${params.column}" is already NOT NULL`));
@@ -255,6 +249,32 @@ export const alterColumn: OperationDefinition<AlterColumnParams> = {
     return mergeAlterColumns(earlier, later, schema);
   },
 };
+
+/**
+ * The changes pgroll refuses without both `up` and `down` (an empty string counts as missing). The
+ * sync triggers would fall back to copying the value unchanged; pgroll asks the author to say so,
+ * and so do we, so a migration accepted here is accepted by pgroll too.
+ */
+function upDownIssues(params: AlterColumnParams): Issue[] {
+  const column = params.column;
+  const changes: [given: boolean, message: string][] = [
+    [
+      params.type !== undefined,
+      `changing the type of column "${column}" needs both "up" and "down" to convert values between the versions`,
+    ],
+    [
+      params.check !== undefined,
+      `adding check constraint "${params.check?.name}" to column "${column}" needs both "up" and "down" ("down" is usually just "${column}")`,
+    ],
+    [
+      params.references !== undefined,
+      `adding foreign key "${params.references?.name}" to column "${column}" needs both "up" and "down" ("down" is usually just "${column}")`,
+    ],
+  ];
+  const missing = !params.up ? "up" : !params.down ? "down" : undefined;
+  if (missing === undefined) return [];
+  return changes.filter(([given]) => given).map(([, message]) => issue([missing], message));
+}
 
 function copyOf(params: AlterColumnParams): ColumnCopy {
   const copy: ColumnCopy = { column: params.column };

@@ -69,5 +69,16 @@ export function columnNameFreeIssues(table: VirtualTable, name: string, path: Pa
 export function constraintNameFreeIssues(table: VirtualTable, name: string, path: Path): Issue[] {
   const taken = name in table.checkConstraints || name in table.uniqueConstraints ||
     name in table.foreignKeys || name in table.excludeConstraints || name in table.indexes;
-  return taken ? [issue(path, `constraint "${name}" already exists on table "${table.name}"`)] : [];
+  if (taken) return [issue(path, `constraint "${name}" already exists on table "${table.name}"`)];
+  // Dropped or renamed away earlier in this migration: the catalog keeps the name until complete.
+  const kept = table.droppedConstraints?.includes(name) ||
+    Object.values(table.renamedConstraints ?? {}).includes(name);
+  return kept
+    ? [
+      issue(
+        path,
+        `constraint name "${name}" is still in use on table "${table.name}" until this migration completes`,
+      ),
+    ]
+    : [];
 }

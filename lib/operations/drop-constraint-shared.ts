@@ -69,6 +69,15 @@ export function startDrop(
   });
   const triggers = duplicateTriggers(before, columns, input.up, input.down);
   useCopies(table, columns);
+  // Until complete the constraint (and a unique constraint's index) stays on the old columns.
+  table.droppedConstraints = [...(table.droppedConstraints ?? []), input.name];
+  const index = table.indexes[input.name];
+  if (index) {
+    schema.reservedRelationNames = [
+      ...(schema.reservedRelationNames ?? []),
+      index.physicalName ?? index.name,
+    ];
+  }
   delete table.checkConstraints[input.name];
   delete table.uniqueConstraints[input.name];
   delete table.foreignKeys[input.name];

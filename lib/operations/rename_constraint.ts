@@ -48,6 +48,9 @@ export const renameConstraint: OperationDefinition<RenameConstraintParams> = {
     const table = findTable(schema, params.table)!;
     const { from, to } = params;
     const ownsIndex = hasIndex(table, from);
+    // Until complete the catalog keeps the old name.
+    const { [from]: physical = from, ...renamed } = table.renamedConstraints ?? {};
+    table.renamedConstraints = { ...renamed, [to]: physical };
     for (
       const group of [
         table.checkConstraints,

@@ -122,6 +122,16 @@ export interface VirtualTable {
    * rebuilt from a snapshot pgroll stored.
    */
   replicaIdentity?: ReplicaIdentity;
+  /**
+   * Constraints dropped in this migration: they stay on the old columns, under their names, until
+   * complete, so no new constraint of this table may take those names before.
+   */
+  droppedConstraints?: string[];
+  /**
+   * Constraints renamed in this migration: new name → the name the catalog keeps until complete
+   * (taken until then too).
+   */
+  renamedConstraints?: Record<string, string>;
 }
 
 /** One version of the schema: plain data, cloned with structuredClone. */

@@ -389,6 +389,8 @@ export function schemaOnceCompleted(schema: VirtualSchema): VirtualSchema {
   delete completed.reservedRelationNames;
   for (const table of completed.tables) {
     table.physicalName = table.name;
+    delete table.droppedConstraints;
+    delete table.renamedConstraints;
     for (const column of table.columns) column.physicalName = column.name;
     for (const index of Object.values(table.indexes)) delete index.physicalName;
   }
