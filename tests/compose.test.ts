@@ -471,3 +471,25 @@ describe("every pair of operations on one table and column", () => {
     }
   }
 });
+
+describe("rollback removes what the operation added", () => {
+  test("an alter_column check that names no column goes with rollback", async () => {
+    const t = await freshTable("own");
+    // runLifecycle asserts the schema dump after rollback equals the one before start.
+    await compose("own_check_true", t, [{
+      alter_column: {
+        table: t,
+        column: "b",
+        up: "b",
+        down: "b",
+        check: { name: `${t}_always`, constraint: "true" },
+      },
+    }], {
+      afterComplete: async () => {
+        const rows = await db.sql`select conname from pg_constraint
+          where conrelid = ${`public."${t}"`}::regclass and contype = 'c'`;
+        expect(rows.map((r) => r.conname)).toContain(`${t}_always`);
+      },
+    });
+  });
+});

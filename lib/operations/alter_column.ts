@@ -242,7 +242,21 @@ export const alterColumn: OperationDefinition<AlterColumnParams> = {
 
   rollback(params, { before, baseSchema }) {
     const table = findTable(before, params.table)!;
-    return duplicateRollbackActions(table, [copyOf(params)], { baseSchema });
+    // Dropping the copy drops what was added on it, but a check that names no column at all
+    // (`CHECK (true)`) is not tied to the copy: drop the operation's own constraints by name.
+    const own = [params.check?.name, params.references?.name].filter((n) => n !== undefined);
+    return [
+      ...own.map((name) =>
+        sqlAction(
+          `drop_constraint_${table.physicalName}_${name}`,
+          `ALTER TABLE IF EXISTS ${
+            ident(baseSchema, table.physicalName)
+          } DROP CONSTRAINT IF EXISTS ${ident(name)}`,
+          { table: table.physicalName },
+        )
+      ),
+      ...duplicateRollbackActions(table, [copyOf(params)], { baseSchema }),
+    ];
   },
 
   absorb(earlier, later, schema) {
