@@ -9,11 +9,14 @@ import { fileURLToPath } from "node:url";
 import YAML from "yaml";
 import { dumpSchema } from "./helpers/catalog.ts";
 import { cliOk } from "./helpers/cli.ts";
+import { corpusUrl } from "./helpers/corpus.ts";
 import { type TestDatabase, testDatabase } from "./helpers/postgres.ts";
 
-const corpus = new URL("../../shared/pgroll-examples/", import.meta.url);
-const ledger = readFileSync(new URL(".ledger", corpus), "utf8").split("\n").map((l) => l.trim())
-  .filter((l) => l !== "");
+const corpus = corpusUrl ?? new URL("file:///nonexistent/");
+const ledger = corpusUrl
+  ? readFileSync(new URL(".ledger", corpus), "utf8").split("\n").map((l) => l.trim())
+    .filter((l) => l !== "")
+  : [];
 
 let db: TestDatabase;
 
@@ -34,7 +37,7 @@ function irreversible(file: string): boolean {
   return doc.operations.some((op) => op.sql !== undefined && !op.sql.down && !op.sql.onComplete);
 }
 
-test("the ledger lists 56 migrations", () => {
+test.skipIf(!corpusUrl)("the ledger lists 56 migrations", () => {
   expect(ledger).toHaveLength(56);
 });
 

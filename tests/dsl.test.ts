@@ -3,6 +3,7 @@
  * DSL, equals the YAML file exactly and parses with the built-in registry; builders are immutable
  * and their output frozen; misuse that the types cannot see fails at the offending call.
  */
+import { corpusUrl } from "./helpers/corpus.ts";
 import { describe, expect, test } from "bun:test";
 import { readdir, readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
@@ -38,7 +39,7 @@ import {
 } from "../lib/mod.ts";
 
 const registry = builtinRegistry();
-const EXAMPLES = new URL("../../shared/pgroll-examples/", import.meta.url);
+const EXAMPLES = corpusUrl ?? new URL("file:///nonexistent/");
 const MIGRATIONS = new URL("../migrations/", import.meta.url);
 
 async function example(name: string): Promise<unknown> {
@@ -541,7 +542,7 @@ const EXAMPLES_IN_DSL: Record<string, () => DefinedMigration> = {
 
 describe("pgroll's examples written with the DSL", () => {
   for (const [name, build] of Object.entries(EXAMPLES_IN_DSL)) {
-    test(name, async () => {
+    test.skipIf(!corpusUrl)(name, async () => {
       const migration = build();
       expect(migration).toEqual(await example(name) as DefinedMigration);
       const parsed = parseMigration(`${name}.ts`, name, migration, registry);
@@ -551,7 +552,7 @@ describe("pgroll's examples written with the DSL", () => {
     });
   }
 
-  test("every example is covered", async () => {
+  test.skipIf(!corpusUrl)("every example is covered", async () => {
     const files = (await readdir(fileURLToPath(EXAMPLES))).filter((f) => f.endsWith(".yaml"));
     expect(Object.keys(EXAMPLES_IN_DSL).sort()).toEqual(
       files.map((f) => f.replace(/\.yaml$/, "")).sort(),

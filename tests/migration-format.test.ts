@@ -19,8 +19,9 @@ import {
 import { builtinRegistry } from "../lib/operations/builtins.ts";
 import { unimplementedOperation } from "../lib/operations/unimplemented.ts";
 import { sqlParams } from "../lib/migration/params/sql.ts";
+import { corpusUrl } from "./helpers/corpus.ts";
 
-const EXAMPLES = fileURLToPath(new URL("../../shared/pgroll-examples/", import.meta.url));
+const EXAMPLES = fileURLToPath(corpusUrl ?? new URL("file:///nonexistent/"));
 const registry = builtinRegistry();
 
 let tmp: string;
@@ -58,9 +59,11 @@ function createTable(body: Record<string, unknown>) {
   };
 }
 
-describe("pgroll's example migrations", async () => {
-  const ledger = (await readFile(path.join(EXAMPLES, ".ledger"), "utf8")).split("\n")
-    .filter((line) => line.trim() !== "");
+describe.skipIf(!corpusUrl)("pgroll's example migrations", async () => {
+  const ledger = corpusUrl
+    ? (await readFile(path.join(EXAMPLES, ".ledger"), "utf8")).split("\n")
+      .filter((line) => line.trim() !== "")
+    : [];
 
   test("the ledger lists all 56", () => {
     expect(ledger).toHaveLength(56);
@@ -400,16 +403,19 @@ describe("file-level validation", () => {
 });
 
 describe("registry and JSON Schema", () => {
-  test("every operation kind in pgroll's JSON Schema is registered, and no other", async () => {
-    const pgroll = JSON.parse(
-      await readFile(path.join(EXAMPLES, "pgroll-migration.schema.json"), "utf8"),
-    );
-    const kinds = (pgroll.$defs.PgRollOperation.anyOf as { required: string[] }[]).map((b) =>
-      b.required[0]
-    );
-    expect(kinds).toHaveLength(15);
-    expect([...registry.kinds()].sort()).toEqual([...kinds].sort() as string[]);
-  });
+  test.skipIf(!corpusUrl)(
+    "every operation kind in pgroll's JSON Schema is registered, and no other",
+    async () => {
+      const pgroll = JSON.parse(
+        await readFile(path.join(EXAMPLES, "pgroll-migration.schema.json"), "utf8"),
+      );
+      const kinds = (pgroll.$defs.PgRollOperation.anyOf as { required: string[] }[]).map((b) =>
+        b.required[0]
+      );
+      expect(kinds).toHaveLength(15);
+      expect([...registry.kinds()].sort()).toEqual([...kinds].sort() as string[]);
+    },
+  );
 
   test("the generated schema has one strict single-key object per kind", () => {
     const schema = migrationJsonSchema(registry) as Record<string, any>;
