@@ -35,3 +35,26 @@ export function literal(value: string | number | boolean | null): string {
 export function userSql(expression: string): string {
   return `(${expression})`;
 }
+
+/**
+ * A dollar-quote tag that cannot end `body` early: neither inside it nor formed by its last
+ * characters and the closing tag (`…$pgtandem` + `$pgtandem$`). Bodies embed quoted identifiers,
+ * and a name may contain any text, `$pgtandem$` included.
+ */
+export function dollarTag(body: string): string {
+  for (let i = 0;; i++) {
+    const tag = i === 0 ? "$pgtandem$" : `$pgtandem${i}$`;
+    if ((body + tag).indexOf(tag) === body.length) return tag;
+  }
+}
+
+/** `body` dollar-quoted with a {@link dollarTag}: a function body or a DO block's code. */
+export function dollarQuote(body: string): string {
+  const tag = dollarTag(body);
+  return `${tag}${body}${tag}`;
+}
+
+/** `DO <body>`, the body dollar-quoted safely whatever names it embeds. */
+export function doBlock(body: string): string {
+  return `DO ${dollarQuote(body)}`;
+}

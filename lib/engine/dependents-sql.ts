@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { ident, identList, literal } from "../sql.ts";
+import { dollarQuote, ident, identList, literal } from "../sql.ts";
 import { duplicateName } from "../naming.ts";
 import type {
   DependentObject,
@@ -14,7 +14,6 @@ import type {
 } from "./dependents-catalog.ts";
 import type { ColumnChange } from "./dependents-changes.ts";
 import { type Action, sqlAction } from "./plan.ts";
-import { dollarQuote } from "./state-sql.ts";
 
 /**
  * Drops the views that use rewritten columns, first keeping each one's query, as PostgreSQL

@@ -21,7 +21,7 @@
  */
 import { type Issue, ValidationError } from "../errors.ts";
 import { deletedTableName, duplicateName, isTemporaryName, versionSchemaName } from "../naming.ts";
-import { ident, literal } from "../sql.ts";
+import { doBlock, ident, literal } from "../sql.ts";
 import type { Sql } from "./connection.ts";
 import { readDependents, readPolicies, readTriggers, readViewTree } from "./dependents-catalog.ts";
 import { type ColumnChange, migrationChanges } from "./dependents-changes.ts";
@@ -150,7 +150,7 @@ export function dependentRollbackActions(
   const foreignKeys = changes.map((c) =>
     sqlAction(
       `drop_repointed_foreign_keys_${c.table}_${c.copy!.physicalName}`,
-      `DO $pgtandem$ DECLARE k record; BEGIN
+      doBlock(` DECLARE k record; BEGIN
   FOR k IN SELECT con.conrelid::regclass AS tab, con.conname
              FROM pg_catalog.pg_constraint con
              JOIN pg_catalog.pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = ANY (con.confkey)
@@ -161,14 +161,14 @@ export function dependentRollbackActions(
   LOOP
     EXECUTE format('ALTER TABLE %s DROP CONSTRAINT IF EXISTS %I', k.tab, k.conname);
   END LOOP;
-END $pgtandem$`,
+END`),
       { table: c.table },
     )
   );
   const triggers = [...new Set(changes.map((c) => c.table))].map((table) =>
     sqlAction(
       `drop_trigger_companions_${table}`,
-      `DO $pgtandem$ DECLARE t record; BEGIN
+      doBlock(` DECLARE t record; BEGIN
   FOR t IN SELECT tg.tgname FROM pg_catalog.pg_trigger tg
             WHERE tg.tgrelid = pg_catalog.to_regclass(${literal(ident(baseSchema, table))})
               AND NOT tg.tgisinternal
@@ -178,7 +178,7 @@ END $pgtandem$`,
         literal(ident(baseSchema, table))
       });
   END LOOP;
-END $pgtandem$`,
+END`),
       { table },
     )
   );

@@ -10,9 +10,9 @@
  * and is released after creation, found from the dependencies of a temporary view of the
  * expressions.
  */
-import { ident, literal } from "../sql.ts";
+import { dollarTag, ident, literal } from "../sql.ts";
 import type { TriggerSpec } from "../operations/operation.ts";
-import { dollarTag, simplifyExpression } from "./triggers.ts";
+import { simplifyExpression } from "./triggers.ts";
 
 /** The search_path expressions resolve names in: the migrated schema, then pg_catalog. */
 export function expressionSearchPath(baseSchema: string): string {

@@ -8,7 +8,7 @@
  * pgroll (timestamp columns, the migration_type column and its check) without rewriting a table
  * that is already current.
  */
-import { ident, literal } from "../sql.ts";
+import { dollarQuote, ident, literal } from "../sql.ts";
 
 /**
  * pgroll's init lock key. Using the same key makes concurrent `init`s of pgroll and pgtandem on
@@ -367,13 +367,3 @@ SELECT jsonb_build_object('name', schemaname, 'tables', COALESCE((
   WHERE ns.nspname = schemaname AND rel.relkind IN ('r', 'p')
 ), '{}'::jsonb))
 `;
-
-/**
- * Dollar-quotes a function or DO body with a tag the body does not contain: the body embeds
- * quoted identifiers, and a schema named `a$$b` must not end the string early.
- */
-export function dollarQuote(body: string): string {
-  let tag = "$pgtandem$";
-  for (let i = 1; body.includes(tag); i++) tag = `$pgtandem${i}$`;
-  return `${tag}${body}${tag}`;
-}

@@ -44,7 +44,7 @@ import {
   temporaryColumnName,
   triggerName,
 } from "../naming.ts";
-import { ident, literal } from "../sql.ts";
+import { dollarTag, ident, literal } from "../sql.ts";
 import type { TriggerSpec } from "../operations/operation.ts";
 import { type Action, sqlAction } from "./plan.ts";
 import { type Token, tokenize } from "../sql-tokens.ts";
@@ -528,14 +528,6 @@ function matchingParen(tokens: readonly Token[], open: number): number {
     else if (v.value === ")" && --depth === 0) return i;
   }
   return -1;
-}
-
-/** A dollar-quote tag that does not occur in `body`. */
-export function dollarTag(body: string): string {
-  for (let i = 0;; i++) {
-    const tag = i === 0 ? "$pgtandem$" : `$pgtandem${i}$`;
-    if (!body.includes(tag)) return tag;
-  }
 }
 
 function unique<T>(values: readonly T[]): T[] {

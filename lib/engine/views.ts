@@ -9,10 +9,9 @@
  * column's virtual name). A view that is rebuilt keeps what was granted on it, too, so an
  * operator's grants on a version survive a complete that rebuilds its views.
  */
-import { ident, literal } from "../sql.ts";
+import { dollarQuote, ident, literal } from "../sql.ts";
 import type { VirtualSchema, VirtualTable } from "../schema/model.ts";
 import { type Action, sqlAction } from "./plan.ts";
-import { dollarQuote } from "./state-sql.ts";
 
 export interface ViewOptions {
   baseSchema: string;

@@ -5,7 +5,7 @@
  */
 import { type Action, sqlAction } from "../engine/plan.ts";
 import type { VirtualTable } from "../schema/model.ts";
-import { ident, literal } from "../sql.ts";
+import { doBlock, ident, literal } from "../sql.ts";
 
 /** `ALTER TABLE … ADD CONSTRAINT check CHECK (column IS NOT NULL) NOT VALID` */
 export function addNotNullCheck(
@@ -108,7 +108,7 @@ export function renameNotNullConstraint(
   const wanted = `${table}_${column}_not_null`;
   return sqlAction(
     `rename_not_null_${table}_${column}`,
-    `DO $pgtandem$
+    doBlock(`
 DECLARE current_name name;
 BEGIN
   SELECT c.conname INTO current_name
@@ -121,7 +121,7 @@ BEGIN
       literal(qualified)
     }, current_name, ${literal(wanted)});
   END IF;
-END $pgtandem$`,
+END`),
     { table },
   );
 }

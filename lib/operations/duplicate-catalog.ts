@@ -21,7 +21,7 @@
 import { type Action, afterTriggers, sqlAction } from "../engine/plan.ts";
 import { shortenIdentifier } from "../engine/triggers.ts";
 import * as naming from "../naming.ts";
-import { ident, literal } from "../sql.ts";
+import { doBlock, ident, literal } from "../sql.ts";
 
 // Generated names, shortened like the sync triggers' when PostgreSQL would truncate them, so
 // two long names that share a prefix stay distinct and the literals here match the catalog.
@@ -78,7 +78,7 @@ function rejectsNullSql(col: string): string {
  * the table to add a column of a domain with constraints, placeholder or not.
  */
 export function addCopySql(c: CopiedColumn, type: string): string {
-  return `DO $pgtandem$
+  return doBlock(`
 DECLARE
   ${declareRel(c)}
   new_col text := ${literal(c.temp)};
@@ -94,7 +94,7 @@ BEGIN
   END IF;
   EXECUTE format('ALTER TABLE %s ADD COLUMN IF NOT EXISTS %I %s%s', rel, new_col, ${literal(type)},
     CASE WHEN placeholder THEN format(' DEFAULT (NULL::%s[])[1]', typ) ELSE '' END);
-END $pgtandem$`;
+END`);
 }
 
 /**
@@ -196,7 +196,7 @@ export function copyAttributesSql(c: CopiedColumn, options: { identity: boolean 
     EXECUTE ${literal(identityGuardTriggerSql(c))};
   END IF;`
     : "";
-  return `DO $pgtandem$
+  return doBlock(`
 DECLARE
   ${declareRel(c)}
   old_col text := ${literal(c.source)};
@@ -216,7 +216,7 @@ BEGIN${identity}
     EXECUTE format('GRANT %s (%I) ON %s TO %s%s', grant_row.privilege_type, new_col, rel,
       grant_row.grantee, CASE WHEN grant_row.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
   END LOOP;
-END $pgtandem$`;
+END`);
 }
 
 /**
@@ -317,7 +317,7 @@ export function domainGuardAction(c: CopiedColumn, options: { oldColumn: boolean
     : "";
   return afterTriggers(sqlAction(
     `guard_domain_nulls_${c.table}_${c.temp}`,
-    `DO $pgtandem$
+    doBlock(`
 DECLARE
   ${declareRel(c)}
   old_col text := ${literal(c.source)};
@@ -333,7 +333,7 @@ BEGIN
     EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I CHECK (%I IS NOT NULL) NOT VALID', rel,
       ${literal(domainNullCheckName(c.temp))}, new_col);
   END IF;${guardOld}
-END $pgtandem$`,
+END`),
     { table: c.table },
   ));
 }
@@ -358,7 +358,7 @@ function placeholderQuery(col: string): string {
 export function handOverAction(c: CopiedColumn): Action {
   return sqlAction(
     `hand_over_${c.table}_${c.temp}`,
-    `DO $pgtandem$
+    doBlock(`
 DECLARE
   ${declareRel(c)}
   old_col text := ${literal(c.source)};
@@ -415,7 +415,7 @@ BEGIN
       THEN 'NO MAXVALUE' ELSE 'MAXVALUE ' || s.seqmax END,
     s.seqstart, s.seqcache, CASE WHEN s.seqcycle THEN 'CYCLE' ELSE 'NO CYCLE' END);
   PERFORM pg_catalog.setval(s.name::regclass, last, called);
-END $pgtandem$`,
+END`),
     { table: c.table },
   );
 }
@@ -439,13 +439,13 @@ export function validateIfCopied(baseSchema: string, table: string, name: string
   const qualified = ident(baseSchema, table);
   return sqlAction(
     `validate_${table}_${name}`,
-    `DO $pgtandem$
+    doBlock(`
 BEGIN
   IF EXISTS (SELECT FROM pg_catalog.pg_constraint
               WHERE conrelid = ${literal(qualified)}::regclass AND conname = ${literal(name)}) THEN
     EXECUTE ${literal(`ALTER TABLE ${qualified} VALIDATE CONSTRAINT ${ident(name)}`)};
   END IF;
-END $pgtandem$`,
+END`),
     { table, lock: "SHARE UPDATE EXCLUSIVE" },
   );
 }
