@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { columnNames, dumpSchema, inSchema, leftovers, tableRows } from "./helpers/catalog.ts";
-import { cliOk } from "./helpers/cli.ts";
+import { cliOk, migrationFile } from "./helpers/cli.ts";
 import { applyMigration, runLifecycle } from "./helpers/lifecycle.ts";
 import { expectStartRejected } from "./helpers/reject.ts";
 import { type TestDatabase, testDatabase } from "./helpers/postgres.ts";
@@ -280,6 +280,34 @@ describe("one column altered twice in one migration", () => {
           .toThrow(/null value/);
       },
     });
+  });
+
+  test("plan shows the merged operation: one copy, the composed up, renames in order", async () => {
+    const t = await freshTable("twice");
+    const file = await migrationFile("twice_plan.json", {
+      operations: [
+        { alter_column: { table: t, column: "a", type: "bigint", up: "a * 10", down: "a / 10" } },
+        {
+          alter_column: { table: t, column: "a", nullable: false, up: "coalesce(a, 0)", down: "a" },
+        },
+        { rename_column: { table: t, from: "a", to: "a2" } },
+      ],
+    });
+    const result = await cliOk(db.url, ["plan", file, "--json"]);
+    const plan = JSON.parse(result.stdout) as {
+      phases: { command: string; phase: string; statements: { sql: string }[] }[];
+    };
+    const all = plan.phases.flatMap((p) => p.statements.map((s) => s.sql)).join("\n");
+    expect(all.match(/ADD COLUMN IF NOT EXISTS "_pgroll_new_a"/g)).toHaveLength(1);
+    expect(all).toContain("coalesce((a * 10), 0)");
+    const switchOver = plan.phases.find((p) =>
+      p.command === "complete" && p.phase === "switch-over"
+    )!
+      .statements.map((s) => s.sql).join("\n");
+    expect(switchOver.indexOf('RENAME COLUMN "_pgroll_new_a" TO "a"')).toBeGreaterThan(-1);
+    expect(switchOver.indexOf('RENAME COLUMN "a" TO "a2"')).toBeGreaterThan(
+      switchOver.indexOf('RENAME COLUMN "_pgroll_new_a" TO "a"'),
+    );
   });
 
   test("type twice: the second type wins, values go through both ups and both downs", async () => {
