@@ -65,7 +65,8 @@ export const FLAGS = {
   "backfill-batch-size": {
     type: "string",
     commands: ["start", "migrate"],
-    help: "rows per backfill batch to begin with (default 1000; adapted toward ~200 ms batches)",
+    help:
+      "rows per backfill batch, kept as given (halved only to retry a batch that hit a timeout); without it, 1000 to begin with, adapted toward ~200 ms batches",
   },
   "backfill-batch-delay": {
     type: "string",

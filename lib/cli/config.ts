@@ -15,6 +15,8 @@ export interface Config {
   json: boolean;
   skipValidation: boolean;
   backfillBatchSize: number;
+  /** --backfill-batch-size (or its env var) was given: the size is kept, not adapted. */
+  backfillBatchSizeFixed: boolean;
   backfillBatchDelayMs: number;
   allowUserTriggers: boolean;
 }
@@ -47,6 +49,7 @@ export function resolveConfig(flags: FlagValues, env: Record<string, string | un
       1000,
       1,
     ),
+    backfillBatchSizeFixed: get("backfill-batch-size") !== undefined,
     backfillBatchDelayMs: duration(get("backfill-batch-delay") as string | undefined),
     allowUserTriggers: (get("allow-user-triggers") as boolean | undefined) ?? false,
   };

@@ -101,6 +101,7 @@ export async function withSession<T>(
       serverMajor,
       backfill: {
         batchSize: config.backfillBatchSize,
+        fixedBatchSize: config.backfillBatchSizeFixed,
         batchDelayMs: config.backfillBatchDelayMs,
         allowUserTriggers: config.allowUserTriggers,
         ...(config.statementTimeoutMs > 0 ? { statementTimeoutMs: config.statementTimeoutMs } : {}),

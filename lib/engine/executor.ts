@@ -7,6 +7,7 @@ import type postgres from "postgres";
 import { PgtandemError, QueryError, sqlstateOf } from "../errors.ts";
 import { ident, literal } from "../sql.ts";
 import type { Sql } from "./connection.ts";
+import { type LockWaitOptions, stronglyLockedTables, waitForLongLockHolders } from "./lock-wait.ts";
 import { runPartitionedIndexAction } from "./partitioned-index.ts";
 import type { Action, ConcurrentIndexAction, SqlAction } from "./plan.ts";
 import { withLockRetry } from "./retry.ts";
@@ -19,6 +20,11 @@ export interface ExecuteOptions {
   onRetry?: (action: Action, attempt: number, delayMs: number) => void;
   /** Receives the failures of `warnOnly` actions. */
   onWarning?: (message: string) => void;
+  /**
+   * Wait outside the lock queue while long transactions hold conflicting locks (lock-wait.ts),
+   * and leave at least `drainMs` between two attempts that queued clients behind us.
+   */
+  lockWait?: LockWaitOptions & { drainMs?: number };
 }
 
 const INDEX_BUILD_ATTEMPTS = 5;
@@ -52,8 +58,20 @@ export async function executeAtomically(
   if (actions.length === 0 && !options.thenInTransaction) return;
   let current: Action | undefined;
   try {
-    await withLockRetry("switch-over", () =>
-      sql.begin(async (tx) => {
+    const strong = stronglyLockedTables(
+      actions.flatMap((a) => (a.kind === "sql" ? [a] : [])),
+    );
+    await withLockRetry("switch-over", async () => {
+      if (options.lockWait && strong) {
+        await waitForLongLockHolders(
+          sql,
+          options.schema,
+          strong.tables,
+          strong.lock,
+          options.lockWait,
+        );
+      }
+      return await sql.begin(async (tx) => {
         for (const action of actions) {
           current = action;
           options.onAction?.(action);
@@ -70,7 +88,8 @@ export async function executeAtomically(
         }
         current = undefined;
         await options.thenInTransaction?.(tx);
-      }));
+      });
+    }, options.lockWait?.drainMs ? { minDelayMs: options.lockWait.drainMs } : {});
   } catch (error) {
     throw current ? wrapError(current, error) : error;
   }
@@ -85,8 +104,22 @@ async function runStatement(sql: Sql, action: SqlAction, options: ExecuteOptions
     await withLockRetry(
       action.id,
       // simple(): user SQL may hold several statements; generated SQL is one statement.
-      () => sql.unsafe(action.sql).simple(),
-      { onRetry: (attempt, delay) => options.onRetry?.(action, attempt, delay) },
+      async () => {
+        if (options.lockWait && action.table !== undefined) {
+          await waitForLongLockHolders(
+            sql,
+            options.schema,
+            [action.table],
+            action.lock,
+            options.lockWait,
+          );
+        }
+        return await sql.unsafe(action.sql).simple();
+      },
+      {
+        onRetry: (attempt, delay) => options.onRetry?.(action, attempt, delay),
+        ...(options.lockWait?.drainMs ? { minDelayMs: options.lockWait.drainMs } : {}),
+      },
     );
   } catch (error) {
     const state = sqlstateOf(error);

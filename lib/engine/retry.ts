@@ -14,11 +14,16 @@ export interface RetryOptions {
   /** First backoff ceiling in ms; doubles each retry up to maxDelayMs. */
   initialDelayMs?: number;
   maxDelayMs?: number;
+  /**
+   * Least wait between two attempts: a failed attempt queued clients behind it for up to its
+   * lock_timeout, and they need that long to drain before we queue them again.
+   */
+  minDelayMs?: number;
   /** Called before each wait, e.g. to log the retry with --verbose. */
   onRetry?: (attempt: number, delayMs: number) => void;
 }
 
-export const DEFAULT_RETRY: Required<Omit<RetryOptions, "onRetry">> = {
+export const DEFAULT_RETRY: Required<Omit<RetryOptions, "onRetry" | "minDelayMs">> = {
   maxAttempts: 30,
   initialDelayMs: 100,
   maxDelayMs: 10_000,
@@ -45,7 +50,7 @@ export async function withLockRetry<T>(
       }
       // Full jitter: uniform in [0, ceiling) so competing runs do not retry in lockstep.
       const ceiling = Math.min(initialDelayMs * 2 ** (attempt - 1), maxDelayMs);
-      const delay = Math.random() * ceiling;
+      const delay = Math.max(options.minDelayMs ?? 0, Math.random() * ceiling);
       options.onRetry?.(attempt, delay);
       await new Promise((resolve) => setTimeout(resolve, delay));
     }

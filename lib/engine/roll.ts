@@ -40,6 +40,8 @@ import { buildSteps, type OperationStep } from "./steps.ts";
 
 export interface BackfillSettings {
   batchSize: number;
+  /** Keep `batchSize` (the user chose it) instead of adapting it toward ~200 ms batches. */
+  fixedBatchSize?: boolean;
   batchDelayMs: number;
   /** Start even when the backfill would fire user triggers (see backfill-checks.ts). */
   allowUserTriggers?: boolean;
@@ -194,6 +196,7 @@ export class Engine {
       table,
       batchSize: backfill.batchSize,
       batchDelayMs: backfill.batchDelayMs,
+      ...(backfill.fixedBatchSize ? { targetBatchMs: 0 } : {}),
       lockTimeoutMs,
       saveProgress: async (progress) => {
         run.tables[table] = progress;
@@ -207,7 +210,8 @@ export class Engine {
       const report = backfill.onProgress;
       options.onProgress = (p) => report(table, p);
     }
-    await runBackfill(sql, options);
+    const result = await runBackfill(sql, options);
+    this.#log(`backfilled table "${table}": ${result.rows} rows in ${result.batches} batches`);
   }
 
   /** The run's progress record (pgtandem_runs.backfill), with defaults filled in. */
@@ -420,6 +424,7 @@ export class Engine {
   ): Promise<void> {
     await executeAtomically(this.#o.sql, dedupeActions(actions), {
       schema: this.#o.schema,
+      lockWait: this.#lockWait(),
       onAction: (a) => this.#log(`  ${a.sql}`),
       ...(thenInTransaction ? { thenInTransaction } : {}),
     });
@@ -428,11 +433,20 @@ export class Engine {
   async #execute(actions: readonly Action[]): Promise<void> {
     await executeActions(this.#o.sql, dedupeActions(actions), {
       schema: this.#o.schema,
+      lockWait: this.#lockWait(),
       onAction: (a) => this.#log(`  ${a.sql}`),
       ...(this.#o.warn ? { onWarning: this.#o.warn } : {}),
       onRetry: (a, attempt, delay) =>
         this.#log(`  lock timeout on "${a.id}", retry ${attempt} in ${Math.round(delay)} ms`),
     });
+  }
+
+  /** Wait outside the lock queue behind long transactions; let queued clients drain. */
+  #lockWait() {
+    return {
+      drainMs: this.#o.lockTimeoutMs,
+      log: (message: string) => this.#log(message),
+    };
   }
 
   /** Runs of the tool on one schema never overlap. */
