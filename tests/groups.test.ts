@@ -82,6 +82,18 @@ const v4 = {
     { rename_column: { table: "users", from: "full_name", to: "display_name" } },
   ],
 };
+/** Changes `email`, which v2 adds: a group cannot hold both yet (phase 1). */
+const emailNotNull = {
+  operations: [{
+    alter_column: {
+      table: "users",
+      column: "email",
+      nullable: false,
+      up: "coalesce(email, '')",
+      down: "email",
+    },
+  }],
+};
 const FILES = { "v1.json": v1, "v2.json": v2, "v3.json": v3, "v4.json": v4 };
 
 /** A temporary folder holding `files` (objects as JSON). */
@@ -344,17 +356,7 @@ describe("what a group refuses, before anything changes", () => {
   test("a later member alters a column an earlier member added: both files named", async () => {
     const p = await deployedV1("g_add_alter", {
       "v2.json": v2,
-      "v3.json": {
-        operations: [{
-          alter_column: {
-            table: "users",
-            column: "email",
-            nullable: false,
-            up: "coalesce(email, '')",
-            down: "email",
-          },
-        }],
-      },
+      "v3.json": emailNotNull,
     });
     await expectRefused(
       p,
@@ -449,6 +451,17 @@ describe("groups with start, --one-by-one and --to", () => {
     expect(await p.versionSchemas()).toEqual(["g_one_v3", "g_one_v4"]);
     await p.ok(["rollback"]);
 
+    // --complete: one by one too (the end state is the same), every version but the last gone.
+    const r = await deployedV1("g_complete");
+    await r.ok(["migrate", r.dir, "--complete"]);
+    expect(await r.versionSchemas()).toEqual(["g_complete_v4"]);
+    expect((await r.history()).map((h) => [h.name, h.done])).toEqual([
+      ["v1", true],
+      ["v2", true],
+      ["v3", true],
+      ["v4", true],
+    ]);
+
     const q = await deployedV1("g_json");
     const report = JSON.parse((await q.ok(["migrate", q.dir, "--json"])).stdout);
     expect(report).toMatchObject({
@@ -492,5 +505,53 @@ describe("pgroll's own complete of a group", () => {
       ["v3", "v2"],
       ["v4", "v3"],
     ]);
+  });
+});
+
+describe("plan and validate show the group", () => {
+  test("validate DIR checks the group as start would; plan DIR plans it", async () => {
+    const p = await deployedV1("g_plan");
+    const before = await p.snapshot();
+    const valid = await p.ok(["validate", p.dir]);
+    expect(valid.stdout).toContain(
+      `${p.dir}: valid (migrate starts "v2", "v3" and "v4" as one migration group)`,
+    );
+    const json = JSON.parse((await p.ok(["plan", p.dir, "--json"])).stdout);
+    expect(json.migration).toBe("v4");
+    expect(json.versionSchema).toBe("g_plan_v4");
+    expect(json.group).toEqual({ members: ["v2", "v3", "v4"], migrate: "group" });
+    // One backfill for the group's table.
+    expect(json.backfill.map((b: { table: string }) => b.table)).toEqual(["users"]);
+    // complete drops the deployed version in the switch-over transaction, and no other.
+    const switchOver = json.phases.find((ph: { phase: string }) => ph.phase === "switch-over");
+    const drops = switchOver.statements.map((s: { sql: string }) => s.sql).filter((sql: string) =>
+      sql.startsWith("DROP SCHEMA")
+    );
+    expect(drops).toEqual(['DROP SCHEMA IF EXISTS "g_plan_v1" CASCADE']);
+    const human = (await p.ok(["plan", p.dir])).stdout;
+    expect(human).toMatch(
+      /^Migration group "v4": "v2", "v3" and "v4" start, complete and roll back/,
+    );
+    // plan F2 F3 is the group start would run.
+    const files = JSON.parse(
+      (await p.ok(["plan", join(p.dir, "v2.json"), join(p.dir, "v3.json"), "--json"])).stdout,
+    );
+    expect(files.group).toEqual({ members: ["v2", "v3"], migrate: null });
+    expect(await p.snapshot()).toEqual(before);
+  });
+
+  test("validate DIR names the member files of a refused group", async () => {
+    const p = await deployedV1("g_validate", {
+      "v2.json": v2,
+      "v3.json": emailNotNull,
+    });
+    const result = await p.run(["validate", p.dir]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(
+      /v3\.json: operations\[0\]\.alter_column\.column: cannot be in one group with \S*v2\.json/,
+    );
+    const json = JSON.parse((await p.run(["validate", p.dir, "--json"])).stdout);
+    expect(json).toMatchObject({ valid: false, mode: "group", migrations: ["v2", "v3"] });
+    expect(json.issues[0].file).toBe(join(p.dir, "v3.json"));
   });
 });

@@ -31,6 +31,16 @@ export function schemaOnceCompleted(schema: VirtualSchema): VirtualSchema {
   return completed;
 }
 
+/** A group's refusal: a ValidationError that also keeps the member file it is about. */
+export class GroupValidationError extends ValidationError {
+  /** The member file the issues are in. */
+  readonly source: string;
+  constructor(source: string, issues: Issue[]) {
+    super(source, issues);
+    this.source = source;
+  }
+}
+
 /**
  * A raw SQL operation without onComplete changes the schema behind the model's back, so it must
  * run alone: in a group it is refused up front, naming the file to stop before.
@@ -38,7 +48,7 @@ export function schemaOnceCompleted(schema: VirtualSchema): VirtualSchema {
 export function isolatedMemberIssue(
   group: readonly GroupMember[],
   operations: readonly ParsedOperation[],
-): ValidationError | undefined {
+): GroupValidationError | undefined {
   for (const [index, op] of operations.entries()) {
     if (!op.definition.opaque?.(op.params).atStart) continue;
     const { member, position, local } = memberOfOperation(group, index);
@@ -46,7 +56,7 @@ export function isolatedMemberIssue(
     const advice = before
       ? `apply the group up to ${before.path} first ("migrate DIR --to ${before.name}", then "complete"), then "${member.name}" alone`
       : `apply "${member.name}" alone first ("migrate DIR --to ${member.name}", then "complete"), then the rest`;
-    return new ValidationError(member.path, [{
+    return new GroupValidationError(member.path, [{
       path: ["operations", local, op.kind],
       message:
         `a raw SQL operation without onComplete cannot be part of a migration group (it must run alone): ${advice}`,
@@ -75,7 +85,7 @@ export function groupValidationError(
   issues: readonly Issue[],
   initial: VirtualSchema,
   baseSchema: string,
-): ValidationError {
+): GroupValidationError {
   const located = issues.map((issue) => locate(group, issue));
   const first = located[0]!;
   const rest = located.slice(1).map(({ member, issue }) =>
@@ -87,13 +97,13 @@ export function groupValidationError(
   const earlier = index === undefined
     ? undefined
     : conflictingMember(group, operations, group.indexOf(first.member), initial, baseSchema);
-  if (!earlier) return new ValidationError(first.member.path, [first.issue, ...rest]);
+  if (!earlier) return new GroupValidationError(first.member.path, [first.issue, ...rest]);
   // The issue's own advice is for one migration ("combine the changes …"): keep only its reason.
   const why = first.issue.message.split(";")[0]!.replaceAll("this migration", "this group");
   const message = `cannot be in one group with ${earlier.path}, which changes the same ` +
     `object first (${why}): deploy "${earlier.name}" first ("migrate DIR --to ${earlier.name}", ` +
     `then "complete") or use "migrate --one-by-one"`;
-  return new ValidationError(first.member.path, [{ ...first.issue, message }, ...rest]);
+  return new GroupValidationError(first.member.path, [{ ...first.issue, message }, ...rest]);
 }
 
 /** The member an issue belongs to, with the issue's path made relative to that member's file. */

@@ -43,7 +43,8 @@ import { PgtandemError, StateError } from "../../errors.ts";
 import { withAdvisoryLock } from "../../engine/advisory-lock.ts";
 import { connect, type Sql } from "../../engine/connection.ts";
 import { buildSteps, hasOpaqueStep } from "../../engine/steps.ts";
-import { schemaOnceCompleted } from "../../engine/group-checks.ts";
+import { describeIssues, schemaOnceCompleted } from "../../engine/group-checks.ts";
+import type { StateStore } from "../../engine/state.ts";
 import { composeGroup, intermediateVersionWarnings, memberList } from "../../migration/group.ts";
 import type { Issue } from "../../errors.ts";
 import { formatPath } from "../../errors.ts";
@@ -202,10 +203,7 @@ async function migrate(
   const complete = context.args.flags.complete === true;
   const latestBefore = await state.latestVersion(schema);
   const deployed = latestBefore === undefined ? undefined : versionSchemaName(schema, latestBefore);
-  if (
-    loaded.length > 1 && !complete && context.args.flags["one-by-one"] !== true &&
-    deployed !== undefined && config.useVersionSchema
-  ) {
+  if (deployed !== undefined && groupModeApplies(context, loaded.length, deployed)) {
     await applyGroup(context, session, loaded, { tip, deployed, report });
     return;
   }
@@ -415,7 +413,33 @@ async function precheck(
   session: Session,
   loaded: LoadedMigration[],
 ): Promise<void> {
-  const { config } = context;
+  const failures = await precheckIssues(context.config, session, loaded);
+  if (failures.length === 0) return;
+  for (const { migration, issues } of failures) {
+    for (const line of describeIssues(migration.path, issues)) {
+      context.io.stderr.write(`${line}\n`);
+    }
+  }
+  const first = failures[0]!;
+  const firstIssue = first.issues[0]!;
+  const where = firstIssue.path.length > 0 ? `${formatPath(firstIssue.path)}: ` : "";
+  const against = loaded.indexOf(first.migration) === 0
+    ? "the database's schema"
+    : "the schema the migrations before it leave";
+  throw new PgtandemError(
+    "invalid_migration",
+    `migration "${first.migration.migration.name}" is invalid against ${against}: ${where}${firstIssue.message}${
+      failures.length > 1 ? ` (and ${failures.length - 1} more invalid migrations)` : ""
+    }; nothing was applied`,
+  );
+}
+
+/** The issues of each migration applied one by one (see precheck); empty when all are valid. */
+export async function precheckIssues(
+  config: Config,
+  session: Pick<Session, "sql" | "state">,
+  loaded: readonly LoadedMigration[],
+): Promise<{ migration: LoadedMigration; issues: Issue[] }[]> {
   const schema = config.schema;
   let current: VirtualSchema = await session.state.readVirtualSchema(schema);
   const versionSchemas = new Map<string, string>();
@@ -462,25 +486,40 @@ async function precheck(
     }
     if (issues.length > 0) failures.push({ migration, issues });
   }
-  if (failures.length === 0) return;
-  for (const { migration, issues } of failures) {
-    for (const issue of issues) {
-      const where = issue.path.length > 0 ? `${formatPath(issue.path)}: ` : "";
-      context.io.stderr.write(`${migration.path}: ${where}${issue.message}\n`);
-    }
-  }
-  const first = failures[0]!;
-  const firstIssue = first.issues[0]!;
-  const where = firstIssue.path.length > 0 ? `${formatPath(firstIssue.path)}: ` : "";
-  const against = loaded.indexOf(first.migration) === 0
-    ? "the database's schema"
-    : "the schema the migrations before it leave";
-  throw new PgtandemError(
-    "invalid_migration",
-    `migration "${first.migration.migration.name}" is invalid against ${against}: ${where}${firstIssue.message}${
-      failures.length > 1 ? ` (and ${failures.length - 1} more invalid migrations)` : ""
-    }; nothing was applied`,
-  );
+  return failures;
+}
+
+/**
+ * Does `migrate` start `count` unapplied migrations as one group? Yes when there are several,
+ * version schemas are on and one is deployed (`deployed`: an application may be using it), unless
+ * `--complete` or `--one-by-one` asks for pgroll's behaviour.
+ */
+export function groupModeApplies(
+  context: CommandContext,
+  count: number,
+  deployed: string | undefined,
+): boolean {
+  const { flags } = context.args;
+  return count > 1 && deployed !== undefined && context.config.useVersionSchema &&
+    flags.complete !== true && flags["one-by-one"] !== true;
+}
+
+/**
+ * What `migrate DIR` would apply now, for `plan DIR` and `validate DIR`: the unapplied files and
+ * whether they start as one group. Throws on a history mismatch, as migrate does.
+ */
+export async function pendingInFolder(
+  context: CommandContext,
+  state: StateStore,
+  entries: MigrationFileEntry[],
+): Promise<{ unapplied: MigrationFileEntry[]; group: boolean; deployed: string | undefined }> {
+  const schema = context.config.schema;
+  const history = await state.history(schema);
+  const baseline = await state.latestBaseline(schema);
+  const { unapplied } = compareWithHistory(entries, history, baseline?.name);
+  const latest = await state.latestVersion(schema);
+  const deployed = latest === undefined ? undefined : versionSchemaName(schema, latest);
+  return { unapplied, group: groupModeApplies(context, unapplied.length, deployed), deployed };
 }
 
 /** Re-exported for `validate`, which checks a file against what the active migration leaves. */
