@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawn } from "node:child_process";
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -412,6 +412,11 @@ describe("groups with start, --one-by-one and --to", () => {
     const started = await p.ok(["start", ...files]);
     expect(started.stdout).toContain('"g_start_v4" schema');
     expect(await p.versionSchemas()).toEqual(["g_start_v1", "g_start_v4"]);
+    // pull while the group is in flight writes the members, file by file.
+    const pulled = await mkdtemp(join(tmpdir(), "pgtandem-groups-pull-"));
+    await p.ok(["pull", pulled, "--json"]);
+    expect((await readdir(pulled)).sort()).toEqual(["v1.json", "v2.json", "v3.json", "v4.json"]);
+    expect(JSON.parse(await readFile(join(pulled, "v3.json"), "utf8"))).toEqual(v3);
     await p.ok(["complete"]);
     expect((await p.history()).map((h) => h.name)).toEqual(["v1", "v2", "v3", "v4"]);
     expect((await p.ok(["migrate", p.dir])).stdout).toContain("Database is up to date");

@@ -252,6 +252,10 @@ export class StateStore {
     name: string,
     via: postgres.Sql | postgres.TransactionSql = this.sql,
   ): Promise<void> {
+    // The update and a group's expansion must commit together.
+    if (via === this.sql) {
+      return await this.sql.begin((tx) => this.completeMigration(schema, name, tx));
+    }
     const rows = await readsCatalog(`complete migration "${name}"`, () =>
       via.unsafe(
         `UPDATE ${this.t("migrations")}
@@ -342,6 +346,32 @@ export class StateStore {
       [schema],
     );
     return rows.map(toMigrationRow);
+  }
+
+  /**
+   * `history()` as the migrations folder has it, file by file: the row of a group whose members
+   * are not written to history yet (in flight, or completed by pgroll) stands for its members,
+   * each with its own JSON (and the row's other fields). For `pull`.
+   */
+  async historyByFile(schema: string): Promise<MigrationRow[]> {
+    const rows = await this.history(schema);
+    const groups = await this.sql.unsafe<{ name: string; members: RecordedMember[] }[]>(
+      `SELECT name, backfill -> 'members' AS members FROM ${this.t("pgtandem_runs")}
+      WHERE schema = $1 AND jsonb_typeof(backfill -> 'members') = 'array'`,
+      [schema],
+    );
+    const names = new Set(rows.map((r) => r.name));
+    const members = new Map(
+      groups.filter((g) => g.members.length > 1 && !names.has(g.members[0]!.name))
+        .map((g) => [g.name, g.members]),
+    );
+    return rows.flatMap((row) =>
+      members.get(row.name)?.map((m) => ({
+        ...row,
+        name: m.name,
+        migration: m.document as unknown as Record<string, unknown>,
+      })) ?? [row]
+    );
   }
 
   /** The schema stored when migration `name` completed (or was baselined), if any. */
