@@ -109,7 +109,11 @@ async function folder(files: Record<string, object>): Promise<string> {
  * A schema of its own with v1 deployed (completed, its version schema served) and 10k users,
  * and a folder holding `files` (v1..v4 by default).
  */
-async function deployedV1(schema: string, files: Record<string, object> = FILES) {
+async function deployedV1(
+  schema: string,
+  files: Record<string, object> = FILES,
+  v1Args: string[] = [],
+) {
   await db.sql.unsafe(`create schema "${schema}"`);
   const env = { PGROLL_SCHEMA: schema };
   const p = {
@@ -138,7 +142,7 @@ async function deployedV1(schema: string, files: Record<string, object> = FILES)
       history: (await p.history()).map((h) => h.name),
     }),
   };
-  await p.ok(["migrate", await folder({ "v1.json": v1 }), "--complete"]);
+  await p.ok(["migrate", await folder({ "v1.json": v1 }), "--complete", ...v1Args]);
   await db.sql.unsafe(`insert into "${schema}".users (name, amount)
     select 'User ' || g, g from generate_series(1, 10000) g`);
   return p;
@@ -184,9 +188,11 @@ describe("migrate DIR with several unapplied files starts one group", () => {
     });
 
     // While it is active, migrate says so and changes nothing (pgroll's message, exit 0).
+    const during = await p.snapshot();
     const again = await p.run(["migrate", p.dir]);
     expect(again.code).toBe(0);
     expect(again.stdout).toMatch(/^migration "v4" is active/);
+    expect(await p.snapshot()).toEqual(during);
 
     // Rollback: exactly as before migrate, history ends at v1.
     await p.ok(["rollback"]);
@@ -558,5 +564,86 @@ describe("plan and validate show the group", () => {
     const json = JSON.parse((await p.run(["validate", p.dir, "--json"])).stdout);
     expect(json).toMatchObject({ valid: false, mode: "group", migrations: ["v2", "v3"] });
     expect(json.issues[0].file).toBe(join(p.dir, "v3.json"));
+  });
+});
+
+describe("what a group allows", () => {
+  test("rename chains, add then rename, create then change, index then drop, own version_schema", async () => {
+    const p = await deployedV1("g_allowed", {
+      "v2.json": {
+        version_schema: "second",
+        operations: [
+          { rename_table: { from: "users", to: "members" } },
+          {
+            add_column: {
+              table: "members",
+              column: { name: "nick", type: "text", nullable: true },
+              up: "'n' || id",
+            },
+          },
+          {
+            create_table: {
+              name: "tags",
+              columns: [{ name: "id", type: "serial", pk: true }],
+            },
+          },
+          {
+            create_index: {
+              name: "members_amount_idx",
+              table: "members",
+              columns: [{ column: "amount" }],
+            },
+          },
+        ],
+      },
+      "v3.json": {
+        operations: [
+          { rename_table: { from: "members", to: "people" } },
+          { rename_column: { table: "people", from: "nick", to: "nickname" } },
+          {
+            add_column: {
+              table: "tags",
+              column: { name: "label", type: "text", nullable: true },
+            },
+          },
+          { drop_index: { name: "members_amount_idx" } },
+        ],
+      },
+    });
+    const before = await p.snapshot();
+    const started = await p.ok(["migrate", p.dir]);
+    expect(started.stderr).toMatch(/v2\.json sets version_schema "second", which is not created/);
+    expect(await p.versionSchemas()).toEqual(["g_allowed_v1", "g_allowed_v3"]);
+    await insertVia("g_allowed_v1", "name, amount", "('Old', 1)");
+    expect(
+      await selectVia("g_allowed_v3", "select name, nickname from people where name = 'Old'"),
+    ).toEqual([{ name: "Old", nickname: expect.stringMatching(/^n\d+$/) }]);
+    await p.ok(["rollback"]);
+    await db.sql.unsafe(`delete from "g_allowed".users where name = 'Old'`);
+    expect(await p.snapshot()).toEqual(before);
+
+    await p.ok(["migrate", p.dir]);
+    await p.ok(["complete"]);
+    const tables = await db.sql`select table_name from information_schema.tables
+      where table_schema = 'g_allowed' order by 1`;
+    expect(tables.map((t) => t.table_name)).toEqual(["people", "tags"]);
+    const columns = await db.sql`select column_name from information_schema.columns
+      where table_schema = 'g_allowed' and table_name = 'people' order by ordinal_position`;
+    expect(columns.map((c) => c.column_name)).toEqual(["id", "name", "amount", "nickname"]);
+    expect(await leftovers(db.sql, p.schema)).toEqual([]);
+    expect((await p.history()).map((h) => h.name)).toEqual(["v1", "v2", "v3"]);
+  });
+
+  test("start F2 F3 with --use-version-schema=false", async () => {
+    const p = await deployedV1("g_noversion", FILES, ["--use-version-schema=false"]);
+    const files = ["v2.json", "v3.json"].map((f) => join(p.dir, f));
+    await p.ok(["start", ...files, "--use-version-schema=false"]);
+    expect(await p.versionSchemas()).toEqual([]);
+    await p.ok(["complete", "--use-version-schema=false"]);
+    expect((await p.history()).map((h) => [h.name, h.done])).toEqual([
+      ["v1", true],
+      ["v2", true],
+      ["v3", true],
+    ]);
   });
 });
