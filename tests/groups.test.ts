@@ -488,6 +488,15 @@ describe("groups with start, --one-by-one and --to", () => {
     });
   });
 
+  test("migrate --help says when group mode applies", async () => {
+    const help = (await cliOk(db.url, ["migrate", "--help"])).stdout;
+    expect(help).toMatch(/--one-by-one/);
+    expect(help).toMatch(/--to /);
+    expect(help.replace(/\s+/g, " ")).toContain(
+      "Group mode: when more than one file is unapplied, --complete and --one-by-one are not given and a version schema is deployed",
+    );
+  });
+
   test("--to NAME stops after a member; an unknown NAME changes nothing", async () => {
     const p = await deployedV1("g_to");
     const bad = await p.run(["migrate", p.dir, "--to", "v9"]);

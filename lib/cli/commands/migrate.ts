@@ -86,7 +86,8 @@ export function migrateLockKey(stateSchema: string, schema: string): string {
 
 export const migrateCommand: Command = {
   name: "migrate",
-  summary: "Apply a folder's unapplied migrations in file name order (pgroll's migrate)",
+  summary:
+    "Apply a folder's unapplied migrations in file name order (several: as one group while a version is deployed)",
   usage:
     "migrate DIR [--complete] [--one-by-one] [--to NAME] [--expect-one] [--backfill-batch-size N] [--backfill-batch-delay D] [--json]",
   examples: [
