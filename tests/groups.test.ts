@@ -643,6 +643,24 @@ describe("what a group allows", () => {
     expect((await p.history()).map((h) => h.name)).toEqual(["v1", "v2", "v3"]);
   });
 
+  test("a group as the schema's first migrations, started and completed at once", async () => {
+    await db.sql.unsafe(`create schema g_first`);
+    const dir = await folder(FILES);
+    const env = { PGROLL_SCHEMA: "g_first" };
+    const files = ["v1.json", "v2.json"].map((f) => join(dir, f));
+    const done = await cliOk(db.url, ["start", ...files, "--complete"], env);
+    expect(done.stdout).toContain('Migration group "v2" (2 migrations) started and completed');
+    const history = await db.sql`select name, parent, done from pgroll.migrations
+      where schema = 'g_first' order by created_at`;
+    expect(history.map((h) => ({ ...h }))).toEqual([
+      { name: "v1", parent: null, done: true },
+      { name: "v2", parent: "v1", done: true },
+    ]);
+    const columns = await db.sql`select column_name from information_schema.columns
+      where table_schema = 'g_first' and table_name = 'users' order by ordinal_position`;
+    expect(columns.map((c) => c.column_name)).toEqual(["id", "full_name", "amount", "email"]);
+  });
+
   test("start F2 F3 with --use-version-schema=false", async () => {
     const p = await deployedV1("g_noversion", FILES, ["--use-version-schema=false"]);
     const files = ["v2.json", "v3.json"].map((f) => join(p.dir, f));
