@@ -146,10 +146,11 @@ describe("migrate", () => {
     await p.ok(["complete"]);
     expect(await p.versionSchemas()).toEqual(["m_versions_02_b"]);
 
-    // Two new migrations: completing 03 retires 02 (the deployed version): said before and after.
+    // Two new migrations one by one (pgroll's way; the default is one group, see
+    // tests/groups.test.ts): completing 03 retires 02 (the deployed version): said before and after.
     await writeFile(join(dir, "03_c.json"), JSON.stringify(addColumn("a", "c")));
     await writeFile(join(dir, "04_d.json"), JSON.stringify(addColumn("a", "d")));
-    const two = await p.ok(["migrate", dir]);
+    const two = await p.ok(["migrate", dir, "--one-by-one"]);
     expect(two.stderr).toMatch(
       /^Warning: applying 2 migrations completes "03_c", which removes version schema "m_versions_02_b", the latest before this run/,
     );

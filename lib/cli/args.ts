@@ -84,6 +84,16 @@ export const FLAGS = {
     commands: ["migrate"],
     help: "fail, changing nothing, when more than one migration is unapplied",
   },
+  "one-by-one": {
+    type: "boolean",
+    commands: ["migrate"],
+    help: "apply several migrations one after another as pgroll does, instead of as one group",
+  },
+  to: {
+    type: "string",
+    commands: ["migrate"],
+    help: "apply the unapplied migrations up to and including this one",
+  },
   local: {
     type: "string",
     short: "l",

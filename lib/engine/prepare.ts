@@ -10,6 +10,8 @@ import type { VirtualSchema } from "../schema/model.ts";
 import type { Sql } from "./connection.ts";
 import { dependentObjectIssues } from "./dependents.ts";
 import { expandOperations } from "./expansion.ts";
+import { groupValidationError, isolatedMemberIssue } from "./group-checks.ts";
+import { groupOf } from "../migration/group.ts";
 import type { StateStore } from "./state.ts";
 import { shapeIssues } from "./shape-checks.ts";
 import { buildSteps, type OperationStep } from "./steps.ts";
@@ -55,6 +57,19 @@ export async function prepareMigration(
       `schema "${schema}" has tables but no migration history: run "pgtandem baseline" first`,
     );
   }
+  const group = groupOf(loaded);
+  if (group) {
+    // A group is refused for a member already applied, before anything else is checked.
+    for (const member of group) {
+      if (await state.hasMigration(schema, member.name)) {
+        throw new StateError(
+          `${member.path}: migration "${member.name}" is already in the history of schema "${schema}"; a group starts only unapplied migrations`,
+        );
+      }
+    }
+    const isolated = isolatedMemberIssue(group, loaded.operations);
+    if (isolated) throw isolated;
+  }
   const initial = await state.readVirtualSchema(schema);
   const { steps, issues } = buildSteps(loaded.operations, initial, schema, { validate: true });
   if (issues.length === 0) issues.push(...await shapeIssues(options.sql, schema, steps));
@@ -95,7 +110,11 @@ export async function prepareMigration(
       }),
     );
   }
-  if (issues.length > 0) throw new ValidationError(loaded.path, issues);
+  if (issues.length > 0) {
+    throw group
+      ? groupValidationError(group, loaded.operations, issues, initial, schema)
+      : new ValidationError(loaded.path, issues);
+  }
   // Validated as written (issues name the plugin operation); run as the operations it stands for.
   const expanded = expandOperations(loaded.migration.operations, loaded.operations);
   if (!expanded) return { initial, steps, versionSchema };

@@ -14,6 +14,7 @@
 import { PgtandemError, StateError } from "../errors.ts";
 import { versionSchemaName } from "../naming.ts";
 import type { LoadedMigration } from "../migration/loader.ts";
+import { groupOf } from "../migration/group.ts";
 import { migrationVersionName, parseMigration, toCanonicalJson } from "../migration/migration.ts";
 import type { Registry } from "../operations/registry.ts";
 import { type PluginTracker, pluginTracker } from "../plugins/record.ts";
@@ -119,8 +120,10 @@ export class Engine {
       });
 
       const plugins = (this.#o.plugins ?? pluginTracker).used(loaded.operations);
+      const members = groupOf(loaded)?.map((m) => ({ name: m.name, document: m.document }));
       await state.startMigration(schema, name, toCanonicalJson(loaded.migration), initial, {
         plugins,
+        ...(members ? { members } : {}),
       });
       this.#log(`starting migration "${name}"`);
       try {

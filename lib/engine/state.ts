@@ -11,6 +11,8 @@ import { virtualFromPhysical } from "../schema/virtual.ts";
 import { ident } from "../sql.ts";
 import { withLockRetry } from "./retry.ts";
 import { stateInitSql } from "./state-sql.ts";
+import type { RecordedMember } from "../migration/group.ts";
+import { expandGroupRow } from "./group-history.ts";
 
 /** Where a history row came from: pgroll/pgtandem, captured outside DDL, or a baseline. */
 export type MigrationType = "pgroll" | "inferred" | "baseline";
@@ -41,6 +43,8 @@ export interface RunInfo {
   backfill: Record<string, unknown>;
   /** The plugins the migration used, as given to `startMigration`. */
   plugins: unknown[];
+  /** The members when the migration is a group's composite (see lib/migration/group.ts). */
+  members?: RecordedMember[];
   createdAt: Date;
 }
 
@@ -170,14 +174,16 @@ export class StateStore {
   /**
    * Records the start of migration `name`: its history row (parent = the current chain tip) and
    * pgtandem's run row, in one transaction. Refuses when a migration of the schema is active or
-   * `name` is already in the history. `document` is stored as the migration JSON.
+   * `name` is already in the history. `document` is stored as the migration JSON. For a group,
+   * `members` are recorded in the run row (under `backfill.members`: a database initialised by an
+   * earlier release needs no new column); complete writes them to history.
    */
   async startMigration(
     schema: string,
     name: string,
     document: object,
     startedSchema: object,
-    options: { plugins?: readonly unknown[] } = {},
+    options: { plugins?: readonly unknown[]; members?: readonly RecordedMember[] } = {},
   ): Promise<void> {
     try {
       await this.sql.begin(async (tx) => {
@@ -200,9 +206,15 @@ export class StateStore {
         );
         if (inserted.length === 0) throw await this.inProgress(tx, schema);
         await tx.unsafe(
-          `INSERT INTO ${this.t("pgtandem_runs")} (schema, name, started_schema, plugins)
-          VALUES ($1, $2, $3::text::jsonb, $4::text::jsonb)`,
-          [schema, name, JSON.stringify(startedSchema), JSON.stringify(options.plugins ?? [])],
+          `INSERT INTO ${this.t("pgtandem_runs")} (schema, name, started_schema, plugins, backfill)
+          VALUES ($1, $2, $3::text::jsonb, $4::text::jsonb, $5::text::jsonb)`,
+          [
+            schema,
+            name,
+            JSON.stringify(startedSchema),
+            JSON.stringify(options.plugins ?? []),
+            JSON.stringify(options.members ? { members: options.members } : {}),
+          ],
         );
       });
     } catch (error) {
@@ -220,15 +232,30 @@ export class StateStore {
     return new StateError(`a migration for schema "${schema}" is already in progress${which}`);
   }
 
+  /** Is `name` in the history of `schema` (active or done, of any type)? */
+  async hasMigration(schema: string, name: string): Promise<boolean> {
+    const rows = await this.sql.unsafe(
+      `SELECT FROM ${this.t("migrations")} WHERE schema = $1 AND name = $2`,
+      [schema, name],
+    );
+    return rows.length > 0;
+  }
+
   /**
    * Marks the active migration `name` done and stores the schema as it is now, as pgroll does
-   * (`updated_at` is left alone). Throws when no such active migration exists.
+   * (`updated_at` is left alone). Throws when no such active migration exists. A group's
+   * composite row is then replaced by one row per member (expandGroupRow), through `via`: given
+   * the switch-over's transaction, history changes together with the schema.
    */
   async completeMigration(
     schema: string,
     name: string,
     via: postgres.Sql | postgres.TransactionSql = this.sql,
   ): Promise<void> {
+    // The update and a group's expansion must commit together.
+    if (via === this.sql) {
+      return await this.sql.begin((tx) => this.completeMigration(schema, name, tx));
+    }
     const rows = await readsCatalog(`complete migration "${name}"`, () =>
       via.unsafe(
         `UPDATE ${this.t("migrations")}
@@ -242,6 +269,15 @@ export class StateStore {
         `cannot complete migration "${name}" of schema "${schema}": it is not the active migration`,
       );
     }
+    await expandGroupRow(via, this.stateSchema, schema, name);
+  }
+
+  /**
+   * Writes a completed group's members to history when its composite row is still there (pgroll
+   * completed the group); does nothing otherwise. Returns true when it expanded a row.
+   */
+  async expandCompletedGroup(schema: string, name: string): Promise<boolean> {
+    return await this.sql.begin((tx) => expandGroupRow(tx, this.stateSchema, schema, name));
   }
 
   /**
@@ -267,10 +303,12 @@ export class StateStore {
       [schema, name],
     );
     if (!row) return undefined;
+    const backfill = isRecord(row.backfill) ? row.backfill : {};
     return {
       startedSchema: row.started_schema,
-      backfill: isRecord(row.backfill) ? row.backfill : {},
+      backfill,
       plugins: Array.isArray(row.plugins) ? row.plugins : [],
+      ...(Array.isArray(backfill.members) ? { members: backfill.members as RecordedMember[] } : {}),
       createdAt: row.created_at,
     };
   }
@@ -308,6 +346,32 @@ export class StateStore {
       [schema],
     );
     return rows.map(toMigrationRow);
+  }
+
+  /**
+   * `history()` as the migrations folder has it, file by file: the row of a group whose members
+   * are not written to history yet (in flight, or completed by pgroll) stands for its members,
+   * each with its own JSON (and the row's other fields). For `pull`.
+   */
+  async historyByFile(schema: string): Promise<MigrationRow[]> {
+    const rows = await this.history(schema);
+    const groups = await this.sql.unsafe<{ name: string; members: RecordedMember[] }[]>(
+      `SELECT name, backfill -> 'members' AS members FROM ${this.t("pgtandem_runs")}
+      WHERE schema = $1 AND jsonb_typeof(backfill -> 'members') = 'array'`,
+      [schema],
+    );
+    const names = new Set(rows.map((r) => r.name));
+    const members = new Map(
+      groups.filter((g) => g.members.length > 1 && !names.has(g.members[0]!.name))
+        .map((g) => [g.name, g.members]),
+    );
+    return rows.flatMap((row) =>
+      members.get(row.name)?.map((m) => ({
+        ...row,
+        name: m.name,
+        migration: m.document as unknown as Record<string, unknown>,
+      })) ?? [row]
+    );
   }
 
   /** The schema stored when migration `name` completed (or was baselined), if any. */

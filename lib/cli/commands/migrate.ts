@@ -11,17 +11,22 @@
  *     against the live schema, each next one against the virtual schema the previous ones leave
  *     (until a raw SQL operation makes that unknowable; the engine checks the rest at their
  *     start). Any problem in any file fails the run before the first start.
- *  4. All but the last are started and completed; the last is completed only with --complete.
+ *  4. Group mode (docs/migration-groups.md) when more than one file is unapplied, --complete and
+ *     --one-by-one are not given, version schemas are on and a version schema is deployed
+ *     (latest_version exists: an application may be using it): the files start as ONE migration
+ *     group, whose only versions are the deployed one and the last file's; `complete` or
+ *     `rollback` ends it. Otherwise (pgroll's behaviour) all but the last are started and
+ *     completed, and the last is completed only with --complete. --to NAME stops after NAME.
  *
  * Version schemas. Completing a migration removes the version before it (its views cannot
- * outlive the contract phase). So when more than one migration is applied, the first
+ * outlive the contract phase). So when more than one migration is applied one by one, the first
  * intermediate complete removes the version that was the latest before this run, which clients
  * of the deployed application may still use; the intermediate versions created by this run are
  * removed in turn by the next complete. pgroll does the same without a word (its issue #725).
- * pgtandem does it too, for compatibility, but says so: a warning on stderr before anything is
- * applied naming the version schema that will go away, a line on stdout for every version schema
- * actually removed, and `removedVersionSchemas` in the --json report. Deploy pipelines that must
- * never retire the running version add --expect-one (one migration per deploy, no --complete).
+ * That is why group mode is the default whenever a version is deployed. In one-by-one mode
+ * pgtandem says so: a warning on stderr before anything is applied naming the version schema that
+ * will go away, a line on stdout for every version schema actually removed, and
+ * `removedVersionSchemas` in the --json report.
  *
  * Concurrency. Two CI jobs may run migrate at once. The engine serialises each start and
  * complete with its run lock, but the list of unapplied migrations is computed before those, so
@@ -38,6 +43,9 @@ import { PgtandemError, StateError } from "../../errors.ts";
 import { withAdvisoryLock } from "../../engine/advisory-lock.ts";
 import { connect, type Sql } from "../../engine/connection.ts";
 import { buildSteps, hasOpaqueStep } from "../../engine/steps.ts";
+import { describeIssues, schemaOnceCompleted } from "../../engine/group-checks.ts";
+import type { StateStore } from "../../engine/state.ts";
+import { composeGroup, intermediateVersionWarnings, memberList } from "../../migration/group.ts";
 import type { Issue } from "../../errors.ts";
 import { formatPath } from "../../errors.ts";
 import {
@@ -52,7 +60,6 @@ import type { LoadedMigration } from "../../migration/loader.ts";
 import { migrationVersionName } from "../../migration/migration.ts";
 import { byteLength, MAX_IDENTIFIER_BYTES, versionSchemaName } from "../../naming.ts";
 import type { VirtualSchema } from "../../schema/model.ts";
-import { cloneSchema } from "../../schema/virtual.ts";
 import { type Command, type CommandContext, requirePositional } from "../command.ts";
 import type { Config } from "../config.ts";
 import { type Session, withSession } from "../session.ts";
@@ -68,6 +75,8 @@ export interface MigrateReport {
   activeMigration: string | null;
   /** Names in the database's history after the last local file (the folder is behind). */
   databaseOnly: string[];
+  /** Present when the run started a migration group: its name (the last member's) and members. */
+  group?: { name: string; members: string[] };
 }
 
 /** The advisory lock key migrate runs hold, per state schema and schema. */
@@ -77,15 +86,22 @@ export function migrateLockKey(stateSchema: string, schema: string): string {
 
 export const migrateCommand: Command = {
   name: "migrate",
-  summary: "Apply a folder's unapplied migrations in file name order (pgroll's migrate)",
+  summary:
+    "Apply a folder's unapplied migrations in file name order (several: as one group while a version is deployed)",
   usage:
-    "migrate DIR [--complete] [--expect-one] [--backfill-batch-size N] [--backfill-batch-delay D] [--allow-user-triggers] [--json]",
+    "migrate DIR [--complete] [--one-by-one] [--to NAME] [--expect-one] [--backfill-batch-size N] [--backfill-batch-delay D] [--allow-user-triggers] [--json]",
   examples: [
-    "pgtandem migrate ./migrations                # start the last one, leave it active",
+    "pgtandem migrate ./migrations                # start what is unapplied, leave it active",
     "pgtandem migrate ./migrations --complete     # and complete it",
+    "pgtandem migrate ./migrations --to 03_b      # stop after 03_b",
     "pgtandem migrate ./migrations --expect-one   # deploys: never more than one at a time",
-    "With several unapplied migrations, completing the first removes the version schema that",
-    "was the latest before the run (a warning on stderr says which); --json lists removals.",
+    "Group mode: when more than one file is unapplied, --complete and --one-by-one are not",
+    "given and a version schema is deployed (an application may use it), the files start as",
+    "ONE migration group: one start, one backfill per table, then one `complete` or",
+    "`rollback`; only the deployed version and the last file's version are served.",
+    "Otherwise (pgroll's behaviour, or --one-by-one) all but the last are started and",
+    "completed; completing the first removes the version schema that was the latest before",
+    "the run (a warning on stderr says which); --json lists removals.",
     "Exit codes: 0 applied, up to date, a migration already active, or baseline needed;",
     "            1 invalid file, history mismatch, failed start/complete, bad usage",
   ],
@@ -152,6 +168,12 @@ async function migrate(
     return;
   }
 
+  // pgroll completed a group: write its members to history before comparing with the folder.
+  const tip = await state.latestMigration(schema);
+  if (tip !== undefined && await state.expandCompletedGroup(schema, tip)) {
+    say(`History of the completed migration group "${tip}" written migration by migration`);
+  }
+
   const history = await state.history(schema);
   const baseline = await state.latestBaseline(schema);
   const comparison = compareWithHistory(entries, history, baseline?.name);
@@ -168,27 +190,33 @@ async function migrate(
     }
     return;
   }
-  if (context.args.flags["expect-one"] && comparison.unapplied.length > 1) {
+  const unapplied = upTo(context, comparison.unapplied, history);
+  if (context.args.flags["expect-one"] && unapplied.length > 1) {
     throw new PgtandemError(
       "state",
-      `expected one migration to apply but found ${comparison.unapplied.length}: ${
-        comparison.unapplied.map((e) => `"${e.name}"`).join(", ")
+      `expected one migration to apply but found ${unapplied.length}: ${
+        unapplied.map((e) => `"${e.name}"`).join(", ")
       }; nothing was applied`,
     );
   }
 
-  const loaded = await loadAll(context, comparison.unapplied);
-  await precheck(context, session, loaded);
-
+  const loaded = await loadAll(context, unapplied);
   const complete = context.args.flags.complete === true;
   const latestBefore = await state.latestVersion(schema);
   const deployed = latestBefore === undefined ? undefined : versionSchemaName(schema, latestBefore);
+  if (deployed !== undefined && groupModeApplies(context, loaded.length, deployed)) {
+    await applyGroup(context, session, loaded, { tip, deployed, report });
+    return;
+  }
+  await precheck(context, session, loaded);
+
   if (deployed && config.useVersionSchema && loaded.length > 1) {
     io.stderr.write(
       `Warning: applying ${loaded.length} migrations completes "${
         loaded[0]!.migration.name
       }", which removes version schema "${deployed}", the latest before this run; ` +
-        `clients still using it must move to the new version (use --expect-one to apply one migration per deploy)\n`,
+        `clients still using it must move to the new version (without --complete and ` +
+        `--one-by-one, migrate starts the files as one migration group and keeps it)\n`,
     );
   }
 
@@ -214,6 +242,83 @@ async function migrate(
       );
     }
   }
+}
+
+/**
+ * `--to NAME`: the unapplied files up to and including NAME. Refused, changing nothing, when NAME
+ * is not one of them.
+ */
+function upTo(
+  context: CommandContext,
+  unapplied: MigrationFileEntry[],
+  history: { name: string }[],
+): MigrationFileEntry[] {
+  const to = context.args.flags.to;
+  if (typeof to !== "string") return unapplied;
+  const index = unapplied.findIndex((e) => e.name === to);
+  if (index >= 0) return unapplied.slice(0, index + 1);
+  const why = history.some((h) => h.name === to)
+    ? "it is already applied"
+    : `the unapplied migrations are ${unapplied.map((e) => `"${e.name}"`).join(", ")}`;
+  throw new PgtandemError(
+    "invalid_input",
+    `--to "${to}": no such unapplied migration (${why}); nothing was applied`,
+  );
+}
+
+/**
+ * Group mode: the unapplied files start as one migration group (one start, one backfill per
+ * table); the deployed version stays served next to the last file's until complete or rollback.
+ * Whatever the group refuses, it refuses before anything changes (the engine's start checks).
+ */
+async function applyGroup(
+  context: CommandContext,
+  session: Session,
+  loaded: LoadedMigration[],
+  options: { tip: string | undefined; deployed: string; report: MigrateReport },
+): Promise<void> {
+  const { config, io } = context;
+  const { state, engine } = session;
+  const { report } = options;
+  const say = sayer(context);
+  const group = composeGroup(loaded);
+  for (const line of intermediateVersionWarnings(loaded)) io.stderr.write(`${line}\n`);
+  // The engine checks the history again under its run lock; this names what changed.
+  const tip = await state.latestMigration(config.schema);
+  if (tip !== options.tip) {
+    throw new StateError(
+      `the history of schema "${config.schema}" changed while migrate was running; nothing was applied`,
+    );
+  }
+  let outcome;
+  try {
+    outcome = await engine.start(group);
+  } catch (error) {
+    if (!(error instanceof PgtandemError)) throw error;
+    throw new PgtandemError(
+      error.code,
+      `cannot start the migration group of ${memberList(group.group)}: ${error.message}`,
+      { cause: error },
+    );
+  }
+  const names = group.group.map((m) => m.name);
+  for (const name of names) {
+    report.applied.push({
+      name,
+      completed: false,
+      versionSchema: name === outcome.name ? outcome.versionSchema ?? null : null,
+    });
+  }
+  report.status = "applied";
+  report.activeMigration = outcome.name;
+  report.group = { name: outcome.name, members: names };
+  say(
+    `Migration group "${outcome.name}" started: ${memberList(group.group)} as one migration`,
+  );
+  say(
+    `New version of the schema available under the postgres "${outcome.versionSchema}" schema; ` +
+      `"${options.deployed}" is still served until "pgtandem complete" (or "pgtandem rollback")`,
+  );
 }
 
 /** Starts one migration (and completes it unless it is the last and --complete is off). */
@@ -309,7 +414,33 @@ async function precheck(
   session: Session,
   loaded: LoadedMigration[],
 ): Promise<void> {
-  const { config } = context;
+  const failures = await precheckIssues(context.config, session, loaded);
+  if (failures.length === 0) return;
+  for (const { migration, issues } of failures) {
+    for (const line of describeIssues(migration.path, issues)) {
+      context.io.stderr.write(`${line}\n`);
+    }
+  }
+  const first = failures[0]!;
+  const firstIssue = first.issues[0]!;
+  const where = firstIssue.path.length > 0 ? `${formatPath(firstIssue.path)}: ` : "";
+  const against = loaded.indexOf(first.migration) === 0
+    ? "the database's schema"
+    : "the schema the migrations before it leave";
+  throw new PgtandemError(
+    "invalid_migration",
+    `migration "${first.migration.migration.name}" is invalid against ${against}: ${where}${firstIssue.message}${
+      failures.length > 1 ? ` (and ${failures.length - 1} more invalid migrations)` : ""
+    }; nothing was applied`,
+  );
+}
+
+/** The issues of each migration applied one by one (see precheck); empty when all are valid. */
+export async function precheckIssues(
+  config: Config,
+  session: Pick<Session, "sql" | "state">,
+  loaded: readonly LoadedMigration[],
+): Promise<{ migration: LoadedMigration; issues: Issue[] }[]> {
   const schema = config.schema;
   let current: VirtualSchema = await session.state.readVirtualSchema(schema);
   const versionSchemas = new Map<string, string>();
@@ -356,46 +487,44 @@ async function precheck(
     }
     if (issues.length > 0) failures.push({ migration, issues });
   }
-  if (failures.length === 0) return;
-  for (const { migration, issues } of failures) {
-    for (const issue of issues) {
-      const where = issue.path.length > 0 ? `${formatPath(issue.path)}: ` : "";
-      context.io.stderr.write(`${migration.path}: ${where}${issue.message}\n`);
-    }
-  }
-  const first = failures[0]!;
-  const firstIssue = first.issues[0]!;
-  const where = firstIssue.path.length > 0 ? `${formatPath(firstIssue.path)}: ` : "";
-  const against = loaded.indexOf(first.migration) === 0
-    ? "the database's schema"
-    : "the schema the migrations before it leave";
-  throw new PgtandemError(
-    "invalid_migration",
-    `migration "${first.migration.migration.name}" is invalid against ${against}: ${where}${firstIssue.message}${
-      failures.length > 1 ? ` (and ${failures.length - 1} more invalid migrations)` : ""
-    }; nothing was applied`,
-  );
+  return failures;
 }
 
 /**
- * The virtual schema a migration's start produced, as the next migration meets it: after
- * complete, every virtual name is the physical name (temporary columns renamed, renamed tables
- * and indexes physically renamed) and names reserved until complete are free. Operations read a
- * temporary physical name as "changed earlier in this migration", which must not leak into the
- * next one.
+ * Does `migrate` start `count` unapplied migrations as one group? Yes when there are several,
+ * version schemas are on and one is deployed (`deployed`: an application may be using it), unless
+ * `--complete` or `--one-by-one` asks for pgroll's behaviour.
  */
-export function schemaOnceCompleted(schema: VirtualSchema): VirtualSchema {
-  const completed = cloneSchema(schema);
-  delete completed.reservedRelationNames;
-  for (const table of completed.tables) {
-    table.physicalName = table.name;
-    delete table.droppedConstraints;
-    delete table.renamedConstraints;
-    for (const column of table.columns) column.physicalName = column.name;
-    for (const index of Object.values(table.indexes)) delete index.physicalName;
-  }
-  return completed;
+export function groupModeApplies(
+  context: CommandContext,
+  count: number,
+  deployed: string | undefined,
+): boolean {
+  const { flags } = context.args;
+  return count > 1 && deployed !== undefined && context.config.useVersionSchema &&
+    flags.complete !== true && flags["one-by-one"] !== true;
 }
+
+/**
+ * What `migrate DIR` would apply now, for `plan DIR` and `validate DIR`: the unapplied files and
+ * whether they start as one group. Throws on a history mismatch, as migrate does.
+ */
+export async function pendingInFolder(
+  context: CommandContext,
+  state: StateStore,
+  entries: MigrationFileEntry[],
+): Promise<{ unapplied: MigrationFileEntry[]; group: boolean; deployed: string | undefined }> {
+  const schema = context.config.schema;
+  const history = await state.history(schema);
+  const baseline = await state.latestBaseline(schema);
+  const { unapplied } = compareWithHistory(entries, history, baseline?.name);
+  const latest = await state.latestVersion(schema);
+  const deployed = latest === undefined ? undefined : versionSchemaName(schema, latest);
+  return { unapplied, group: groupModeApplies(context, unapplied.length, deployed), deployed };
+}
+
+/** Re-exported for `validate`, which checks a file against what the active migration leaves. */
+export { schemaOnceCompleted };
 
 async function schemaExists(sql: Sql, name: string): Promise<boolean> {
   const rows = await sql.unsafe(

@@ -1,5 +1,5 @@
 /**
- * `plan FILE [--json]`: what start, complete and rollback would run, in execution order, with the
+ * `plan FILE... | DIR [--json]`: what start, complete and rollback would run, in execution order, with the
  * lock each statement takes, whether it scans or rewrites its table, the backfill's estimated
  * rows, and the safety lint's findings. Nothing is changed: every read runs in one READ ONLY
  * transaction, so PostgreSQL itself guarantees it.
@@ -8,7 +8,8 @@
  * `{ migration, schema, versionSchema, phases: [{ command, phase, transaction, note?,
  * statements: [{ id, sql, table, lock, effect, concurrent, userSql, note? }] }],
  * backfill: [{ table, estimatedRows }], lint: [{ rule, severity, path, message,
- * safeAlternative }] }`.
+ * safeAlternative }] }`. A group (several files, or a folder whose unapplied files migrate starts
+ * as one) adds `group: { members, migrate }` and lint findings carry the member `file`.
  */
 import type { Sql } from "../../engine/connection.ts";
 import {
@@ -22,27 +23,46 @@ import { formatPath } from "../../errors.ts";
 import { type LintFinding, lintMigration } from "../../lint/lint.ts";
 import { loadSqlParser, SqlParserUnavailableError } from "../../lint/parser.ts";
 import { refinePlan } from "../../lint/refine.ts";
-import { loadMigrationFile } from "../../migration/loader.ts";
-import { type Command, requirePositional } from "../command.ts";
+import { type LoadedMigration, loadMigrationFile } from "../../migration/loader.ts";
+import { listMigrationFolder, loadMigrations } from "../../migration/folder.ts";
+import {
+  composeGroup,
+  type GroupMember,
+  groupOf,
+  memberList,
+  memberOfOperation,
+} from "../../migration/group.ts";
+import { type Command, UsageError } from "../command.ts";
+import { pendingInFolder } from "./migrate.ts";
+import { isDirectory } from "./validate-folder.ts";
 import { type Io, type Output, useColor } from "../io.ts";
 import { withSession } from "../session.ts";
 
 export const planCommand: Command = {
   name: "plan",
   summary: "Show the SQL, locks and backfill start/complete/rollback would run, and lint it",
-  usage: "plan FILE [--json]",
+  usage: "plan FILE... | DIR [--json]",
   examples: [
     "pgtandem plan migrations/03_add_email.yaml",
     "pgtandem plan migrations/03_add_email.yaml --json | jq '.phases[].statements[].lock'",
+    "pgtandem plan migrations/          # what migrate DIR would start: one file, or a group",
+    "pgtandem plan 02_a.yaml 03_b.yaml  # the group `start 02_a.yaml 03_b.yaml` would start",
     "Changes nothing (one READ ONLY transaction). Exit codes: 0 planned (lint findings are",
     "reported, not fatal); 1 invalid migration (same errors as start), not initialized,",
     "another migration active, cannot connect",
   ],
   async run(context) {
-    const file = requirePositional(context, "a migration file");
-    const loaded = await loadMigrationFile(file, context.registry);
+    const paths = context.args.positionals;
+    if (paths.length === 0) throw new UsageError(`"plan" needs a migration file or folder`);
+    const folder = paths.length === 1 && await isDirectory(paths[0]!) ? paths[0] : undefined;
+    // Parse and check the files before touching the database.
+    const files: LoadedMigration[] = [];
+    if (!folder) {
+      for (const path of paths) files.push(await loadMigrationFile(path, context.registry));
+    }
+    const entries = folder ? await listMigrationFolder(folder) : [];
     const { io, config } = context;
-    const { plan, lint } = await withSession(
+    const planned = await withSession(
       config,
       context.registry,
       io,
@@ -50,6 +70,16 @@ export const planCommand: Command = {
         await sql.begin("read only", async (tx) => {
           const readOnly = tx as unknown as Sql;
           const state = new StateStore(readOnly, config.stateSchema);
+          let members = files;
+          let migrateMode: GroupInfo["migrate"] = null;
+          if (folder) {
+            await state.assertInitialized();
+            const pending = await pendingInFolder(context, state, entries);
+            if (pending.unapplied.length === 0) return undefined;
+            members = await loadMigrations(pending.unapplied, context.registry);
+            migrateMode = pending.group ? "group" : "one-by-one";
+          }
+          const loaded = members.length === 1 ? members[0]! : composeGroup(members);
           const { plan, initial } = await explainMigration(loaded, {
             sql: readOnly,
             state,
@@ -63,9 +93,22 @@ export const planCommand: Command = {
             baseSchema: config.schema,
             rowEstimates: await tableRowEstimates(readOnly, config.schema),
           });
-          return { plan, lint };
+          const group = groupOf(loaded);
+          if (!group) return { plan, lint, group: undefined };
+          return {
+            plan,
+            lint: lint.map((f) => inMemberFile(group, f)),
+            group: { members: group.map((m) => m.name), migrate: migrateMode },
+          };
         }),
     );
+    if (!planned) {
+      if (config.json) {
+        io.stdout.write(`${JSON.stringify({ schema: config.schema, status: "up_to_date" })}\n`);
+      } else io.stdout.write("Database is up to date; no migrations to plan\n");
+      return 0;
+    }
+    const { plan, lint, group } = planned;
     let refined = plan;
     try {
       refined = refinePlan(plan, await loadSqlParser());
@@ -74,13 +117,47 @@ export const planCommand: Command = {
       // Locks stay as the actions declare them; the lint already reports the missing parser.
     }
     if (config.json) {
-      io.stdout.write(`${JSON.stringify({ ...refined, lint }, null, 2)}\n`);
+      io.stdout.write(
+        `${JSON.stringify({ ...refined, ...(group ? { group } : {}), lint }, null, 2)}\n`,
+      );
     } else {
+      if (group) io.stdout.write(groupHeader(refined, group));
       io.stdout.write(renderPlan(refined, lint, io, io.stdout));
     }
     return 0;
   },
 };
+
+/** What `plan` says about a group: its members, and whether `migrate DIR` starts them so. */
+interface GroupInfo {
+  members: string[];
+  /** For `plan DIR`: how migrate applies the files now; null for files given by name. */
+  migrate: "group" | "one-by-one" | null;
+}
+
+/** A lint finding of a group, located in its member file. */
+type GroupLintFinding = LintFinding & { file?: string };
+
+function inMemberFile(group: readonly GroupMember[], finding: LintFinding): GroupLintFinding {
+  const [head, index, ...rest] = finding.path;
+  if (head !== "operations" || typeof index !== "number") return finding;
+  const { member, local } = memberOfOperation(group, index);
+  return { ...finding, file: member.path, path: ["operations", local, ...rest] };
+}
+
+function groupHeader(plan: MigrationPlan, group: GroupInfo): string {
+  const lines = [
+    `Migration group "${plan.migration}": ${
+      memberList(group.members.map((name) => ({ name })))
+    } start, complete and roll back as one migration; only the version before the group and "${plan.versionSchema}" are served meanwhile.`,
+  ];
+  if (group.migrate === "one-by-one") {
+    lines.push(
+      "Note: migrate DIR applies these files one by one now (no version schema is deployed); this is the plan of starting them with one `pgtandem start FILE...`.",
+    );
+  }
+  return `${lines.join("\n")}\n\n`;
+}
 
 interface Palette {
   bold(text: string): string;
@@ -175,7 +252,9 @@ export function renderPlan(
   out.push("", p.bold("lint"));
   if (lint.length === 0) out.push("  no findings");
   for (const f of lint) {
-    const where = f.path.length > 0 ? `${formatPath(f.path)}: ` : "";
+    const where = `${(f as GroupLintFinding).file ? `${(f as GroupLintFinding).file}: ` : ""}${
+      f.path.length > 0 ? `${formatPath(f.path)}: ` : ""
+    }`;
     out.push(`  ${p.severity(f.severity, f.severity)} ${f.rule}: ${where}${f.message}`);
     out.push(`    ${p.dim(`safe alternative: ${f.safeAlternative}`)}`);
   }

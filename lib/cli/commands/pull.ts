@@ -31,7 +31,7 @@ export const pullCommand: Command = {
       context.io,
       async ({ state }) => {
         await state.assertInitialized();
-        return await state.history(context.config.schema);
+        return await state.historyByFile(context.config.schema);
       },
     );
     const written: { name: string; path: string; type: string }[] = [];

@@ -21,14 +21,16 @@ import { type Session, withSession } from "../session.ts";
 import { schemaOnceCompleted } from "./migrate.ts";
 import { ident } from "../../sql.ts";
 import { tableRowEstimates } from "../../engine/explain.ts";
+import { isDirectory, validateFolder } from "./validate-folder.ts";
 import { type LintFinding, lintMigration } from "../../lint/lint.ts";
 
 export const validateCommand: Command = {
   name: "validate",
   summary: "Check a migration file against the database's schema without changing anything",
-  usage: "validate FILE [--json]",
+  usage: "validate FILE|DIR [--json]",
   examples: [
     "pgtandem validate migrations/03_add_email.yaml",
+    "pgtandem validate migrations/   # what migrate DIR would apply: a group, or one by one",
     'Prints "FILE: valid", or every problem as "FILE: path: message", one per line.',
     "Also runs the safety lint (see the README): findings go to stderr, as",
     '"FILE: error|warning RULE: path: message" plus the safe alternative.',
@@ -36,7 +38,8 @@ export const validateCommand: Command = {
     "error, file missing, not initialized",
   ],
   async run(context) {
-    const file = requirePositional(context, "a migration file");
+    const file = requirePositional(context, "a migration file or folder");
+    if (await isDirectory(file)) return await validateFolder(context, file);
     const { config, io } = context;
     let loaded: LoadedMigration | undefined;
     let issues: Issue[];
