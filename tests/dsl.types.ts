@@ -141,10 +141,29 @@ use(
     .type(t.text(), { up: sql`name`, down: sql`name` })
     .notNull(), // up given already
 );
-use(alterColumn("users", "name").check("c", sql`name <> ''`, { up: sql`name` }).notNull());
+use(
+  alterColumn("users", "name").check("c", sql`name <> ''`, { up: sql`name`, down: sql`name` })
+    .notNull(),
+);
+// @ts-expect-error: a check needs down too (pgroll refuses a check without up and down)
+use(alterColumn("users", "name").check("c", sql`name <> ''`, { up: sql`name` }));
+// @ts-expect-error: a check needs up and down
+use(alterColumn("users", "name").check("c", sql`name <> ''`));
+use(
+  alterColumn("users", "name").type(t.text(), { up: sql`name`, down: sql`name` })
+    .check("c", sql`name <> ''`), // up and down given already
+);
 // @ts-expect-error: dropping NOT NULL needs down for the old version
 use(alterColumn("users", "name").nullable());
 use(alterColumn("users", "name").nullable({ down: sql`COALESCE(name, '')` }));
+use(
+  alterColumn("users", "email").references("fk", users, "id", {
+    onDelete: "CASCADE",
+    up: sql`email`,
+    down: sql`email`,
+  }),
+);
+// @ts-expect-error: a foreign key needs up and down
 use(alterColumn("users", "email").references("fk", users, "id", { onDelete: "CASCADE" }));
 // @ts-expect-error: an alterColumn with no change is not an operation
 use(defineMigration({ operations: [alterColumn("users", "name")] }));

@@ -33,6 +33,19 @@ export interface Convert {
 }
 
 type HasUp<V> = V extends { readonly up: SqlExpression } ? true : false;
+/**
+ * The `convert` argument of a change that needs both `up` and `down` (a check or a foreign key,
+ * as pgroll requires): optional once both were given, else it must bring the missing ones.
+ */
+type BothArgs<U extends boolean, D extends boolean, Extra = unknown> = [U, D] extends [true, true]
+  ? [convert?: Extra & Convert]
+  : [
+    convert:
+      & Extra
+      & Convert
+      & (U extends true ? unknown : { readonly up: SqlExpression })
+      & (D extends true ? unknown : { readonly down: SqlExpression }),
+  ];
 type HasDown<V> = V extends { readonly down: SqlExpression } ? true : false;
 type Or<A extends boolean, B extends boolean> = A extends true ? true : B;
 
@@ -61,19 +74,25 @@ export interface AlterColumnChanges<U extends boolean, D extends boolean> {
     name: string,
     convert?: V,
   ): AlterColumn<Or<U, HasUp<V>>, Or<D, HasDown<V>>>;
-  /** Add a named check constraint: `.check("title_length", sql\`length(title) > 3\`)`. */
-  check<V extends Convert = Record<never, never>>(
+  /**
+   * Add a named check constraint: `.check("title_length", sql\`length(title) > 3\`, { up, down })`.
+   * `up` must make existing values pass it and `down` convert back (unless given already).
+   */
+  check(
     name: string,
     expression: SqlExpression,
-    convert?: V,
-  ): AlterColumn<Or<U, HasUp<V>>, Or<D, HasDown<V>>>;
-  /** Add a named foreign key to `column` of `table`; settings and up/down in `options`. */
-  references<R extends string, V extends Convert = Record<never, never>>(
+    ...convert: BothArgs<U, D>
+  ): AlterColumn<true, true>;
+  /**
+   * Add a named foreign key to `column` of `table`; settings and `up`/`down` (both needed, unless
+   * given already) in `options`.
+   */
+  references<R extends string>(
     name: string,
     table: TableLike<R>,
     column: NoInfer<R>,
-    options?: ColumnReferenceOptions & V,
-  ): AlterColumn<Or<U, HasUp<V>>, Or<D, HasDown<V>>>;
+    ...options: BothArgs<U, D, ColumnReferenceOptions>
+  ): AlterColumn<true, true>;
   /** Set the default to a SQL expression. */
   default<V extends Convert = Record<never, never>>(
     expression: SqlExpression,
@@ -168,6 +187,7 @@ class AlterColumnBuilder {
 
   check(name: string, expression: SqlExpression, convert?: Convert): AlterColumnBuilder {
     requireName(name, "check constraint name");
+    this.#requireMissing(convert, `adding check constraint "${name}"`);
     return this.#change(
       { check: { name, constraint: sqlText(expression, `check constraint "${name}"`) } },
       convert,
@@ -181,6 +201,7 @@ class AlterColumnBuilder {
     options: ColumnReferenceOptions & Convert = {},
   ): AlterColumnBuilder {
     requireName(name, "foreign key name");
+    this.#requireMissing(options, `adding foreign key "${name}"`);
     const { up, down, ...settings } = options;
     return this.#change(
       { references: columnReference(name, tableInfo(table), column, settings) },
@@ -212,6 +233,12 @@ class AlterColumnBuilder {
 
   get #name(): string {
     return `${this.#state.table}.${this.#state.column}`;
+  }
+
+  /** Both `up` and `down` are needed: those not given by an earlier change must be in `convert`. */
+  #requireMissing(convert: Convert | undefined, what: string): void {
+    const missing = (["up", "down"] as const).filter((f) => this.#state[f] === undefined);
+    this.#require(convert, missing, what);
   }
 
   #require(convert: Convert | undefined, fields: ("up" | "down")[], what: string): void {
