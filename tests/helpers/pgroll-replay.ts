@@ -73,17 +73,25 @@ export const syncTriggerName = (table: string, column: string) =>
 export class Replay {
   constructor(readonly db: TestDatabase, private readonly sql: postgres.Sql) {}
 
+  /** Writes run with search_path set to the version, as a client of that version does. */
+  private async useVersion(v: string) {
+    await this.sql.unsafe(`SET search_path = ${q(version(v))}`);
+  }
+
   async mustInsert(v: string, table: string, record: Rec) {
+    await this.useVersion(v);
     await this.sql.unsafe(insertSql(v, table, record));
   }
 
   async mustNotInsert(v: string, table: string, record: Rec, code: string) {
+    await this.useVersion(v);
     const error = await this.sql.unsafe(insertSql(v, table, record)).then(() => null, (e) => e);
     expect(error, `insert into ${version(v)}.${table} must fail with ${code}`).not.toBeNull();
     expect((error as { code?: string }).code).toBe(code);
   }
 
   async mustUpdate(v: string, table: string, column: string, value: string, record: Rec) {
+    await this.useVersion(v);
     const set = Object.keys(record).sort().map((c) => `${c}=${record[c]}`).join(", ");
     await this.sql.unsafe(
       `UPDATE ${q(version(v))}.${q(table)} SET ${set} WHERE ${column}=${value}`,
