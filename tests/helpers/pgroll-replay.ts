@@ -266,8 +266,14 @@ export class Replay {
     );
   }
 
-  async notValidatedForeignKeyMustExist(table: string, name: string) {
-    const extra = `and not convalidated and confdeltype = 'a' and confupdtype = 'a'`;
+  async notValidatedForeignKeyMustExist(
+    table: string,
+    name: string,
+    onDelete = "a",
+    onUpdate = "a",
+  ) {
+    const extra =
+      `and not convalidated and confdeltype = '${onDelete}' and confupdtype = '${onUpdate}'`;
     expect(await this.constraint(table, name, "f", extra), `not validated foreign key ${name}`)
       .toBe(
         true,
@@ -281,6 +287,15 @@ export class Replay {
     onUpdate: string,
   ) {
     await this.validatedForeignKeyMustExist(table, name, action(onDelete), action(onUpdate));
+  }
+
+  async notValidatedForeignKeyMustExistWithReferentialAction(
+    table: string,
+    name: string,
+    onDelete: string,
+    onUpdate: string,
+  ) {
+    await this.notValidatedForeignKeyMustExist(table, name, action(onDelete), action(onUpdate));
   }
 
   /** No temporary column, trigger, function or backfill marker left for `columns` of `table`. */

@@ -934,7 +934,6 @@ describe("TestAlterColumnValidation", () => {
           ],
         },
       ],
-      wantStartErr: true, /* nil */
     },
   ]);
 });

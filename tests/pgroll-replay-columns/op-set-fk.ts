@@ -803,7 +803,8 @@ describe("TestSetForeignKey", () => {
       ],
       afterStart: async (p: Replay) => {
         // A temporary FK constraint has been created on the temporary column
-        await p.validatedForeignKeyMustExistWithReferentialAction(
+        // pgtandem difference (documented): foreign keys on new columns are NOT VALID until complete.
+        await p.notValidatedForeignKeyMustExistWithReferentialAction(
           "posts",
           duplicationName("fk_users_id_1"),
           "CASCADE",
@@ -2044,7 +2045,6 @@ describe("TestSetForeignKeyValidation", () => {
           ],
         },
       ],
-      wantStartErr: true, /* nil */
     },
     {
       name: "on_delete can be specified as uppercase",
@@ -2071,7 +2071,6 @@ describe("TestSetForeignKeyValidation", () => {
           ],
         },
       ],
-      wantStartErr: true, /* nil */
     },
   ]);
 });
