@@ -1239,7 +1239,7 @@ describe("TestAddColumnWithUpSql", () => {
             {
               sql: {
                 up: "INSERT INTO products (id, name) VALUES ('c', 'cherries')",
-                on_complete: true,
+                onComplete: true,
               },
             },
           ],
