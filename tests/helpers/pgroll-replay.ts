@@ -114,9 +114,9 @@ export class Replay {
     return rows.map((r) => ({ ...r }));
   }
 
-  /** Row lists compare as multisets: a SELECT without ORDER BY promises no order. */
+  /** Exact equality, row order included, as pgroll's assert.Equal on a plain SELECT. */
   equal(expected: unknown, actual: unknown) {
-    expect(sortRows(actual)).toEqual(sortRows(expected));
+    expect(actual).toEqual(expected);
   }
 
   async viewMustExist(v: string, view: string) {
@@ -358,11 +358,6 @@ function insertSql(v: string, table: string, record: Rec) {
 function deleteSql(v: string, table: string, record: Rec) {
   const where = Object.keys(record).sort().map((c) => `${c} = ${lit(record[c]!)}`).join(" AND ");
   return `DELETE FROM ${q(version(v))}.${q(table)} WHERE ${where}`;
-}
-
-function sortRows(rows: unknown): unknown {
-  if (!Array.isArray(rows)) return rows;
-  return [...rows].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
 }
 
 /** Registers one bun test per case; each runs in a database of its own. */
