@@ -12,10 +12,11 @@
  * ```
  */
 import { expect, test } from "bun:test";
+import process from "node:process";
 import postgres from "postgres";
 import { cliOk, migrationFile } from "./cli.ts";
 import { serverVersion, type TestDatabase, testDatabase } from "./postgres.ts";
-import { expectStartRejected } from "./reject.ts";
+import { expectCliRejected } from "./reject.ts";
 
 /** SQLSTATEs the replayed cases expect writes to fail with. */
 export const sqlstate = {
@@ -54,7 +55,8 @@ export interface ReplayCase {
 type Row = Record<string, unknown>;
 type Rec = Record<string, string>;
 
-const schema = "public";
+/** The schema migrated: PGTANDEM_REPLAY_SCHEMA, like pgroll's PGROLL_TEST_SCHEMA; default public. */
+const schema = process.env.PGTANDEM_REPLAY_SCHEMA || "public";
 const version = (v: string) => `${schema}_${v}`;
 const q = (name: string) => `"${name.replaceAll('"', '""')}"`;
 const lit = (value: string) => `'${value.replaceAll("'", "''")}'`;
@@ -391,25 +393,25 @@ export function replayCases(cases: ReplayCase[]) {
 
 async function runCase(db: TestDatabase, p: Replay, c: ReplayCase) {
   await cliOk(db.url, ["init"]);
+  if (schema !== "public") await db.sql.unsafe(`create schema ${q(schema)}`);
+  const on = ["--schema", schema];
   for (const m of c.migrations.slice(0, -1)) {
-    await cliOk(db.url, [
-      "start",
-      await migrationFile(`${m.name}.json`, document(m)),
-      "--complete",
-    ]);
+    const file = await migrationFile(`${m.name}.json`, document(m));
+    await cliOk(db.url, ["start", file, "--complete", ...on]);
   }
   const last = c.migrations.at(-1)!;
   if (c.wantStartErr) {
     const pattern = c.wantStartErr === true ? /./ : c.wantStartErr;
-    await expectStartRejected(db, `${last.name}.json`, document(last), pattern);
+    const file = await migrationFile(`${last.name}.json`, document(last));
+    await expectCliRejected(db, ["start", file, ...on], pattern);
     return;
   }
   const file = await migrationFile(`${last.name}.json`, document(last));
-  await cliOk(db.url, ["start", file]);
+  await cliOk(db.url, ["start", file, ...on]);
   await c.afterStart?.(p);
-  await cliOk(db.url, ["rollback"]);
+  await cliOk(db.url, ["rollback", ...on]);
   await c.afterRollback?.(p);
-  await cliOk(db.url, ["start", file]);
-  await cliOk(db.url, ["complete"]);
+  await cliOk(db.url, ["start", file, ...on]);
+  await cliOk(db.url, ["complete", ...on]);
   await c.afterComplete?.(p);
 }
