@@ -451,9 +451,7 @@ describe("TestAddForeignKeyColumn", () => {
       ],
       afterStart: async (p: Replay) => {
         // The foreign key constraint exists on the new table.
-        // pgtandem difference (docs/triggers-and-backfill.md): a foreign key on a new column stays NOT VALID
-        // until complete, since the backfill skips foreign-key triggers and only VALIDATE checks its rows.
-        await p.notValidatedForeignKeyMustExist("orders", "fk_users_id");
+        await p.validatedForeignKeyMustExist("orders", "fk_users_id");
 
         // Inserting a row into the referenced table succeeds.
         await p.mustInsert("01_create_table", "users", {
@@ -562,7 +560,7 @@ describe("TestAddForeignKeyColumn", () => {
       ],
       afterStart: async (p: Replay) => {
         // The foreign key constraint exists on the new table.
-        // pgtandem difference (docs/triggers-and-backfill.md): a foreign key on a new column stays NOT VALID
+        // pgtandem difference (docs/triggers-and-backfill.md): a foreign key on a backfilled column stays NOT VALID
         // until complete, since the backfill skips foreign-key triggers and only VALIDATE checks its rows.
         await p.notValidatedForeignKeyMustExist("orders", "fk_users_id");
 
@@ -671,9 +669,7 @@ describe("TestAddForeignKeyColumn", () => {
       ],
       afterStart: async (p: Replay) => {
         // The foreign key constraint exists on the new table.
-        // pgtandem difference (docs/triggers-and-backfill.md): a foreign key on a new column stays NOT VALID
-        // until complete, since the backfill skips foreign-key triggers and only VALIDATE checks its rows.
-        await p.notValidatedForeignKeyMustExist("orders", "fk_users_id");
+        await p.validatedForeignKeyMustExist("orders", "fk_users_id");
 
         // Inserting a row into the referenced table succeeds.
         await p.mustInsert("01_create_table", "users", {
@@ -791,9 +787,7 @@ describe("TestAddForeignKeyColumn", () => {
       ],
       afterStart: async (p: Replay) => {
         // The foreign key constraint exists on the new table.
-        // pgtandem difference (docs/triggers-and-backfill.md): a foreign key on a new column stays NOT VALID
-        // until complete, since the backfill skips foreign-key triggers and only VALIDATE checks its rows.
-        await p.notValidatedForeignKeyMustExistWithReferentialAction(
+        await p.validatedForeignKeyMustExistWithReferentialAction(
           "orders",
           "fk_users_id",
           "CASCADE",

@@ -284,7 +284,7 @@ describe("TestDropNotNull", () => {
       ],
       afterStart: async (p: Replay) => {
         // A temporary FK constraint has been created on the temporary column
-        // pgtandem difference (docs/triggers-and-backfill.md): a foreign key on a new column stays NOT VALID
+        // pgtandem difference (docs/triggers-and-backfill.md): a foreign key on a backfilled column stays NOT VALID
         // until complete, since the backfill skips foreign-key triggers and only VALIDATE checks its rows.
         await p.notValidatedForeignKeyMustExist(
           "employees",
