@@ -14,6 +14,7 @@
 import { expect, test } from "bun:test";
 import process from "node:process";
 import postgres from "postgres";
+import { dumpSchema } from "./catalog.ts";
 import { cliOk, migrationFile } from "./cli.ts";
 import { serverVersion, type TestDatabase, testDatabase } from "./postgres.ts";
 import { expectCliRejected } from "./reject.ts";
@@ -407,9 +408,12 @@ async function runCase(db: TestDatabase, p: Replay, c: ReplayCase) {
     return;
   }
   const file = await migrationFile(`${last.name}.json`, document(last));
+  const before = await dumpSchema(db.sql, schema);
   await cliOk(db.url, ["start", file, ...on]);
   await c.afterStart?.(p);
   await cliOk(db.url, ["rollback", ...on]);
+  // Beyond pgroll's checks: rollback leaves the schema exactly as it was.
+  expect(await dumpSchema(db.sql, schema)).toEqual(before);
   await c.afterRollback?.(p);
   await cliOk(db.url, ["start", file, ...on]);
   await cliOk(db.url, ["complete", ...on]);
