@@ -14,7 +14,7 @@
 import { expect, test } from "bun:test";
 import process from "node:process";
 import postgres from "postgres";
-import { dumpSchema } from "./catalog.ts";
+import { dumpSchema, leftovers } from "./catalog.ts";
 import { cliOk, migrationFile } from "./cli.ts";
 import { serverVersion, type TestDatabase, testDatabase } from "./postgres.ts";
 import { expectCliRejected } from "./reject.ts";
@@ -417,5 +417,7 @@ async function runCase(db: TestDatabase, p: Replay, c: ReplayCase) {
   await c.afterRollback?.(p);
   await cliOk(db.url, ["start", file, ...on]);
   await cliOk(db.url, ["complete", ...on]);
+  // Beyond pgroll's checks: no temporary column, trigger, function or constraint anywhere.
+  expect(await leftovers(db.sql, schema)).toEqual([]);
   await c.afterComplete?.(p);
 }
