@@ -33,6 +33,9 @@ export function mergeAlterColumns(
   const beforeTable = earlier.before.tables.find((t) => t.physicalName === table.physicalName);
   const existed = beforeTable?.columns.some((c) => c.physicalName === column.physicalName);
   if (!earlierTable || !copied || existed) return undefined;
+  // A table the earlier step created is a plain table (no copy, no trigger filling it): the
+  // later alter_column copies its column like any other.
+  if (!beforeTable) return undefined;
   const refuse = (why: string): Issue[] => [{
     path: ["column"],
     message: `column "${later.column}" is already changed by an earlier alter_column of this ` +
