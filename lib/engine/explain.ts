@@ -175,6 +175,7 @@ export function planPhases(
         "the version's views are created from the catalog once the raw SQL has run",
       )
       : phase("start", "views", start.views),
+    phase("start", "after-backfill", start.afterBackfill),
     phase("complete", "prepare", complete.prepare),
     phase("complete", "switch-over", complete.switchOver, "single"),
     complete.refreshViews

@@ -28,6 +28,8 @@ export interface StartPhases {
   views: Action[] | null;
   /** Physical tables to backfill, in order. */
   backfill: string[];
+  /** Once the backfill is done (actions marked `afterBackfill`: foreign keys validated). */
+  afterBackfill: Action[];
 }
 
 /**
@@ -37,11 +39,12 @@ export interface StartPhases {
  */
 export function startPhases(steps: readonly OperationStep[], options: PhaseOptions): StartPhases {
   const actions = steps.flatMap((s) => s.result.actions);
-  const late = (a: Action) => a.afterTriggers === true;
+  const afterBackfill = (a: Action) => a.kind === "sql" && a.afterBackfill === true;
+  const late = (a: Action) => a.afterTriggers === true && !afterBackfill(a);
   const triggers = steps.flatMap((s) => s.result.triggers ?? []);
   const final = steps.at(-1)?.after;
   return {
-    columns: actions.filter((a) => !late(a)),
+    columns: actions.filter((a) => !late(a) && !afterBackfill(a)),
     triggers: triggers.length > 0
       ? triggerActions(triggers, {
         baseSchema: options.baseSchema,
@@ -51,6 +54,7 @@ export function startPhases(steps: readonly OperationStep[], options: PhaseOptio
     rest: actions.filter(late),
     views: hasOpaqueStep(steps, "atStart") || !final ? null : viewActions(final, options),
     backfill: [...new Set(steps.flatMap((s) => s.result.backfills ?? []).map((b) => b.table))],
+    afterBackfill: actions.filter(afterBackfill),
   };
 }
 

@@ -38,6 +38,11 @@ export interface SqlAction {
   /** See {@link AfterTriggers}. */
   afterTriggers?: boolean;
   /**
+   * Start runs it once the backfill is done (a VALIDATE of a foreign key on a backfilled
+   * column: the backfill skips foreign-key triggers, so only VALIDATE checks the rows it wrote).
+   */
+  afterBackfill?: boolean;
+  /**
    * A failure of this statement is reported as a warning starting with this text, and the run
    * goes on (a check whose failure is the user's to judge, not a reason to refuse).
    */

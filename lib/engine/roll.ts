@@ -173,6 +173,7 @@ export class Engine {
     await this.#execute(views);
     await this.#saveRun(name, { phase: "backfill" });
     await this.#backfillAll(name, steps);
+    await this.#execute(phases.afterBackfill);
     await this.#saveRun(name, { phase: "started" });
   }
 
@@ -298,6 +299,7 @@ export class Engine {
     }
     this.#log(`resuming the interrupted backfill of migration "${name}"`);
     await this.#backfillAll(name, steps);
+    await this.#execute(startPhases(steps, this.#phaseOptions(undefined)).afterBackfill);
     await this.#saveRun(name, { phase: "started" });
   }
 

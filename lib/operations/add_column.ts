@@ -197,13 +197,15 @@ export const addColumn: OperationDefinition<AddColumnParams> = {
           { table: table.physicalName, lock: "SHARE ROW EXCLUSIVE" },
         ),
       );
-      // Without `up` nothing backfills the column, so it can be validated at once, as pgroll's
-      // inline REFERENCES is (VALIDATE does not block writes). With `up` it waits for complete:
-      // the backfill skips foreign-key triggers, and only VALIDATE checks the rows it wrote.
-      if (!params.up) {
-        const validate = validateConstraint(baseSchema, table.physicalName, ref.name);
-        actions.push({ ...validate, id: `start_${validate.id}` });
-      }
+      // Valid once start is done, as pgroll's inline REFERENCES is (VALIDATE does not block
+      // writes). With `up`, after the backfill: it skips foreign-key triggers, and only VALIDATE
+      // checks the rows it wrote.
+      const validate = validateConstraint(baseSchema, table.physicalName, ref.name);
+      actions.push({
+        ...validate,
+        id: `start_${validate.id}`,
+        ...(params.up ? { afterBackfill: true } : {}),
+      });
     }
     if (column.unique) {
       actions.push({

@@ -9,7 +9,7 @@
  * replayed.
  */
 import { afterTriggers, sqlAction } from "../engine/plan.ts";
-import type { Action } from "../engine/plan.ts";
+import type { Action, SqlAction } from "../engine/plan.ts";
 import { duplicateName, notNullCheckName, temporaryColumnName } from "../naming.ts";
 import type { Index, VirtualColumn, VirtualTable } from "../schema/model.ts";
 import { findColumn } from "../schema/virtual.ts";
@@ -230,6 +230,8 @@ export function duplicateStartActions(
         } NOT VALID`,
         { ...on, lock: "SHARE ROW EXCLUSIVE", ignoreSqlstates: ["42804"] },
       ),
+      // Like the original, the copy is a valid foreign key once start is done (pgroll's is too).
+      validateCopyAfterBackfill(options.baseSchema, table.physicalName, duplicateName(fk.name)),
     );
   }
   for (const unique of Object.values(table.uniqueConstraints)) {
@@ -476,4 +478,17 @@ export function duplicateTriggers(
 /** Points the new version's columns at their copies. */
 export function useCopies(table: VirtualTable, columns: readonly string[]): void {
   for (const name of columns) findColumn(table, name)!.physicalName = temporaryColumnName(name);
+}
+
+/**
+ * VALIDATE of a copied foreign key once the backfill has filled the copy. Skipped when the copy
+ * was left off (its type no longer matches, 42804 at start): nothing to validate then.
+ */
+function validateCopyAfterBackfill(baseSchema: string, table: string, name: string): Action {
+  return {
+    ...(validateConstraint(baseSchema, table, name) as SqlAction),
+    id: `start_validate_${table}_${name}`,
+    ignoreSqlstates: ["42704"],
+    afterBackfill: true,
+  };
 }

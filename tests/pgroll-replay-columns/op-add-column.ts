@@ -560,9 +560,8 @@ describe("TestAddForeignKeyColumn", () => {
       ],
       afterStart: async (p: Replay) => {
         // The foreign key constraint exists on the new table.
-        // pgtandem difference (docs/triggers-and-backfill.md): a foreign key on a backfilled column stays NOT VALID
-        // until complete, since the backfill skips foreign-key triggers and only VALIDATE checks its rows.
-        await p.notValidatedForeignKeyMustExist("orders", "fk_users_id");
+        // Validated once start is done: after the backfill (which skips foreign-key triggers).
+        await p.validatedForeignKeyMustExist("orders", "fk_users_id");
 
         // Inserting a row into the referenced table succeeds.
         await p.mustInsert("01_create_table", "users", {

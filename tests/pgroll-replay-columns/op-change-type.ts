@@ -216,9 +216,8 @@ describe("TestChangeColumnType", () => {
       ],
       afterStart: async (p: Replay) => {
         // A temporary FK constraint has been created on the temporary column
-        // pgtandem difference (docs/triggers-and-backfill.md): a foreign key on a backfilled column stays NOT VALID
-        // until complete, since the backfill skips foreign-key triggers and only VALIDATE checks its rows.
-        await p.notValidatedForeignKeyMustExistWithReferentialAction(
+        // Validated once start is done: after the backfill (which skips foreign-key triggers).
+        await p.validatedForeignKeyMustExistWithReferentialAction(
           "employees",
           duplicationName("fk_employee_department"),
           "CASCADE",

@@ -284,9 +284,8 @@ describe("TestDropNotNull", () => {
       ],
       afterStart: async (p: Replay) => {
         // A temporary FK constraint has been created on the temporary column
-        // pgtandem difference (docs/triggers-and-backfill.md): a foreign key on a backfilled column stays NOT VALID
-        // until complete, since the backfill skips foreign-key triggers and only VALIDATE checks its rows.
-        await p.notValidatedForeignKeyMustExist(
+        // Validated once start is done: after the backfill (which skips foreign-key triggers).
+        await p.validatedForeignKeyMustExist(
           "employees",
           duplicationName("fk_employee_department"),
         );
