@@ -1,0 +1,1117 @@
+/**
+ * pgroll's own operation test cases (pkg/migrations/op_*_test.go) for the table, constraint,
+ * index, rename, raw SQL and replica identity operations, replayed through the CLI on real
+ * PostgreSQL: every migration but the last is started and completed, then the last one goes
+ * start → afterStart → rollback → afterRollback → start → complete → afterComplete, each case in
+ * a fresh database. Assertions mirror the observable behaviour pgroll's cases check (views per
+ * version, inserts through a version schema, constraints and indexes on the table, cleanup).
+ */
+import { describe, expect, test } from "bun:test";
+import type postgres from "postgres";
+import { columnNames, inSchema, leftovers, schemaExists, tableExists } from "./helpers/catalog.ts";
+import { cliOk, migrationFile } from "./helpers/cli.ts";
+import { expectStartRejected } from "./helpers/reject.ts";
+import { type TestDatabase, testDatabase } from "./helpers/postgres.ts";
+
+interface Migration {
+  name: string;
+  operations: object[];
+}
+
+/** What a case's hooks get: the database and small assertions keyed like pgroll's helpers. */
+class Ctx {
+  constructor(readonly db: TestDatabase) {}
+  get sql(): postgres.Sql {
+    return this.db.sql;
+  }
+  /** Inserts `row` through version `version`'s view of `table`. */
+  async insert(version: string, table: string, row: Record<string, string>) {
+    await inSchema(
+      this.db.url,
+      `public_${version}`,
+      (sql) => sql`insert into ${sql(table)} ${sql(row)}`,
+    );
+  }
+  /** Expects an insert through `version` to fail with SQLSTATE `code`. */
+  async notInsert(version: string, table: string, row: Record<string, string>, code: string) {
+    const err = await this.insert(version, table, row).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeDefined();
+    expect((err as { code?: string }).code).toBe(code);
+  }
+  /** Rows of `table` through version `version`, ordered by the first column. */
+  async select(version: string, table: string) {
+    const rows = await inSchema(
+      this.db.url,
+      `public_${version}`,
+      (sql) => sql.unsafe(`select * from "${table.replaceAll('"', '""')}" order by 1`),
+    );
+    return rows.map((r) => ({ ...r }));
+  }
+  async view(version: string, view: string) {
+    return await tableExists(this.sql, `public_${version}`, view);
+  }
+  async table(table: string) {
+    return await tableExists(this.sql, "public", table);
+  }
+  async columns(table: string, schema = "public") {
+    return await columnNames(this.sql, schema, table);
+  }
+  /** Constraint names of `table` of one type (c, f, u, p). */
+  async constraints(table: string, type: string) {
+    const rows = await this.sql<{ conname: string }[]>`
+      select conname from pg_constraint where conrelid = ${`public."${table}"`}::regclass and contype = ${type}
+       order by 1`;
+    return rows.map((r) => r.conname);
+  }
+  async constraintValid(table: string, name: string) {
+    const [row] = await this.sql`
+      select convalidated from pg_constraint where conrelid = ${`public."${table}"`}::regclass and conname = ${name}`;
+    return row?.convalidated as boolean | undefined;
+  }
+  async indexes(table: string) {
+    const rows = await this.sql<{ relname: string }[]>`
+      select c.relname from pg_index i join pg_class c on c.oid = i.indexrelid
+       where i.indrelid = ${`public."${table}"`}::regclass order by 1`;
+    return rows.map((r) => r.relname);
+  }
+  async indexDef(name: string) {
+    const [row] = await this.sql`select pg_get_indexdef(${`public."${name}"`}::regclass) as def`;
+    return row!.def as string;
+  }
+  async schema(version: string) {
+    return await schemaExists(this.sql, `public_${version}`);
+  }
+  async comment(table: string, column?: string) {
+    const [row] = column === undefined
+      ? await this.sql`select obj_description(${`public."${table}"`}::regclass, 'pg_class') as c`
+      : await this.sql`
+        select col_description(attrelid, attnum) as c from pg_attribute
+         where attrelid = ${`public."${table}"`}::regclass and attname = ${column}`;
+    return row?.c as string | null;
+  }
+  /** Nothing temporary left: no _pgroll_ columns, triggers or functions. */
+  async cleanedUp() {
+    expect(await leftovers(this.sql, "public")).toEqual([]);
+  }
+}
+
+interface Case {
+  name: string;
+  migrations: Migration[];
+  /** The last migration's start must be refused with a message matching this. */
+  startErr?: RegExp;
+  afterStart?: (c: Ctx) => Promise<void>;
+  afterRollback?: (c: Ctx) => Promise<void>;
+  afterComplete?: (c: Ctx) => Promise<void>;
+}
+
+async function replay(c: Case) {
+  const db = await testDatabase();
+  try {
+    await cliOk(db.url, ["init"]);
+    const ctx = new Ctx(db);
+    const files: string[] = [];
+    for (const m of c.migrations) {
+      files.push(await migrationFile(`${m.name}.json`, { operations: m.operations }));
+    }
+    for (const file of files.slice(0, -1)) await cliOk(db.url, ["start", file, "--complete"]);
+    const last = c.migrations.at(-1)!;
+    if (c.startErr) {
+      await expectStartRejected(
+        db,
+        `${last.name}.json`,
+        { operations: last.operations },
+        c.startErr,
+      );
+      return;
+    }
+    await cliOk(db.url, ["start", files.at(-1)!]);
+    await c.afterStart?.(ctx);
+    await cliOk(db.url, ["rollback"]);
+    await c.afterRollback?.(ctx);
+    await cliOk(db.url, ["start", files.at(-1)!]);
+    await cliOk(db.url, ["complete"]);
+    await c.afterComplete?.(ctx);
+  } finally {
+    await db.drop();
+  }
+}
+
+/** Registers pgroll's cases of one test function. */
+function replayAll(title: string, cases: Case[]) {
+  describe(title, () => {
+    for (const c of cases) test(c.name, () => replay(c), 60_000);
+  });
+}
+
+const NOT_NULL = "23502";
+const UNIQUE = "23505";
+const CHECK = "23514";
+const FK = "23503";
+const UNDEFINED_COLUMN = "42703";
+const UNDEFINED_TABLE = "42P01";
+const long = "x".repeat(64);
+
+const col = (name: string, type: string, extra: object = {}) => ({ name, type, ...extra });
+const createTable = (name: string, columns: object[], extra: object = {}) => ({
+  create_table: { name, columns, ...extra },
+});
+const usersTable: Migration = {
+  name: "01_add_table",
+  operations: [
+    createTable("users", [col("id", "serial", { pk: true }), col("name", "varchar(255)")]),
+  ],
+};
+
+// ---- op_drop_index_test.go ----------------------------------------------------------------
+for (const index of ["idx_users_name", "idx_USERS_name"]) {
+  replayAll(`drop_index (${index})`, [{
+    name: `drop index ${index}`,
+    migrations: [
+      usersTable,
+      {
+        name: "02_create_index",
+        operations: [{
+          create_index: { name: index, table: "users", columns: [{ column: "name" }] },
+        }],
+      },
+      { name: "03_drop_index", operations: [{ drop_index: { name: index } }] },
+    ],
+    afterStart: async (c) => expect(await c.indexes("users")).toContain(index),
+    afterComplete: async (c) => expect(await c.indexes("users")).not.toContain(index),
+  }]);
+}
+
+// ---- op_rename_table_test.go --------------------------------------------------------------
+const twoEmptyTables: Migration = {
+  name: "01_create_table",
+  operations: [createTable("test_table", []), createTable("other_table", [])],
+};
+replayAll("rename_table", [
+  {
+    name: "rename table",
+    migrations: [
+      {
+        name: "01_create_table",
+        operations: [createTable("test_table", [col("id", "serial"), col("name", "text")])],
+      },
+      {
+        name: "02_rename_table",
+        operations: [{ rename_table: { from: "test_table", to: "renamed_table" } }],
+      },
+    ],
+    afterStart: async (c) => {
+      expect(await c.view("01_create_table", "test_table")).toBe(true);
+      expect(await c.view("02_rename_table", "renamed_table")).toBe(true);
+      await c.insert("01_create_table", "test_table", { name: "foo" });
+      await c.insert("02_rename_table", "renamed_table", { name: "bar" });
+      const rows = [{ id: 1, name: "foo" }, { id: 2, name: "bar" }];
+      expect(await c.select("01_create_table", "test_table")).toEqual(rows);
+      expect(await c.select("02_rename_table", "renamed_table")).toEqual(rows);
+    },
+    afterComplete: async (c) => {
+      expect(await c.view("02_rename_table", "test_table")).toBe(false);
+      await c.insert("02_rename_table", "renamed_table", { name: "baz" });
+      expect(await c.select("02_rename_table", "renamed_table")).toEqual([
+        { id: 1, name: "foo" },
+        { id: 2, name: "bar" },
+        { id: 3, name: "baz" },
+      ]);
+    },
+  },
+  {
+    name: "rename table validation: already exists",
+    migrations: [twoEmptyTables, {
+      name: "02_rename_table",
+      operations: [{ rename_table: { from: "test_table", to: "other_table" } }],
+    }],
+    startErr: /other_table/,
+  },
+  {
+    name: "rename table validation: invalid name",
+    migrations: [twoEmptyTables, {
+      name: "02_rename_table",
+      operations: [{ rename_table: { from: "test_table", to: long } }],
+    }],
+    startErr: /63|long/,
+  },
+]);
+
+// ---- op_rename_constraint_test.go ---------------------------------------------------------
+const usersWithCheck = (checkName: string, column: string, expr: string): Migration => ({
+  name: "01_add_table",
+  operations: [createTable("users", [
+    col("id", "serial", { pk: true }),
+    col(column, "text", { check: { name: checkName, constraint: expr } }),
+  ])],
+});
+const renameConstraint = (table: string, from: string, to: string): Migration => ({
+  name: "02_rename_constraint",
+  operations: [{ rename_constraint: { table, from, to } }],
+});
+const nameCheck = usersWithCheck("users_text_length_username", "name", 'LENGTH("name") <= 2048');
+replayAll("rename_constraint", [
+  {
+    name: "rename constraint",
+    migrations: [
+      usersWithCheck("users_check", "username", 'LENGTH("username") > 2'),
+      renameConstraint("users", "users_check", "users_check_username_length"),
+    ],
+    afterStart: async (c) => {
+      expect(await c.constraints("users", "c")).toEqual(["users_check"]);
+      await c.notInsert("02_rename_constraint", "users", { username: "a" }, CHECK);
+    },
+    afterRollback: async (c) => expect(await c.constraints("users", "c")).toEqual(["users_check"]),
+    afterComplete: async (c) => {
+      expect(await c.constraints("users", "c")).toEqual(["users_check_username_length"]);
+      await c.notInsert("02_rename_constraint", "users", { username: "a" }, CHECK);
+    },
+  },
+  {
+    name: "the table must exist",
+    migrations: [nameCheck, renameConstraint("doesntexist", "users_text_length_username", "x")],
+    startErr: /doesntexist/,
+  },
+  {
+    name: "the from constraint must exist",
+    migrations: [nameCheck, renameConstraint("users", "doesntexist", "users_text_length_name")],
+    startErr: /doesntexist/,
+  },
+  {
+    name: "the to constraint must not exist",
+    migrations: [
+      nameCheck,
+      renameConstraint("users", "users_text_length_username", "users_text_length_username"),
+    ],
+    startErr: /same as the old one/,
+  },
+  {
+    name: "the new name must be valid",
+    migrations: [nameCheck, renameConstraint("users", "users_text_length_username", long)],
+    startErr: /63|long/,
+  },
+]);
+
+// ---- op_raw_sql_test.go -------------------------------------------------------------------
+const rawCreate = {
+  sql: { up: "CREATE TABLE test_table (id serial, name text)", down: "DROP TABLE test_table" },
+};
+replayAll("sql", [
+  {
+    name: "raw SQL",
+    migrations: [{ name: "01_create_table", operations: [rawCreate] }],
+    afterStart: async (c) => {
+      expect(await c.view("01_create_table", "test_table")).toBe(true);
+      await c.insert("01_create_table", "test_table", { name: "foo" });
+    },
+    afterRollback: async (c) => expect(await c.table("test_table")).toBe(false),
+    afterComplete: async (c) => await c.insert("01_create_table", "test_table", { name: "foo" }),
+  },
+  {
+    name: "raw SQL with onComplete",
+    migrations: [{
+      name: "01_create_table",
+      operations: [{
+        sql: { onComplete: true, up: "CREATE TABLE test_table (id serial, name text)" },
+      }],
+    }],
+    afterStart: async (c) => expect(await c.table("test_table")).toBe(false),
+    afterComplete: async (c) => {
+      expect(await c.table("test_table")).toBe(true);
+      await c.insert("01_create_table", "test_table", { name: "foo" });
+    },
+  },
+  {
+    name: "raw SQL after a migration with onComplete",
+    migrations: [{
+      name: "01_create_table",
+      operations: [
+        createTable("test_table", [col("id", "serial"), col("name", "text")]),
+        { sql: { onComplete: true, up: "ALTER TABLE test_table ADD COLUMN age int" } },
+      ],
+    }],
+    afterStart: async (c) => {
+      expect(await c.view("01_create_table", "test_table")).toBe(true);
+      expect(await c.columns("test_table")).not.toContain("age");
+    },
+    afterRollback: async (c) => expect(await c.table("test_table")).toBe(false),
+    afterComplete: async (c) => {
+      expect(await c.columns("test_table")).toContain("age");
+      await c.insert("01_create_table", "test_table", { name: "foo", age: "42" });
+    },
+  },
+  {
+    name: "migration on top of raw SQL",
+    migrations: [
+      { name: "01_create_table", operations: [rawCreate] },
+      {
+        name: "02_rename_table",
+        operations: [{ rename_table: { from: "test_table", to: "test_table_renamed" } }],
+      },
+    ],
+    afterStart: async (c) => {
+      expect(await c.view("01_create_table", "test_table")).toBe(true);
+      expect(await c.view("02_rename_table", "test_table_renamed")).toBe(true);
+      await c.insert("01_create_table", "test_table", { name: "foo" });
+      await c.insert("02_rename_table", "test_table_renamed", { name: "foo" });
+    },
+    afterComplete: async (c) => {
+      expect(await c.view("02_rename_table", "test_table_renamed")).toBe(true);
+      await c.insert("02_rename_table", "test_table_renamed", { name: "foo" });
+    },
+  },
+  {
+    name: "raw SQL migration can create table with a generated column",
+    migrations: [{
+      name: "01_create_table",
+      operations: [{
+        sql: {
+          up:
+            "CREATE TABLE test_table (id serial, name text, loud_name text GENERATED ALWAYS AS (upper(name)) STORED)",
+          down: "DROP TABLE test_table",
+        },
+      }],
+    }],
+    afterComplete: async (c) => expect(await c.columns("test_table")).toContain("loud_name"),
+  },
+]);
+
+// ---- op_set_replica_identity_test.go ------------------------------------------------------
+const replicaIdentity = async (c: Ctx) => {
+  const [row] = await c.sql`select relreplident from pg_class where oid = 'public.users'::regclass`;
+  return row!.relreplident as string;
+};
+const setIdentity = (table: string, identity: object): Migration => ({
+  name: "02_set_replica_identity",
+  operations: [{ set_replica_identity: { table, identity } }],
+});
+const usersUniqueName: Migration = {
+  name: "01_add_table",
+  operations: [
+    createTable("users", [
+      col("id", "serial", { pk: true }),
+      col("name", "varchar(255)", { unique: true }),
+    ]),
+  ],
+};
+replayAll("set_replica_identity", [
+  ...([["full", "f"], ["nothing", "n"], ["default", "d"]] as const).map(([type, code]) => ({
+    name: `set replica identity to ${type}`,
+    migrations: [usersTable, setIdentity("users", { type })],
+    afterStart: async (c: Ctx) => expect(await replicaIdentity(c)).toBe(code),
+  })),
+  {
+    name: "set replica identity to USING INDEX",
+    migrations: [usersTable, setIdentity("users", { type: "index", index: "users_pkey" })],
+    afterStart: async (c) => expect(await replicaIdentity(c)).toBe("i"),
+  },
+  {
+    name: "table must exist",
+    migrations: [usersUniqueName, setIdentity("doesntexist", { type: "default" })],
+    startErr: /doesntexist/,
+  },
+  {
+    name: "identity must be valid",
+    migrations: [usersUniqueName, setIdentity("users", { type: "invalid_identity" })],
+    startErr: /invalid_identity|identity/,
+  },
+  {
+    name: "index name must be valid",
+    migrations: [usersUniqueName, setIdentity("users", { type: "index", index: "invalid_index" })],
+    startErr: /invalid_index/,
+  },
+]);
+
+// ---- op_drop_column_test.go ---------------------------------------------------------------
+replayAll("drop_column", [
+  {
+    name: "drop column",
+    migrations: [
+      {
+        name: "01_add_table",
+        operations: [createTable("users", [
+          col("id", "serial", { pk: true }),
+          col("name", "varchar(255)"),
+          col("email", "varchar(255)"),
+        ])],
+      },
+      {
+        name: "02_drop_column",
+        operations: [{ drop_column: { table: "users", column: "name", down: "UPPER(email)" } }],
+      },
+    ],
+    afterStart: async (c) => {
+      expect(await c.columns("users", "public_02_drop_column")).not.toContain("name");
+      expect(await c.columns("users")).toContain("name");
+      await c.insert("02_drop_column", "users", { email: "foo@example.com" });
+      expect(await c.select("01_add_table", "users")).toEqual([
+        { id: 1, name: "FOO@EXAMPLE.COM", email: "foo@example.com" },
+      ]);
+    },
+    afterRollback: async (c) => await c.cleanedUp(),
+    afterComplete: async (c) => {
+      expect(await c.columns("users")).not.toContain("name");
+      await c.cleanedUp();
+      await c.insert("02_drop_column", "users", { email: "bar@example.com" });
+      expect(await c.select("02_drop_column", "users")).toEqual([
+        { id: 1, email: "foo@example.com" },
+        { id: 2, email: "bar@example.com" },
+      ]);
+    },
+  },
+  {
+    name: "can drop a column with a reserved word as its name",
+    migrations: [
+      {
+        name: "01_add_table",
+        operations: [
+          createTable("users", [col("id", "serial", { pk: true }), col("array", "int[]")]),
+        ],
+      },
+      {
+        name: "02_drop_column",
+        operations: [{ drop_column: { table: "users", column: "array", down: "UPPER(email)" } }],
+      },
+    ],
+    afterComplete: async (c) => expect(await c.columns("users")).toEqual(["id"]),
+  },
+  {
+    name: "can drop a column in a table with a reserved word as its name",
+    migrations: [
+      {
+        name: "01_add_table",
+        operations: [
+          createTable("array", [col("id", "serial", { pk: true }), col("name", "text")]),
+        ],
+      },
+      {
+        name: "02_drop_column",
+        operations: [{ drop_column: { table: "array", column: "name", down: "UPPER(email)" } }],
+      },
+    ],
+    afterComplete: async (c) => expect(await c.columns("array")).toEqual(["id"]),
+  },
+  {
+    name: "rename table, drop column",
+    migrations: [
+      {
+        name: "01_create_table",
+        operations: [createTable("items", [
+          col("id", "serial", { pk: true }),
+          col("name", "varchar(255)"),
+          col("description", "varchar(255)"),
+        ])],
+      },
+      {
+        name: "02_multi_operation",
+        operations: [
+          { rename_table: { from: "items", to: "products" } },
+          { drop_column: { table: "products", column: "description", down: "'foo'" } },
+        ],
+      },
+    ],
+    afterStart: async (c) => {
+      await c.insert("02_multi_operation", "products", { name: "apples" });
+      await c.notInsert(
+        "02_multi_operation",
+        "products",
+        { name: "apples", description: "green" },
+        UNDEFINED_COLUMN,
+      );
+      await c.notInsert(
+        "02_multi_operation",
+        "items",
+        { name: "bananas", description: "yellow" },
+        UNDEFINED_TABLE,
+      );
+      expect(await c.select("01_create_table", "items")).toEqual([{
+        id: 1,
+        name: "apples",
+        description: "foo",
+      }]);
+      expect(await c.select("02_multi_operation", "products")).toEqual([{ id: 1, name: "apples" }]);
+    },
+    afterRollback: async (c) => {
+      await c.insert("01_create_table", "items", { name: "bananas", description: "yellow" });
+      await c.cleanedUp();
+    },
+    afterComplete: async (c) => {
+      expect(await c.table("products")).toBe(true);
+      await c.insert("02_multi_operation", "products", { name: "carrots" });
+      expect(await c.select("02_multi_operation", "products")).toEqual([
+        { id: 1, name: "apples" },
+        { id: 2, name: "bananas" },
+        { id: 3, name: "carrots" },
+      ]);
+      await c.cleanedUp();
+    },
+  },
+  {
+    name: "add column, drop column",
+    migrations: [
+      {
+        name: "01_create_table",
+        operations: [
+          createTable("items", [col("id", "serial", { pk: true }), col("name", "varchar(255)")]),
+        ],
+      },
+      {
+        name: "02_multi_operation",
+        operations: [
+          {
+            add_column: {
+              table: "items",
+              column: col("description", "varchar(255)", { nullable: true }),
+              up: "'foo'",
+            },
+          },
+          { drop_column: { table: "items", column: "description" } },
+        ],
+      },
+    ],
+    afterStart: async (c) => {
+      expect(await c.columns("items")).toContain("_pgroll_new_description");
+      await c.notInsert(
+        "02_multi_operation",
+        "items",
+        { name: "apples", description: "green" },
+        UNDEFINED_COLUMN,
+      );
+      await c.insert("02_multi_operation", "items", { name: "apples" });
+      expect(await c.select("01_create_table", "items")).toEqual([{ id: 1, name: "apples" }]);
+      expect(await c.select("02_multi_operation", "items")).toEqual([{ id: 1, name: "apples" }]);
+    },
+    afterRollback: async (c) => await c.cleanedUp(),
+    afterComplete: async (c) => {
+      await c.insert("02_multi_operation", "items", { name: "bananas" });
+      await c.notInsert(
+        "02_multi_operation",
+        "items",
+        { name: "carrots", description: "crunchy" },
+        UNDEFINED_COLUMN,
+      );
+      expect(await c.select("02_multi_operation", "items")).toEqual([{ id: 1, name: "apples" }, {
+        id: 2,
+        name: "bananas",
+      }]);
+      await c.cleanedUp();
+    },
+  },
+]);
+void [NOT_NULL, UNIQUE, FK, schemaExists];
+
+// ---- op_drop_table_test.go ----------------------------------------------------------------
+const itemsColumns = [col("id", "serial", { pk: true }), col("name", "varchar(255)")];
+const itemsWithDescription = [...itemsColumns, col("description", "varchar(255)")];
+const createItems: Migration = {
+  name: "01_create_table",
+  operations: [createTable("items", itemsColumns)],
+};
+const multi = (...operations: object[]): Migration => ({ name: "02_multi_operation", operations });
+const multi01 = (...operations: object[]): Migration => ({
+  name: "01_multi_operation",
+  operations,
+});
+replayAll("drop_table", [
+  {
+    name: "drop table",
+    migrations: [
+      {
+        name: "01_create_table",
+        operations: [
+          createTable("users", [
+            col("id", "serial", { pk: true }),
+            col("name", "varchar(255)", { unique: true }),
+          ]),
+        ],
+      },
+      { name: "02_drop_table", operations: [{ drop_table: { name: "users" } }] },
+    ],
+    afterStart: async (c) => {
+      expect(await c.view("02_drop_table", "users")).toBe(false);
+      expect(await c.table("_pgroll_del_users")).toBe(true);
+    },
+    afterComplete: async (c) => {
+      expect(await c.table("users")).toBe(false);
+      expect(await c.table("_pgroll_del_users")).toBe(false);
+    },
+  },
+  {
+    name: "create table, drop table",
+    migrations: [multi01(createTable("items", itemsColumns), { drop_table: { name: "items" } })],
+    afterStart: async (c) => {
+      expect(await c.table("_pgroll_del_items")).toBe(true);
+      expect(await c.view("01_multi_operation", "items")).toBe(false);
+    },
+    afterRollback: async (c) => expect(await c.table("items")).toBe(false),
+    afterComplete: async (c) => {
+      expect(await c.table("items")).toBe(false);
+      expect(await c.view("01_multi_operation", "items")).toBe(false);
+    },
+  },
+  {
+    name: "create table, rename table, drop table",
+    migrations: [multi01(
+      createTable("items", itemsColumns),
+      { rename_table: { from: "items", to: "products" } },
+      { drop_table: { name: "products" } },
+    )],
+    afterStart: async (c) => {
+      expect(await c.table("_pgroll_del_items")).toBe(true);
+      expect(await c.view("01_multi_operation", "items")).toBe(false);
+      expect(await c.view("01_multi_operation", "products")).toBe(false);
+    },
+    afterRollback: async (c) => expect(await c.table("items")).toBe(false),
+    afterComplete: async (c) => {
+      expect(await c.table("items")).toBe(false);
+      expect(await c.view("01_multi_operation", "items")).toBe(false);
+      expect(await c.view("01_multi_operation", "products")).toBe(false);
+    },
+  },
+  {
+    name: "create table, drop table, create table",
+    migrations: [multi01(
+      createTable("items", itemsColumns),
+      { drop_table: { name: "items" } },
+      createTable("items", itemsWithDescription),
+    )],
+    afterStart: async (c) =>
+      await c.insert("01_multi_operation", "items", { name: "apples", description: "amazing" }),
+    afterRollback: async (c) => {
+      expect(await c.table("items")).toBe(false);
+      expect(await c.table("_pgroll_del_items")).toBe(false);
+    },
+    afterComplete: async (c) =>
+      await c.insert("01_multi_operation", "items", { name: "bananas", description: "brilliant" }),
+  },
+  {
+    name: "drop table, create table",
+    migrations: [
+      createItems,
+      multi({ drop_table: { name: "items" } }, createTable("items", itemsWithDescription)),
+    ],
+    afterStart: async (c) =>
+      await c.insert("02_multi_operation", "items", { name: "apples", description: "amazing" }),
+    afterRollback: async (c) => {
+      await c.notInsert(
+        "01_create_table",
+        "items",
+        { name: "apples", description: "amazing" },
+        UNDEFINED_COLUMN,
+      );
+      await c.insert("01_create_table", "items", { name: "apples" });
+      expect(await c.table("_pgroll_del_items")).toBe(false);
+    },
+    afterComplete: async (c) =>
+      await c.insert("02_multi_operation", "items", { name: "bananas", description: "brilliant" }),
+  },
+  {
+    name: "drop table, drop table fails to validate",
+    migrations: [
+      createItems,
+      multi({ drop_table: { name: "items" } }, { drop_table: { name: "items" } }),
+    ],
+    startErr: /items/,
+  },
+  {
+    name: "drop table, rename table fails to validate",
+    migrations: [
+      createItems,
+      multi({ drop_table: { name: "items" } }, { rename_table: { from: "items", to: "products" } }),
+    ],
+    startErr: /items/,
+  },
+]);
+
+// ---- op_rename_column_test.go -------------------------------------------------------------
+const usersUsername: Migration = {
+  name: "01_create_table",
+  operations: [
+    createTable("users", [col("id", "serial", { pk: true }), col("username", "varchar(255)")]),
+  ],
+};
+const renameColumn = (
+  table: string,
+  from: string | undefined,
+  to: string | undefined,
+): Migration => ({
+  name: "02_rename_column",
+  operations: [{
+    rename_column: {
+      table,
+      ...(from === undefined ? {} : { from }),
+      ...(to === undefined ? {} : { to }),
+    },
+  }],
+});
+replayAll("rename_column", [
+  {
+    name: "rename column",
+    migrations: [usersUsername, renameColumn("users", "username", "name")],
+    afterStart: async (c) => {
+      expect(await c.columns("users")).toContain("username");
+      await c.insert("02_rename_column", "users", { name: "alice" });
+      await c.insert("01_create_table", "users", { username: "bob" });
+      expect(await c.select("02_rename_column", "users")).toEqual([{ id: 1, name: "alice" }, {
+        id: 2,
+        name: "bob",
+      }]);
+    },
+    afterComplete: async (c) => {
+      expect(await c.columns("users")).toContain("name");
+      expect(await c.select("02_rename_column", "users")).toEqual([{ id: 1, name: "alice" }, {
+        id: 2,
+        name: "bob",
+      }]);
+    },
+  },
+  {
+    name: "rename serial column",
+    migrations: [
+      {
+        name: "01_create_table",
+        operations: [
+          createTable("orders", [
+            col("order_id", "serial", { pk: true }),
+            col("description", "varchar(255)"),
+          ]),
+        ],
+      },
+      {
+        name: "02_rename_serial_column",
+        operations: [{ rename_column: { table: "orders", from: "order_id", to: "id" } }],
+      },
+    ],
+    afterStart: async (c) => {
+      expect(await c.columns("orders")).toContain("order_id");
+      await c.insert("02_rename_serial_column", "orders", { id: "1", description: "first order" });
+      await c.insert("01_create_table", "orders", { order_id: "2", description: "second order" });
+      expect(await c.select("02_rename_serial_column", "orders")).toEqual([
+        { id: 1, description: "first order" },
+        { id: 2, description: "second order" },
+      ]);
+    },
+    afterComplete: async (c) => {
+      expect(await c.columns("orders")).toContain("id");
+      expect(await c.select("02_rename_serial_column", "orders")).toEqual([
+        { id: 1, description: "first order" },
+        { id: 2, description: "second order" },
+      ]);
+    },
+  },
+  {
+    name: "add column, rename column",
+    migrations: [
+      createItems,
+      multi(
+        { add_column: { table: "items", column: col("description", "text", { nullable: true }) } },
+        { rename_column: { table: "items", from: "description", to: "item_description" } },
+      ),
+    ],
+    afterStart: async (c) => {
+      await c.insert("02_multi_operation", "items", {
+        name: "apples",
+        item_description: "amazing",
+      });
+      await c.notInsert("02_multi_operation", "items", {
+        name: "bananas",
+        description: "brilliant",
+      }, UNDEFINED_COLUMN);
+      expect(await c.select("02_multi_operation", "items")).toEqual([{
+        id: 1,
+        name: "apples",
+        item_description: "amazing",
+      }]);
+    },
+    afterRollback: async (c) => await c.cleanedUp(),
+    afterComplete: async (c) => {
+      await c.insert("02_multi_operation", "items", {
+        name: "bananas",
+        item_description: "brilliant",
+      });
+      expect(await c.select("02_multi_operation", "items")).toEqual([
+        { id: 1, name: "apples", item_description: null },
+        { id: 2, name: "bananas", item_description: "brilliant" },
+      ]);
+    },
+  },
+  {
+    name: "rename table, rename column",
+    migrations: [
+      createItems,
+      multi(
+        { rename_table: { from: "items", to: "products" } },
+        { rename_column: { table: "products", from: "name", to: "item_name" } },
+      ),
+    ],
+    afterStart: async (c) => {
+      await c.insert("01_create_table", "items", { name: "apples" });
+      await c.insert("02_multi_operation", "products", { item_name: "bananas" });
+      expect(await c.select("02_multi_operation", "products")).toEqual([
+        { id: 1, item_name: "apples" },
+        { id: 2, item_name: "bananas" },
+      ]);
+    },
+    afterRollback: async (c) => await c.insert("01_create_table", "items", { name: "carrots" }),
+    afterComplete: async (c) => {
+      await c.insert("02_multi_operation", "products", { item_name: "durian" });
+      expect(await c.select("02_multi_operation", "products")).toEqual([
+        { id: 1, item_name: "apples" },
+        { id: 2, item_name: "bananas" },
+        { id: 3, item_name: "carrots" },
+        { id: 4, item_name: "durian" },
+      ]);
+    },
+  },
+  {
+    name: "rename column, drop column",
+    migrations: [
+      {
+        name: "01_create_table",
+        operations: [
+          createTable("items", [
+            col("id", "serial", { pk: true }),
+            col("name", "varchar(255)", { nullable: true }),
+          ]),
+        ],
+      },
+      multi(
+        { rename_column: { table: "items", from: "name", to: "item_name" } },
+        { drop_column: { table: "items", column: "item_name" } },
+      ),
+    ],
+    afterStart: async (c) => {
+      await c.notInsert("02_multi_operation", "items", { item_name: "apples" }, UNDEFINED_COLUMN);
+      await c.insert("01_create_table", "items", { name: "apples" });
+    },
+    afterRollback: async (c) => await c.insert("01_create_table", "items", { name: "bananas" }),
+    afterComplete: async (c) =>
+      await c.notInsert("02_multi_operation", "items", { item_name: "apples" }, UNDEFINED_COLUMN),
+  },
+  {
+    name: "from field must be specified",
+    migrations: [usersUsername, renameColumn("users", undefined, "name")],
+    startErr: /from/,
+  },
+  {
+    name: "to field must be specified",
+    migrations: [usersUsername, renameColumn("users", "username", undefined)],
+    startErr: /to/,
+  },
+  {
+    name: "table must exist",
+    migrations: [usersUsername, renameColumn("doesntexist", "username", "id")],
+    startErr: /doesntexist/,
+  },
+  {
+    name: "source column must exist",
+    migrations: [usersUsername, renameColumn("users", "doesntexist", "id")],
+    startErr: /doesntexist/,
+  },
+  {
+    name: "target column must not exist",
+    migrations: [usersUsername, renameColumn("users", "username", "id")],
+    startErr: /"id"/,
+  },
+]);
+
+// ---- op_create_index_test.go --------------------------------------------------------------
+const usersNameYear: Migration = {
+  name: "01_add_table",
+  operations: [createTable("users", [
+    col("id", "serial", { pk: true }),
+    col("name", "varchar(255)"),
+    col("registered_at_year", "integer"),
+  ])],
+};
+const indexCase = (
+  name: string,
+  migrations: Migration[],
+  index: string,
+  table = "users",
+  def?: RegExp,
+): Case => ({
+  name,
+  migrations,
+  afterStart: async (c) => {
+    expect(await c.indexes(table)).toContain(index);
+    if (def) expect(await c.indexDef(index)).toMatch(def);
+  },
+  afterRollback: async (c) => expect(await c.indexes(table)).not.toContain(index),
+  afterComplete: async (c) => expect(await c.indexes(table)).toContain(index),
+});
+const createIndex = (name: string, params: object): Migration => ({
+  name,
+  operations: [{ create_index: params }],
+});
+const itemsNullableName: Migration = {
+  name: "01_create_table",
+  operations: [
+    createTable("items", [
+      col("id", "int", { pk: true }),
+      col("name", "varchar(255)", { nullable: true }),
+    ]),
+  ],
+};
+replayAll("create_index", [
+  ...["idx_users_name", "idx_USERS_name"].map((index) =>
+    indexCase(`create index ${index}`, [
+      usersTable,
+      createIndex("02_create_index", {
+        name: index,
+        table: "users",
+        columns: [{ column: "name" }],
+      }),
+    ], index)
+  ),
+  indexCase(
+    "create partial index",
+    [
+      usersNameYear,
+      createIndex("02_create_index_for_new_users_after_2019", {
+        name: "idx_users_name_after_2019",
+        table: "users",
+        columns: [{ column: "registered_at_year" }],
+        predicate: "registered_at_year > 2019",
+      }),
+    ],
+    "idx_users_name_after_2019",
+    "users",
+    /USING btree \(registered_at_year\) WHERE \(registered_at_year > 2019\)$/,
+  ),
+  indexCase(
+    "create index with descending order",
+    [
+      usersTable,
+      createIndex("02_create_index", {
+        name: "idx_users_name",
+        table: "users",
+        columns: [{ column: "name", sort: "DESC" }],
+      }),
+    ],
+    "idx_users_name",
+    "users",
+    /\(name DESC\)$/,
+  ),
+  {
+    name: "invalid name",
+    migrations: [
+      usersNameYear,
+      createIndex("02_create_index_with_invalid_name", {
+        name: long,
+        table: "users",
+        columns: [{ column: "registered_at_year" }],
+      }),
+    ],
+    startErr: /63|long/,
+  },
+  indexCase(
+    "create hash index with option",
+    [
+      usersTable,
+      createIndex("02_create_hash_index", {
+        name: "idx_users_name_hash",
+        table: "users",
+        columns: [{ column: "name" }],
+        method: "hash",
+        storage_parameters: "fillfactor = 70",
+      }),
+    ],
+    "idx_users_name_hash",
+    "users",
+    /USING hash \(name\) WITH \(fillfactor='?70'?\)$/,
+  ),
+  indexCase(
+    "create index on multiple columns",
+    [
+      {
+        name: "01_add_table",
+        operations: [
+          createTable("users", [
+            col("id", "serial", { pk: true }),
+            col("name", "varchar(255)"),
+            col("email", "varchar(255)"),
+          ]),
+        ],
+      },
+      createIndex("02_create_index", {
+        name: "idx_users_name_email",
+        table: "users",
+        columns: [{ column: "name" }, { column: "email" }],
+      }),
+    ],
+    "idx_users_name_email",
+    "users",
+    /USING btree \(name, email\)$/,
+  ),
+  {
+    name: "rename table, create index",
+    migrations: [
+      itemsNullableName,
+      multi(
+        { rename_table: { from: "items", to: "products" } },
+        {
+          create_index: {
+            table: "products",
+            columns: [{ column: "name" }],
+            name: "idx_products_name",
+          },
+        },
+      ),
+    ],
+    afterStart: async (c) => expect(await c.indexes("items")).toContain("idx_products_name"),
+    afterRollback: async (c) => expect(await c.indexes("items")).not.toContain("idx_products_name"),
+    afterComplete: async (c) => expect(await c.indexes("products")).toContain("idx_products_name"),
+  },
+  {
+    name: "rename table, rename column, create index",
+    migrations: [
+      itemsNullableName,
+      multi(
+        { rename_table: { from: "items", to: "products" } },
+        { rename_column: { table: "products", from: "name", to: "item_name" } },
+        {
+          create_index: {
+            table: "products",
+            columns: [{ column: "item_name" }],
+            name: "idx_products_item_name",
+          },
+        },
+      ),
+    ],
+    afterStart: async (c) => expect(await c.indexes("items")).toContain("idx_products_item_name"),
+    afterRollback: async (c) =>
+      expect(await c.indexes("items")).not.toContain("idx_products_item_name"),
+    afterComplete: async (c) =>
+      expect(await c.indexes("products")).toContain("idx_products_item_name"),
+  },
+  {
+    name: "create index on newly created table",
+    migrations: [{
+      name: "01_add_table",
+      operations: [
+        ...usersTable.operations,
+        { create_index: { name: "idx_users_name", table: "users", columns: [{ column: "name" }] } },
+      ],
+    }],
+    afterStart: async (c) => expect(await c.indexes("users")).toContain("idx_users_name"),
+    afterRollback: async (c) => expect(await c.table("users")).toBe(false),
+    afterComplete: async (c) => expect(await c.indexes("users")).toContain("idx_users_name"),
+  },
+  indexCase("create index on newly created column", [
+    usersTable,
+    {
+      name: "02_add_column_and_index",
+      operations: [
+        {
+          add_column: {
+            table: "users",
+            column: col("age", "integer", { nullable: true }),
+            up: "18",
+          },
+        },
+        { create_index: { name: "idx_users_age", table: "users", columns: [{ column: "age" }] } },
+      ],
+    },
+  ], "idx_users_age"),
+]);
