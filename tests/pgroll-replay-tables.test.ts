@@ -1115,3 +1115,81 @@ replayAll("create_index", [
     },
   ], "idx_users_age"),
 ]);
+
+// ---- op_drop_constraint_test.go (the check-constraint cases) ------------------------------
+const lpad = "SELECT CASE WHEN length(title) <= 3 THEN LPAD(title, 4, '-') ELSE title END";
+const postsWithCheck: Migration[] = [
+  {
+    name: "01_add_table",
+    operations: [createTable("posts", [col("id", "serial", { pk: true }), col("title", "text")])],
+  },
+  {
+    name: "02_add_check_constraint",
+    operations: [{
+      alter_column: {
+        table: "posts",
+        column: "title",
+        check: { name: "check_title_length", constraint: "length(title) > 3" },
+        up: lpad,
+        down: "title",
+      },
+    }],
+  },
+];
+replayAll("drop_constraint", [
+  {
+    name: "drop check constraint with default up sql",
+    migrations: [...postsWithCheck, {
+      name: "03_drop_check_constraint",
+      operations: [{ drop_constraint: { table: "posts", name: "check_title_length", down: lpad } }],
+    }],
+    afterStart: async (c) => {
+      expect(await c.columns("posts")).toContain("_pgroll_new_title");
+      await c.insert("02_add_check_constraint", "posts", { title: "post by alice" });
+      await c.notInsert("02_add_check_constraint", "posts", { title: "b" }, CHECK);
+      expect(await c.select("03_drop_check_constraint", "posts")).toEqual([{
+        id: 1,
+        title: "post by alice",
+      }]);
+      await c.insert("03_drop_check_constraint", "posts", { title: "post by carl" });
+      await c.insert("03_drop_check_constraint", "posts", { title: "d" });
+      expect(await c.select("02_add_check_constraint", "posts")).toEqual([
+        { id: 1, title: "post by alice" },
+        { id: 3, title: "post by carl" },
+        { id: 4, title: "---d" },
+      ]);
+    },
+    afterRollback: async (c) => await c.cleanedUp(),
+    afterComplete: async (c) => {
+      await c.insert("03_drop_check_constraint", "posts", { title: "e" });
+      expect(await c.select("03_drop_check_constraint", "posts")).toEqual([
+        { id: 1, title: "post by alice" },
+        { id: 3, title: "post by carl" },
+        { id: 4, title: "---d" },
+        { id: 5, title: "e" },
+      ]);
+      await c.cleanedUp();
+    },
+  },
+  {
+    name: "drop check constraint with user-supplied up sql",
+    migrations: [...postsWithCheck, {
+      name: "03_drop_check_constraint",
+      operations: [{
+        drop_constraint: {
+          table: "posts",
+          name: "check_title_length",
+          up: "title || '!'",
+          down: lpad,
+        },
+      }],
+    }],
+    afterStart: async (c) => {
+      await c.insert("02_add_check_constraint", "posts", { title: "post by alice" });
+      expect(await c.select("03_drop_check_constraint", "posts")).toEqual([{
+        id: 1,
+        title: "post by alice!",
+      }]);
+    },
+  },
+]);
