@@ -1193,3 +1193,69 @@ replayAll("drop_constraint", [
     },
   },
 ]);
+
+// ---- op_create_constraint_test.go (single-column unique and check) ------------------------
+replayAll("create_constraint", [
+  {
+    name: "create unique constraint on single column",
+    migrations: [usersTable, {
+      name: "02_create_constraint",
+      operations: [{
+        create_constraint: {
+          name: "unique_name",
+          table: "users",
+          type: "unique",
+          columns: ["name"],
+          up: { name: "name || random()" },
+          down: { name: "name" },
+        },
+      }],
+    }],
+    afterStart: async (c) => {
+      expect(await c.indexes("users")).toContain("unique_name");
+      await c.insert("01_add_table", "users", { name: "alice" });
+      await c.insert("01_add_table", "users", { name: "alice" });
+      await c.insert("02_create_constraint", "users", { name: "bob" });
+      await c.notInsert("02_create_constraint", "users", { name: "bob" }, UNIQUE);
+    },
+    afterRollback: async (c) => {
+      expect(await c.indexes("users")).not.toContain("unique_name");
+      await c.cleanedUp();
+    },
+    afterComplete: async (c) => {
+      await c.cleanedUp();
+      await c.insert("02_create_constraint", "users", { name: "carol" });
+      await c.notInsert("02_create_constraint", "users", { name: "carol" }, UNIQUE);
+    },
+  },
+  {
+    name: "create check constraint on single column",
+    migrations: [usersTable, {
+      name: "02_create_constraint",
+      operations: [{
+        create_constraint: {
+          name: "name_letters",
+          table: "users",
+          type: "check",
+          check: "name ~ '^[a-zA-Z]+$'",
+          columns: ["name"],
+          up: { name: "regexp_replace(name, '\\d+', '', 'g')" },
+          down: { name: "name" },
+        },
+      }],
+    }],
+    afterStart: async (c) => {
+      expect(await c.columns("users")).toContain("_pgroll_new_name");
+      expect(await c.constraints("users", "c")).toContain("name_letters");
+      await c.insert("01_add_table", "users", { name: "alice11" });
+      await c.insert("02_create_constraint", "users", { name: "bob" });
+      await c.notInsert("02_create_constraint", "users", { name: "bob2" }, CHECK);
+    },
+    afterRollback: async (c) => await c.cleanedUp(),
+    afterComplete: async (c) => {
+      await c.cleanedUp();
+      expect(await c.constraints("users", "c")).toContain("name_letters");
+      await c.notInsert("02_create_constraint", "users", { name: "carol1" }, CHECK);
+    },
+  },
+]);
