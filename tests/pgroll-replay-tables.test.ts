@@ -1259,3 +1259,320 @@ replayAll("create_constraint", [
     },
   },
 ]);
+
+// ---- op_drop_constraint_test.go (foreign key, unique, validation) -------------------------
+const fkUp =
+  "SELECT CASE WHEN EXISTS (SELECT 1 FROM users WHERE users.id = user_id) THEN user_id ELSE NULL END";
+const dropConstraint = (name: string, params: object): Migration => ({
+  name,
+  operations: [{ drop_constraint: params }],
+});
+const postsTitle = (extra: object) => ({
+  name: "01_add_table",
+  operations: [
+    createTable("posts", [col("id", "serial", { pk: true }), col("title", "text", extra)]),
+  ],
+});
+const dropTitleKey = dropConstraint("02_drop_unique_constraint", {
+  table: "posts",
+  name: "posts_title_key",
+  up: "title",
+  down: "title",
+});
+replayAll("drop_constraint (more)", [
+  {
+    name: "drop foreign key constraint",
+    migrations: [
+      {
+        name: "01_add_tables",
+        operations: [
+          createTable("users", [col("id", "serial", { pk: true }), col("name", "text")]),
+          createTable("posts", [
+            col("id", "serial", { pk: true }),
+            col("title", "text"),
+            col("user_id", "integer", { nullable: true }),
+          ]),
+        ],
+      },
+      {
+        name: "02_add_fk_constraint",
+        operations: [{
+          alter_column: {
+            table: "posts",
+            column: "user_id",
+            references: { name: "fk_users_id", table: "users", column: "id" },
+            up: fkUp,
+            down: "user_id",
+          },
+        }],
+      },
+      dropConstraint("03_drop_fk_constraint", {
+        table: "posts",
+        name: "fk_users_id",
+        up: "user_id",
+        down: fkUp,
+      }),
+    ],
+    afterStart: async (c) => {
+      expect(await c.columns("posts")).toContain("_pgroll_new_user_id");
+      await c.insert("03_drop_fk_constraint", "users", { name: "alice" });
+      await c.insert("03_drop_fk_constraint", "users", { name: "bob" });
+      await c.insert("03_drop_fk_constraint", "posts", { title: "post by alice", user_id: "1" });
+      await c.insert("03_drop_fk_constraint", "posts", {
+        title: "post by unknown user",
+        user_id: "3",
+      });
+      expect(await c.select("02_add_fk_constraint", "posts")).toEqual([
+        { id: 1, title: "post by alice", user_id: 1 },
+        { id: 2, title: "post by unknown user", user_id: null },
+      ]);
+      await c.insert("02_add_fk_constraint", "posts", { title: "post by bob", user_id: "2" });
+      await c.notInsert("02_add_fk_constraint", "posts", {
+        title: "post by unknown user",
+        user_id: "3",
+      }, FK);
+      expect(await c.select("03_drop_fk_constraint", "posts")).toEqual([
+        { id: 1, title: "post by alice", user_id: 1 },
+        { id: 2, title: "post by unknown user", user_id: 3 },
+        { id: 3, title: "post by bob", user_id: 2 },
+      ]);
+    },
+    afterRollback: async (c) => await c.cleanedUp(),
+    afterComplete: async (c) => {
+      expect(await c.columns("posts")).not.toContain("_pgroll_new_user_id");
+      await c.insert("03_drop_fk_constraint", "posts", {
+        title: "another post by an unknown user",
+        user_id: "4",
+      });
+      expect(await c.select("03_drop_fk_constraint", "posts")).toEqual([
+        { id: 1, title: "post by alice", user_id: 1 },
+        { id: 2, title: "post by unknown user", user_id: null },
+        { id: 3, title: "post by bob", user_id: 2 },
+        { id: 5, title: "another post by an unknown user", user_id: 4 },
+      ]);
+      await c.cleanedUp();
+    },
+  },
+  {
+    name: "drop unique constraint",
+    migrations: [
+      {
+        name: "01_add_tables",
+        operations: [
+          createTable("users", [
+            col("id", "serial", { pk: true }),
+            col("name", "text", { unique: true }),
+          ]),
+        ],
+      },
+      dropConstraint("02_drop_unique_constraint", {
+        table: "users",
+        name: "users_name_key",
+        up: "name",
+        down: "name || '-' || (random()*1000000)::integer",
+      }),
+    ],
+    afterStart: async (c) => {
+      expect(await c.columns("users")).toContain("_pgroll_new_name");
+      await c.insert("01_add_tables", "users", { name: "alice" });
+      await c.notInsert("01_add_tables", "users", { name: "alice" }, UNIQUE);
+      await c.insert("02_drop_unique_constraint", "users", { name: "alice" });
+    },
+    afterRollback: async (c) => await c.cleanedUp(),
+    afterComplete: async (c) => {
+      await c.cleanedUp();
+      await c.insert("02_drop_unique_constraint", "users", { name: "alice" });
+    },
+  },
+  {
+    name: "drop unique constraint from serial column",
+    migrations: [
+      {
+        name: "01_add_tables",
+        operations: [
+          createTable("users", [
+            col("id", "serial", { pk: true }),
+            col("secondary_id", "serial", { unique: true }),
+          ]),
+        ],
+      },
+      dropConstraint("02_drop_unique_constraint", {
+        table: "users",
+        name: "users_secondary_id_key",
+        up: "secondary_id",
+        down: "secondary_id",
+      }),
+    ],
+    afterStart: async (c) => {
+      expect(await c.columns("users")).toContain("_pgroll_new_secondary_id");
+      await c.insert("01_add_tables", "users", { secondary_id: "1" });
+      await c.notInsert("01_add_tables", "users", { secondary_id: "1" }, UNIQUE);
+    },
+    afterRollback: async (c) => await c.cleanedUp(),
+    afterComplete: async (c) => {
+      await c.cleanedUp();
+      await c.insert("02_drop_unique_constraint", "users", { secondary_id: "1" });
+    },
+  },
+  {
+    name: "dropping a unique constraint preserves the column's default value",
+    migrations: [
+      {
+        name: "01_add_table",
+        operations: [createTable("users", [
+          col("id", "serial", { pk: true }),
+          col("name", "text", { unique: true, default: "'anonymous'" }),
+        ])],
+      },
+      dropConstraint("02_drop_unique_constraint", {
+        table: "users",
+        name: "users_name_key",
+        up: "name",
+        down: "name || '-' || (random()*1000000)::integer",
+      }),
+    ],
+    afterStart: async (c) => {
+      await c.insert("02_drop_unique_constraint", "users", { id: "1" });
+      expect(await c.select("02_drop_unique_constraint", "users")).toEqual([{
+        id: 1,
+        name: "anonymous",
+      }]);
+    },
+    afterComplete: async (c) => {
+      await inSchema(
+        c.db.url,
+        "public_02_drop_unique_constraint",
+        (sql) => sql`delete from users where id = 1`,
+      );
+      await c.insert("02_drop_unique_constraint", "users", { id: "2" });
+      expect(await c.select("02_drop_unique_constraint", "users")).toEqual([{
+        id: 2,
+        name: "anonymous",
+      }]);
+    },
+  },
+  {
+    name: "dropping a unique constraint preserves a foreign key constraint on the column",
+    migrations: [
+      {
+        name: "01_add_departments_table",
+        operations: [
+          createTable("departments", [col("id", "serial", { pk: true }), col("name", "text")]),
+        ],
+      },
+      {
+        name: "02_add_employees_table",
+        operations: [createTable("employees", [
+          col("id", "serial", { pk: true }),
+          col("name", "text"),
+          col("department_id", "integer", {
+            unique: true,
+            references: { name: "fk_employee_department", table: "departments", column: "id" },
+          }),
+        ])],
+      },
+      dropConstraint("03_drop_unique_constraint", {
+        table: "employees",
+        name: "employees_department_id_key",
+        up: "department_id",
+        down: "department_id",
+      }),
+    ],
+    afterStart: async (c) => {
+      expect(await c.constraints("employees", "f")).toContain("_pgroll_dup_fk_employee_department");
+      // Deliberate difference: pgroll adds the copy validated at start (a full scan holding
+      // SHARE ROW EXCLUSIVE on both tables); we add it NOT VALID and validate it at complete.
+      expect(await c.constraintValid("employees", "_pgroll_dup_fk_employee_department")).toBe(false);
+    },
+    afterComplete: async (c) => {
+      expect(await c.constraints("employees", "f")).toEqual(["fk_employee_department"]);
+      expect(await c.constraintValid("employees", "fk_employee_department")).toBe(true);
+    },
+  },
+  {
+    name: "dropping a unique constraint preserves a check constraint on the column",
+    migrations: [
+      postsTitle({ nullable: true, unique: true }),
+      postsWithCheck[1]!,
+      dropConstraint("03_drop_unique_constraint", {
+        table: "posts",
+        name: "posts_title_key",
+        up: "title",
+        down: "title",
+      }),
+    ],
+    afterStart: async (c) =>
+      await c.notInsert("03_drop_unique_constraint", "posts", { id: "1", title: "a" }, CHECK),
+    afterComplete: async (c) =>
+      await c.notInsert("03_drop_unique_constraint", "posts", { id: "2", title: "b" }, CHECK),
+  },
+  {
+    name: "dropping a check constraint preserves a unique constraint on the column",
+    migrations: [
+      postsTitle({ nullable: true }),
+      {
+        name: "02_set_unique",
+        operations: [{
+          alter_column: {
+            table: "posts",
+            column: "title",
+            unique: { name: "unique_title" },
+            up: "title",
+            down: "title",
+          },
+        }],
+      },
+      { ...postsWithCheck[1]!, name: "03_add_check_constraint" },
+      dropConstraint("04_drop_check_constraint", {
+        table: "posts",
+        name: "check_title_length",
+        up: "title",
+        down: "title",
+      }),
+    ],
+    afterStart: async (c) => {
+      await c.insert("04_drop_check_constraint", "posts", { title: "post by alice" });
+      await c.notInsert("04_drop_check_constraint", "posts", { title: "post by alice" }, UNIQUE);
+    },
+    afterComplete: async (c) => {
+      expect(await c.constraints("posts", "u")).toContain("unique_title");
+      await c.notInsert("04_drop_check_constraint", "posts", { title: "post by alice" }, UNIQUE);
+      await c.insert("04_drop_check_constraint", "posts", { title: "post by bob" });
+    },
+  },
+  {
+    name: "dropping a unique constraint preserves column not null",
+    migrations: [postsTitle({ unique: true }), dropTitleKey],
+    afterStart: async (c) =>
+      await c.notInsert("02_drop_unique_constraint", "posts", { id: "1" }, NOT_NULL),
+    afterComplete: async (c) =>
+      await c.notInsert("02_drop_unique_constraint", "posts", { id: "2" }, NOT_NULL),
+  },
+  {
+    name: "dropping a unique constraint preserves any comment on the column",
+    migrations: [postsTitle({ unique: true, comment: "the title of the post" }), dropTitleKey],
+    afterStart: async (c) =>
+      expect(await c.comment("posts", "_pgroll_new_title")).toBe("the title of the post"),
+    afterComplete: async (c) =>
+      expect(await c.comment("posts", "title")).toBe("the title of the post"),
+  },
+  ...([
+    ["table must exist", {
+      table: "doesntexist",
+      name: "check_title_length",
+      up: "title",
+      down: lpad,
+    }, /doesntexist/],
+    [
+      "constraint must exist",
+      { table: "posts", name: "doesntexist", up: "title", down: lpad },
+      /doesntexist/,
+    ],
+    ["name is mandatory", { table: "posts", up: "title", down: lpad }, /name/],
+    ["down SQL is mandatory", { table: "posts", name: "check_title_length", up: "title" }, /down/],
+  ] as const).map(([name, params, startErr]) => ({
+    name,
+    migrations: [...postsWithCheck, dropConstraint("03_drop_check_constraint", params)],
+    startErr,
+  })),
+]);
