@@ -1482,7 +1482,9 @@ replayAll("drop_constraint (more)", [
       expect(await c.constraints("employees", "f")).toContain("_pgroll_dup_fk_employee_department");
       // Deliberate difference: pgroll adds the copy validated at start (a full scan holding
       // SHARE ROW EXCLUSIVE on both tables); we add it NOT VALID and validate it at complete.
-      expect(await c.constraintValid("employees", "_pgroll_dup_fk_employee_department")).toBe(false);
+      expect(await c.constraintValid("employees", "_pgroll_dup_fk_employee_department")).toBe(
+        false,
+      );
     },
     afterComplete: async (c) => {
       expect(await c.constraints("employees", "f")).toEqual(["fk_employee_department"]);
@@ -1573,6 +1575,356 @@ replayAll("drop_constraint (more)", [
   ] as const).map(([name, params, startErr]) => ({
     name,
     migrations: [...postsWithCheck, dropConstraint("03_drop_check_constraint", params)],
+    startErr,
+  })),
+]);
+
+// ---- op_drop_multicolumn_constraint_test.go -----------------------------------------------
+const same = (...columns: string[]) => Object.fromEntries(columns.map((c) => [c, c]));
+const dropMulti = (name: string, params: object): Migration => ({
+  name,
+  operations: [{ drop_multicolumn_constraint: params }],
+});
+const lpadName = (c: string) =>
+  `SELECT CASE WHEN length(${c}) <= 3 THEN LPAD(${c}, 4, '-') ELSE ${c} END`;
+const itemsWithNameCheck: Migration = {
+  name: "01_create_table",
+  operations: [createTable("items", [
+    col("id", "int", { pk: true }),
+    col("name", "varchar(255)", {
+      nullable: true,
+      check: { name: "check_name_length", constraint: "length(name) > 3" },
+    }),
+  ])],
+};
+replayAll("drop_multicolumn_constraint", [
+  {
+    name: "can drop a multi-column check constraint",
+    migrations: [
+      {
+        name: "01_add_table",
+        operations: [createTable("products", [
+          col("id", "integer", { pk: true }),
+          col("name", "text"),
+          col("price", "integer"),
+          col("discount", "integer"),
+        ])],
+      },
+      {
+        name: "02_create_check_constraint",
+        operations: [{
+          create_constraint: {
+            table: "products",
+            name: "products_check_price_discount",
+            columns: ["price", "discount"],
+            type: "check",
+            check: "(discount = 0) OR (price > 0)",
+            up: same("price", "discount"),
+            down: same("price", "discount"),
+          },
+        }],
+      },
+      dropMulti("03_drop_check_constraint", {
+        table: "products",
+        name: "products_check_price_discount",
+        up: same("price", "discount"),
+        down: { price: "SELECT CASE price WHEN 0 THEN 100 ELSE 0 END", discount: "discount" },
+      }),
+    ],
+    afterStart: async (c) => {
+      await c.notInsert("02_create_check_constraint", "products", {
+        id: "1",
+        name: "apple",
+        price: "0",
+        discount: "1",
+      }, CHECK);
+      await c.insert("02_create_check_constraint", "products", {
+        id: "1",
+        name: "apple",
+        price: "1",
+        discount: "1",
+      });
+      await c.insert("03_drop_check_constraint", "products", {
+        id: "2",
+        name: "banana",
+        price: "0",
+        discount: "1",
+      });
+      expect(await c.select("03_drop_check_constraint", "products")).toEqual([
+        { id: 1, name: "apple", price: 1, discount: 1 },
+        { id: 2, name: "banana", price: 0, discount: 1 },
+      ]);
+      expect(await c.select("02_create_check_constraint", "products")).toEqual([
+        { id: 1, name: "apple", price: 1, discount: 1 },
+        { id: 2, name: "banana", price: 100, discount: 1 },
+      ]);
+    },
+    afterRollback: async (c) => await c.cleanedUp(),
+    afterComplete: async (c) => {
+      await c.insert("03_drop_check_constraint", "products", {
+        id: "3",
+        name: "carrot",
+        price: "0",
+        discount: "1",
+      });
+      expect(await c.select("03_drop_check_constraint", "products")).toEqual([
+        { id: 1, name: "apple", price: 1, discount: 1 },
+        { id: 2, name: "banana", price: 100, discount: 1 },
+        { id: 3, name: "carrot", price: 0, discount: 1 },
+      ]);
+      await c.cleanedUp();
+    },
+  },
+  {
+    name: "can drop a multi-column unique constraint",
+    migrations: [
+      {
+        name: "01_add_table",
+        operations: [
+          createTable("products", [
+            col("id", "integer", { pk: true }),
+            col("name", "text"),
+            col("description", "text"),
+          ]),
+        ],
+      },
+      {
+        name: "02_create_unique_constraint",
+        operations: [{
+          create_constraint: {
+            table: "products",
+            name: "products_unique_name_description",
+            columns: ["name", "description"],
+            type: "unique",
+            up: same("name", "description"),
+            down: same("name", "description"),
+          },
+        }],
+      },
+      dropMulti("03_drop_unique_constraint", {
+        table: "products",
+        name: "products_unique_name_description",
+        up: same("name", "description"),
+        down: { name: "name || '-foo'", description: "description" },
+      }),
+    ],
+    afterStart: async (c) => {
+      await c.insert("02_create_unique_constraint", "products", {
+        id: "1",
+        name: "apple",
+        description: "red",
+      });
+      await c.notInsert("02_create_unique_constraint", "products", {
+        id: "2",
+        name: "apple",
+        description: "red",
+      }, UNIQUE);
+      await c.insert("03_drop_unique_constraint", "products", {
+        id: "2",
+        name: "apple",
+        description: "red",
+      });
+      expect(await c.select("03_drop_unique_constraint", "products")).toEqual([
+        { id: 1, name: "apple", description: "red" },
+        { id: 2, name: "apple", description: "red" },
+      ]);
+      expect(await c.select("02_create_unique_constraint", "products")).toEqual([
+        { id: 1, name: "apple", description: "red" },
+        { id: 2, name: "apple-foo", description: "red" },
+      ]);
+    },
+    afterRollback: async (c) => await c.cleanedUp(),
+    afterComplete: async (c) => {
+      await c.insert("03_drop_unique_constraint", "products", {
+        id: "3",
+        name: "apple",
+        description: "red",
+      });
+      expect(await c.select("03_drop_unique_constraint", "products")).toEqual([
+        { id: 1, name: "apple", description: "red" },
+        { id: 2, name: "apple-foo", description: "red" },
+        { id: 3, name: "apple", description: "red" },
+      ]);
+    },
+  },
+  {
+    name: "can drop a multi-column foreign key constraint",
+    migrations: [
+      {
+        name: "01_create_tables",
+        operations: [
+          createTable("users", [
+            col("id", "serial", { pk: true }),
+            col("name", "varchar(255)"),
+            col("zip", "integer", { pk: true }),
+          ]),
+          createTable("reports", [
+            col("id", "integer", { pk: true }),
+            col("description", "varchar(255)"),
+            col("user_id", "integer", { nullable: true }),
+            col("user_zip", "integer", { nullable: true }),
+          ]),
+        ],
+      },
+      {
+        name: "02_create_fk_constraint",
+        operations: [{
+          create_constraint: {
+            name: "fk_users_reports",
+            table: "reports",
+            type: "foreign_key",
+            columns: ["user_id", "user_zip"],
+            references: { table: "users", columns: ["id", "zip"] },
+            up: same("user_id", "user_zip"),
+            down: same("user_id", "user_zip"),
+          },
+        }],
+      },
+      dropMulti("03_drop_fk_constraint", {
+        table: "reports",
+        name: "fk_users_reports",
+        up: same("user_id", "user_zip"),
+        down: { user_id: "1", user_zip: "user_zip" },
+      }),
+    ],
+    afterStart: async (c) => {
+      await c.insert("03_drop_fk_constraint", "users", { id: "1", name: "alice", zip: "12345" });
+      await c.insert("02_create_fk_constraint", "reports", {
+        id: "1",
+        description: "awesome",
+        user_id: "1",
+        user_zip: "12345",
+      });
+      await c.notInsert(
+        "02_create_fk_constraint",
+        "reports",
+        { id: "2", description: "awesome", user_id: "2", user_zip: "12345" },
+        FK,
+      );
+      await c.insert("03_drop_fk_constraint", "reports", {
+        id: "2",
+        description: "better",
+        user_id: "2",
+        user_zip: "12345",
+      });
+      expect(await c.select("03_drop_fk_constraint", "reports")).toEqual([
+        { id: 1, description: "awesome", user_id: 1, user_zip: 12345 },
+        { id: 2, description: "better", user_id: 2, user_zip: 12345 },
+      ]);
+      expect(await c.select("02_create_fk_constraint", "reports")).toEqual([
+        { id: 1, description: "awesome", user_id: 1, user_zip: 12345 },
+        { id: 2, description: "better", user_id: 1, user_zip: 12345 },
+      ]);
+    },
+    afterRollback: async (c) => await c.cleanedUp(),
+    afterComplete: async (c) => {
+      await c.insert("03_drop_fk_constraint", "reports", {
+        id: "3",
+        description: "consistent",
+        user_id: "2",
+        user_zip: "12345",
+      });
+      expect(await c.select("03_drop_fk_constraint", "reports")).toEqual([
+        { id: 1, description: "awesome", user_id: 1, user_zip: 12345 },
+        { id: 2, description: "better", user_id: 1, user_zip: 12345 },
+        { id: 3, description: "consistent", user_id: 2, user_zip: 12345 },
+      ]);
+    },
+  },
+  ...[["rename table, drop constraint", "name", []], [
+    "rename table, rename column, drop constraint",
+    "item_name",
+    [{ rename_column: { table: "products", from: "name", to: "item_name" } }],
+  ]].map(([name, column, extra]) => {
+    const col = column as string;
+    return {
+      name: name as string,
+      migrations: [
+        itemsWithNameCheck,
+        multi(
+          { rename_table: { from: "items", to: "products" } },
+          ...(extra as object[]),
+          {
+            drop_multicolumn_constraint: {
+              table: "products",
+              name: "check_name_length",
+              down: { [col]: lpadName(col) },
+              up: { [col]: col },
+            },
+          },
+        ),
+      ],
+      afterStart: async (c: Ctx) => {
+        await c.insert("02_multi_operation", "products", { id: "1", [col]: "a" });
+        await c.notInsert("01_create_table", "items", { id: "2", name: "b" }, CHECK);
+        await c.insert("01_create_table", "items", { id: "2", name: "bananas" });
+        expect(await c.select("02_multi_operation", "products")).toEqual([
+          { id: 1, [col]: "a" },
+          { id: 2, [col]: "bananas" },
+        ]);
+        expect(await c.select("01_create_table", "items")).toEqual([
+          { id: 1, name: "---a" },
+          { id: 2, name: "bananas" },
+        ]);
+      },
+      afterRollback: async (c: Ctx) => await c.cleanedUp(),
+      afterComplete: async (c: Ctx) => {
+        await c.insert("02_multi_operation", "products", { id: "3", [col]: "c" });
+        expect(await c.select("02_multi_operation", "products")).toEqual([
+          { id: 1, [col]: "---a" },
+          { id: 2, [col]: "bananas" },
+          { id: 3, [col]: "c" },
+        ]);
+        await c.cleanedUp();
+      },
+    };
+  }),
+  ...([
+    ["table must exist", {
+      table: "doesntexist",
+      name: "check_title_length",
+      up: same("title"),
+      down: { title: lpad },
+    }, /doesntexist/],
+    ["constraint must exist", {
+      table: "posts",
+      name: "doesntexist",
+      up: same("title"),
+      down: { title: lpad },
+    }, /doesntexist/],
+    ["name is mandatory", { table: "posts", up: same("title"), down: { title: lpad } }, /name/],
+    [
+      "down SQL is mandatory",
+      { table: "posts", name: "check_title_length", up: same("title") },
+      /down/,
+    ],
+    [
+      "down SQL must be present for all columns covered by the constraint",
+      { table: "posts", name: "check_title_length", up: same("title"), down: {} },
+      /title/,
+    ],
+    [
+      "down SQL for columns not covered by the constraint is not allowed",
+      {
+        table: "posts",
+        name: "check_title_length",
+        down: { title: lpad, not_covered: "not_covered" },
+      },
+      /not_covered/,
+    ],
+    [
+      "up SQL for columns not covered by the constraint is not allowed",
+      {
+        table: "posts",
+        name: "check_title_length",
+        up: same("not_covered"),
+        down: { title: lpad },
+      },
+      /not_covered/,
+    ],
+  ] as const).map(([name, params, startErr]) => ({
+    name,
+    migrations: [...postsWithCheck, dropMulti("03_drop_check_constraint", params)],
     startErr,
   })),
 ]);
