@@ -1928,3 +1928,395 @@ replayAll("drop_multicolumn_constraint", [
     startErr,
   })),
 ]);
+
+// ---- op_create_constraint_test.go (multi-column and multi-operation cases) ----------------
+const createConstraint = (params: object, name = "02_create_constraint"): Migration => ({
+  name,
+  operations: [{ create_constraint: params }],
+});
+const usersNameEmail = (emailExtra: object = {}, extra: object = {}): Migration => ({
+  name: "01_add_table",
+  operations: [createTable("users", [
+    col("id", "serial", { pk: true }),
+    col("name", "varchar(255)"),
+    col("email", "varchar(255)", emailExtra),
+  ], extra)],
+});
+const usersAndReports: Migration = {
+  name: "01_add_tables",
+  operations: [
+    createTable("users", [
+      col("id", "serial", { pk: true }),
+      col("zip", "integer", { pk: true }),
+      col("name", "varchar(255)"),
+      col("email", "varchar(255)"),
+    ]),
+    createTable("reports", [
+      col("id", "serial", { pk: true }),
+      col("users_id", "integer", { nullable: true }),
+      col("users_zip", "integer", { nullable: true }),
+      col("description", "varchar(255)"),
+    ]),
+  ],
+};
+const fkOnReports = (references: object) =>
+  createConstraint({
+    name: "fk_users",
+    table: "reports",
+    type: "foreign_key",
+    columns: ["users_id", "users_zip"],
+    references,
+    up: { users_id: "1", users_zip: "12345" },
+    down: same("users_id", "users_zip"),
+  });
+const fkCase = (name: string, references: object, onDelete: string): Case => ({
+  name,
+  migrations: [usersAndReports, fkOnReports(references)],
+  afterStart: async (c) => {
+    expect(await c.columns("reports")).toEqual(
+      expect.arrayContaining(["_pgroll_new_users_id", "_pgroll_new_users_zip"]),
+    );
+    expect(await c.constraintValid("reports", "fk_users")).toBe(false);
+    const [row] = await c.sql`select confdeltype from pg_constraint where conname = 'fk_users'`;
+    expect(row!.confdeltype).toBe(onDelete);
+    await c.insert("01_add_tables", "users", {
+      name: "alice",
+      email: "alice@example.com",
+      zip: "12345",
+    });
+    await c.insert("01_add_tables", "reports", { description: "random report" });
+    await c.insert("02_create_constraint", "reports", {
+      description: "alice report",
+      users_id: "1",
+      users_zip: "12345",
+    });
+    await c.notInsert("02_create_constraint", "reports", {
+      description: "no one report",
+      users_id: "100",
+      users_zip: "100",
+    }, FK);
+  },
+  afterRollback: async (c) => {
+    expect(await c.constraints("reports", "f")).toEqual([]);
+    await c.cleanedUp();
+  },
+  afterComplete: async (c) => {
+    expect(await c.constraintValid("reports", "fk_users")).toBe(true);
+    await c.cleanedUp();
+    await c.notInsert("02_create_constraint", "reports", {
+      description: "no one report",
+      users_id: "100",
+      users_zip: "100",
+    }, FK);
+    expect(await c.select("02_create_constraint", "reports")).toEqual([
+      { id: 1, description: "random report", users_id: 1, users_zip: 12345 },
+      { id: 2, description: "alice report", users_id: 1, users_zip: 12345 },
+    ]);
+  },
+});
+const renamedItems = (
+  ...ops: object[]
+) => [itemsNullableName, multi({ rename_table: { from: "items", to: "products" } }, ...ops)];
+const renameToItemName = { rename_column: { table: "products", from: "name", to: "item_name" } };
+const checkCase = (name: string, column: string, extra: object[]): Case => ({
+  name,
+  migrations: renamedItems(...extra, {
+    create_constraint: {
+      table: "products",
+      type: "check",
+      name: `check_${column}`,
+      check: `length(${column}) > 3`,
+      columns: [column],
+      up: {
+        [column]: `CASE WHEN length(${column}) <= 3 THEN ${column} || '-xxx' ELSE ${column} END`,
+      },
+      down: same(column),
+    },
+  }),
+  afterStart: async (c) => {
+    await c.insert("02_multi_operation", "products", { id: "1", [column]: "apple" });
+    await c.notInsert("02_multi_operation", "products", { id: "2", [column]: "abc" }, CHECK);
+    await c.insert("01_create_table", "items", { id: "2", name: "abc" });
+    expect(await c.select("02_multi_operation", "products")).toEqual([
+      { id: 1, [column]: "apple" },
+      { id: 2, [column]: "abc-xxx" },
+    ]);
+    expect(await c.select("01_create_table", "items")).toEqual([{ id: 1, name: "apple" }, {
+      id: 2,
+      name: "abc",
+    }]);
+  },
+  afterRollback: async (c) => await c.cleanedUp(),
+  afterComplete: async (c) => {
+    await c.insert("02_multi_operation", "products", { id: "3", [column]: "banana" });
+    await c.notInsert("02_multi_operation", "products", { id: "3", [column]: "abc" }, CHECK);
+    expect(await c.select("02_multi_operation", "products")).toEqual([
+      { id: 1, [column]: "apple" },
+      { id: 2, [column]: "abc-xxx" },
+      { id: 3, [column]: "banana" },
+    ]);
+    await c.cleanedUp();
+  },
+});
+replayAll("create_constraint (more)", [
+  {
+    name: "create unique constraint on multiple columns",
+    migrations: [
+      usersNameEmail(),
+      createConstraint({
+        name: "unique_name_email",
+        table: "users",
+        type: "unique",
+        columns: ["name", "email"],
+        up: { name: "name || random()", email: "email || random()" },
+        down: same("name", "email"),
+      }),
+    ],
+    afterStart: async (c) => {
+      expect(await c.indexes("users")).toContain("unique_name_email");
+      await c.insert("01_add_table", "users", { name: "alice", email: "alice@alice.me" });
+      await c.insert("01_add_table", "users", { name: "alice", email: "alice@alice.me" });
+      await c.insert("02_create_constraint", "users", { name: "bob", email: "bob@bob.me" });
+      await c.notInsert(
+        "02_create_constraint",
+        "users",
+        { name: "bob", email: "bob@bob.me" },
+        UNIQUE,
+      );
+    },
+    afterRollback: async (c) => {
+      expect(await c.indexes("users")).not.toContain("unique_name_email");
+      await c.cleanedUp();
+    },
+    afterComplete: async (c) => {
+      expect(await c.constraints("users", "u")).toContain("unique_name_email");
+      await c.cleanedUp();
+    },
+  },
+  {
+    name: "create check constraint on multiple columns",
+    migrations: [
+      usersNameEmail(),
+      createConstraint({
+        name: "check_name_email",
+        table: "users",
+        type: "check",
+        check: "name != email",
+        columns: ["name", "email"],
+        up: {
+          name: "name",
+          email: "SELECT CASE WHEN email ~ '@' THEN email ELSE email || '@example.com' END",
+        },
+        down: same("name", "email"),
+      }),
+    ],
+    afterStart: async (c) => {
+      expect(await c.columns("users")).toEqual(
+        expect.arrayContaining(["_pgroll_new_name", "_pgroll_new_email"]),
+      );
+      expect(await c.constraints("users", "c")).toContain("check_name_email");
+      await c.insert("01_add_table", "users", { name: "alice", email: "alice" });
+      await c.insert("02_create_constraint", "users", { name: "bob", email: "bob@bob.me" });
+      await c.notInsert("02_create_constraint", "users", { name: "bob", email: "bob" }, CHECK);
+    },
+    afterRollback: async (c) => {
+      expect(await c.constraints("users", "c")).not.toContain("check_name_email");
+      await c.cleanedUp();
+    },
+    afterComplete: async (c) => {
+      await c.cleanedUp();
+      await c.notInsert("02_create_constraint", "users", { name: "carol", email: "carol" }, CHECK);
+      expect(await c.select("02_create_constraint", "users")).toEqual([
+        { id: 1, name: "alice", email: "alice@example.com" },
+        { id: 2, name: "bob", email: "bob@bob.me" },
+      ]);
+    },
+  },
+  fkCase("create foreign key constraint on multiple columns", {
+    table: "users",
+    columns: ["id", "zip"],
+  }, "a"),
+  fkCase(
+    "create foreign key constraint on multiple columns with on delete",
+    { table: "users", columns: ["id", "zip"], on_delete: "SET NULL" },
+    "n",
+  ),
+  {
+    name: "create unique constraint on a unique column and another column",
+    migrations: [
+      usersNameEmail({ nullable: true }, {
+        constraints: [{ name: "unique_name", type: "unique", columns: ["name"] }],
+      }),
+      createConstraint({
+        name: "unique_name_email",
+        table: "users",
+        type: "unique",
+        columns: ["email", "name"],
+        up: { name: "name || random()", email: "email || random()" },
+        down: same("name", "email"),
+      }),
+    ],
+    afterStart: async (c) => {
+      expect(await c.indexes("users")).toEqual(
+        expect.arrayContaining(["unique_name", "unique_name_email"]),
+      );
+      await c.insert("01_add_table", "users", { name: "alice", email: "email" });
+      await c.insert("01_add_table", "users", { name: "bob", email: "email" });
+      await c.insert("02_create_constraint", "users", { name: "cat", email: "email" });
+      await c.notInsert("02_create_constraint", "users", { name: "cat", email: "email" }, UNIQUE);
+    },
+    afterRollback: async (c) => {
+      expect(await c.indexes("users")).not.toContain("unique_name_email");
+      await c.cleanedUp();
+    },
+    afterComplete: async (c) => {
+      await c.cleanedUp();
+      await c.insert("02_create_constraint", "users", { name: "carol" });
+      await c.notInsert("02_create_constraint", "users", { name: "carol" }, UNIQUE);
+    },
+  },
+  {
+    name: "create primary key constraint on multiple columns",
+    migrations: [
+      {
+        name: "01_add_table",
+        operations: [
+          createTable("users", [
+            col("id1", "uuid"),
+            col("id2", "uuid"),
+            col("name", "varchar(255)"),
+          ]),
+        ],
+      },
+      createConstraint({
+        name: "id_pkey",
+        table: "users",
+        type: "primary_key",
+        columns: ["id1", "id2"],
+        up: { id1: "gen_random_uuid()", id2: "gen_random_uuid()" },
+        down: same("id1", "id2"),
+      }),
+    ],
+    afterStart: async (c) => {
+      expect(await c.indexes("users")).toContain("id_pkey");
+      const [a, b, d] = ["1", "2", "3", "4"].map((n) => `00000000-0000-0000-0000-00000000000${n}`);
+      await c.insert("01_add_table", "users", { id1: a!, id2: b!, name: "alice" });
+      await c.insert("01_add_table", "users", { id1: a!, id2: b!, name: "bob" });
+      const e = "00000000-0000-0000-0000-000000000004";
+      await c.insert("02_create_constraint", "users", { id1: d!, id2: e, name: "alice" });
+      await c.notInsert("02_create_constraint", "users", { id1: d!, id2: e, name: "bob" }, UNIQUE);
+    },
+    afterRollback: async (c) => {
+      expect(await c.indexes("users")).not.toContain("id_pkey");
+      await c.cleanedUp();
+    },
+    afterComplete: async (c) => expect(await c.constraints("users", "p")).toEqual(["id_pkey"]),
+  },
+  checkCase("rename table, create check constraint", "name", []),
+  checkCase("rename table, rename column, create check constraint", "item_name", [
+    renameToItemName,
+  ]),
+  {
+    name: "rename table, rename column, create unique constraint",
+    migrations: renamedItems(renameToItemName, {
+      create_constraint: {
+        table: "products",
+        type: "unique",
+        name: "unique_item_name",
+        columns: ["item_name"],
+        up: same("item_name"),
+        down: same("item_name"),
+      },
+    }),
+    afterStart: async (c) => {
+      await c.insert("02_multi_operation", "products", { id: "1", item_name: "apple" });
+      await c.insert("02_multi_operation", "products", { id: "2", item_name: "banana" });
+      await c.notInsert("02_multi_operation", "products", { id: "3", item_name: "apple" }, UNIQUE);
+      expect(await c.select("01_create_table", "items")).toEqual([{ id: 1, name: "apple" }, {
+        id: 2,
+        name: "banana",
+      }]);
+    },
+    afterRollback: async (c) => await c.cleanedUp(),
+    afterComplete: async (c) => {
+      await c.insert("02_multi_operation", "products", { id: "3", item_name: "carrot" });
+      await c.notInsert("02_multi_operation", "products", { id: "4", item_name: "carrot" }, UNIQUE);
+      expect(await c.select("02_multi_operation", "products")).toEqual([
+        { id: 1, item_name: "apple" },
+        { id: 2, item_name: "banana" },
+        { id: 3, item_name: "carrot" },
+      ]);
+      await c.cleanedUp();
+    },
+  },
+  {
+    name: "rename table, rename column, create foreign key constraint",
+    migrations: [
+      {
+        name: "01_create_tables",
+        operations: [
+          createTable("users", [
+            col("id", "int", { pk: true }),
+            col("name", "varchar(255)", { nullable: true }),
+          ]),
+          createTable("items", [
+            col("id", "int", { pk: true }),
+            col("name", "varchar(255)", { nullable: true }),
+            col("owner", "int", { nullable: true }),
+          ]),
+        ],
+      },
+      multi(
+        { rename_table: { from: "items", to: "products" } },
+        { rename_column: { table: "products", from: "owner", to: "owner_id" } },
+        {
+          create_constraint: {
+            table: "products",
+            type: "foreign_key",
+            name: "fk_item_owner",
+            columns: ["owner_id"],
+            references: { table: "users", columns: ["id"] },
+            up: {
+              owner_id:
+                "SELECT CASE WHEN EXISTS (SELECT 1 FROM users WHERE users.id = owner_id) THEN owner_id ELSE NULL END",
+            },
+            down: same("owner_id"),
+          },
+        },
+      ),
+    ],
+    afterStart: async (c) => {
+      await c.insert("02_multi_operation", "users", { id: "1", name: "alice" });
+      await c.insert("02_multi_operation", "products", { id: "1", name: "apple", owner_id: "1" });
+      await c.notInsert("02_multi_operation", "products", {
+        id: "2",
+        name: "banana",
+        owner_id: "2",
+      }, FK);
+      await c.insert("01_create_tables", "items", { id: "2", name: "banana", owner: "2" });
+      expect(await c.select("02_multi_operation", "products")).toEqual([
+        { id: 1, name: "apple", owner_id: 1 },
+        { id: 2, name: "banana", owner_id: null },
+      ]);
+      expect(await c.select("01_create_tables", "items")).toEqual([
+        { id: 1, name: "apple", owner: 1 },
+        { id: 2, name: "banana", owner: 2 },
+      ]);
+    },
+    afterRollback: async (c) => await c.cleanedUp(),
+    afterComplete: async (c) => {
+      await c.insert("02_multi_operation", "products", { id: "3", name: "carrot", owner_id: "1" });
+      await c.notInsert("02_multi_operation", "products", {
+        id: "4",
+        name: "durian",
+        owner_id: "2",
+      }, FK);
+      expect(await c.select("02_multi_operation", "products")).toEqual([
+        { id: 1, name: "apple", owner_id: 1 },
+        { id: 2, name: "banana", owner_id: null },
+        { id: 3, name: "carrot", owner_id: 1 },
+      ]);
+      await c.cleanedUp();
+    },
+  },
+]);
