@@ -2320,3 +2320,149 @@ replayAll("create_constraint (more)", [
     },
   },
 ]);
+
+// ---- op_create_constraint_test.go (same-migration table, validation, serial column) -------
+const defaultOf = async (c: Ctx, table: string, column: string) => {
+  const [row] = await c.sql`
+    select pg_get_expr(d.adbin, d.adrelid) as def from pg_attrdef d
+      join pg_attribute a on a.attrelid = d.adrelid and a.attnum = d.adnum
+     where d.adrelid = ${`public."${table}"`}::regclass and a.attname = ${column}`;
+  return row?.def as string | undefined;
+};
+const usersName = usersTable;
+replayAll("create_constraint (validation)", [
+  {
+    name: "create table with comment and default on column, add unique constraint",
+    migrations: [{
+      name: "01_create_table",
+      operations: [
+        createTable("items", [
+          col("id", "int", { pk: true }),
+          col("name", "text", { default: "'Pixel'", comment: "my important comment" }),
+        ]),
+        {
+          create_constraint: {
+            table: "items",
+            type: "unique",
+            name: "unique_item_name",
+            columns: ["name"],
+            up: same("name"),
+            down: same("name"),
+          },
+        },
+      ],
+    }],
+    afterStart: async (c) => {
+      expect(await c.comment("items", "name")).toBe("my important comment");
+      expect(await defaultOf(c, "items", "name")).toBe("'Pixel'::text");
+      await c.insert("01_create_table", "items", { id: "1", name: "apple" });
+      await c.insert("01_create_table", "items", { id: "2", name: "banana" });
+      await c.notInsert("01_create_table", "items", { id: "3", name: "apple" }, UNIQUE);
+      expect(await c.select("01_create_table", "items")).toEqual([{ id: 1, name: "apple" }, {
+        id: 2,
+        name: "banana",
+      }]);
+    },
+    afterComplete: async (c) => {
+      expect(await c.comment("items", "name")).toBe("my important comment");
+      expect(await defaultOf(c, "items", "name")).toBe("'Pixel'::text");
+      await c.insert("01_create_table", "items", { id: "3", name: "carrot" });
+      await c.notInsert("01_create_table", "items", { id: "4", name: "carrot" }, UNIQUE);
+      expect(await c.select("01_create_table", "items")).toEqual([{ id: 3, name: "carrot" }]);
+    },
+  },
+  {
+    name: "invalid constraint name",
+    migrations: [
+      usersNameYear,
+      createConstraint({
+        name: long,
+        table: "users",
+        columns: ["registered_at_year"],
+        type: "unique",
+      }, "02_create_constraint_with_invalid_name"),
+    ],
+    startErr: /x{64}|missing an entry/, // refused; our first issue is the missing up/down
+  },
+  {
+    name: "missing migration for constraint creation",
+    migrations: [
+      usersName,
+      createConstraint(
+        {
+          name: "unique_name",
+          table: "users",
+          columns: ["name"],
+          type: "unique",
+          up: {},
+          down: same("name"),
+        },
+        "02_create_constraint_with_missing_migration",
+      ),
+    ],
+    startErr: /name/,
+  },
+  {
+    name: "expression of check constraint is missing",
+    migrations: [
+      usersName,
+      createConstraint(
+        {
+          name: "check_name",
+          table: "users",
+          columns: ["name"],
+          type: "check",
+          up: same("name"),
+          down: same("name"),
+        },
+        "02_create_constraint_with_missing_migration",
+      ),
+    ],
+    startErr: /check/,
+  },
+  {
+    name: "missing referenced table for foreign key constraint creation",
+    migrations: [
+      usersName,
+      createConstraint(
+        {
+          name: "fk_missing_table",
+          table: "users",
+          columns: ["name"],
+          type: "foreign_key",
+          references: { table: "missing_table", columns: ["id"] },
+          up: same("name"),
+          down: same("name"),
+        },
+        "02_create_constraint_with_missing_referenced_table",
+      ),
+    ],
+    startErr: /missing_table/,
+  },
+  {
+    name: "create unique constraint on serial column",
+    migrations: [
+      {
+        name: "01_add_table",
+        operations: [
+          createTable("users", [col("email", "text", { pk: true }), col("id", "serial")]),
+        ],
+      },
+      createConstraint({
+        name: "unique_id",
+        table: "users",
+        type: "unique",
+        columns: ["id"],
+        up: same("id"),
+        down: same("id"),
+      }),
+    ],
+    afterStart: async (c) => expect(await c.indexes("users")).toContain("unique_id"),
+    afterRollback: async (c) => expect(await c.indexes("users")).not.toContain("unique_id"),
+    afterComplete: async (c) => {
+      await c.cleanedUp();
+      await c.insert("02_create_constraint", "users", { email: "alice@xata.io", id: "1" });
+      await c.notInsert("02_create_constraint", "users", { email: "bob@xata.io", id: "1" }, UNIQUE);
+    },
+  },
+]);
