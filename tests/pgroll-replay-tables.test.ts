@@ -11,7 +11,7 @@ import type postgres from "postgres";
 import { columnNames, inSchema, leftovers, schemaExists, tableExists } from "./helpers/catalog.ts";
 import { cliOk, migrationFile } from "./helpers/cli.ts";
 import { expectStartRejected } from "./helpers/reject.ts";
-import { type TestDatabase, testDatabase } from "./helpers/postgres.ts";
+import { serverVersion, type TestDatabase, testDatabase } from "./helpers/postgres.ts";
 
 interface Migration {
   name: string;
@@ -98,6 +98,8 @@ class Ctx {
 interface Case {
   name: string;
   migrations: Migration[];
+  /** Skip on servers older than this major version (as pgroll's minPgMajorVersion). */
+  minPg?: number;
   /** The last migration's start must be refused with a message matching this. */
   startErr?: RegExp;
   afterStart?: (c: Ctx) => Promise<void>;
@@ -106,6 +108,7 @@ interface Case {
 }
 
 async function replay(c: Case) {
+  if (c.minPg !== undefined && await serverVersion() < c.minPg) return;
   const db = await testDatabase();
   try {
     await cliOk(db.url, ["init"]);
@@ -2464,5 +2467,541 @@ replayAll("create_constraint (validation)", [
       await c.insert("02_create_constraint", "users", { email: "alice@xata.io", id: "1" });
       await c.notInsert("02_create_constraint", "users", { email: "bob@xata.io", id: "1" }, UNIQUE);
     },
+  },
+]);
+
+// ---- op_create_table_test.go --------------------------------------------------------------
+const EXCLUSION = "23P01";
+const deleteThrough = async (
+  c: Ctx,
+  version: string,
+  table: string,
+  where: Record<string, string>,
+) => {
+  const [[column, value]] = Object.entries(where) as [[string, string]];
+  await inSchema(
+    c.db.url,
+    `public_${version}`,
+    (sql) => sql`delete from ${sql(table)} where ${sql(column)} = ${value}`,
+  );
+};
+const sqlstate = (p: Promise<unknown>) => p.then(() => undefined, (e: { code?: string }) => e.code);
+const fkAction = async (c: Ctx, table: string, name: string) => {
+  const [row] = await c.sql`
+    select confdeltype as del, confupdtype as upd, convalidated as valid, condeferrable as deferrable,
+           condeferred as deferred
+      from pg_constraint where conrelid = ${`public."${table}"`}::regclass and conname = ${name}`;
+  return row ? { ...row } : undefined;
+};
+const usersUniqueName01: Migration = {
+  name: "01_create_table",
+  operations: [
+    createTable("users", [
+      col("id", "serial", { pk: true }),
+      col("name", "varchar(255)", { unique: true }),
+    ]),
+  ],
+};
+const ordersWithFk = (reference: object): Migration => ({
+  name: "02_create_table_with_fk",
+  operations: [createTable("orders", [
+    col("id", "serial", { pk: true }),
+    col("user_id", "integer", {
+      references: { column: "id", name: "fk_users_id", table: "users", ...reference },
+    }),
+    col("quantity", "integer"),
+  ])],
+});
+const ordersFkCase = (name: string, reference: object, del: string, upd: string): Case => {
+  const cascade = del === "c";
+  const checks = async (c: Ctx, user: string, ok: string, bad: string, version: string) => {
+    expect(await fkAction(c, "orders", "fk_users_id")).toMatchObject({ del, upd, valid: true });
+    await c.insert(version, "users", { name: user });
+    await c.insert("02_create_table_with_fk", "orders", { user_id: ok, quantity: `${ok}00` });
+    await c.notInsert(
+      "02_create_table_with_fk",
+      "orders",
+      { user_id: bad, quantity: `${bad}00` },
+      FK,
+    );
+    const deleted = sqlstate(deleteThrough(c, "02_create_table_with_fk", "users", { name: user }));
+    expect(await deleted).toBe(cascade ? undefined : FK);
+    if (cascade) expect(await c.select("02_create_table_with_fk", "orders")).toEqual([]);
+  };
+  return {
+    name,
+    migrations: [usersUniqueName01, ordersWithFk(reference)],
+    afterStart: (c) => checks(c, "alice", "1", "2", "01_create_table"),
+    afterComplete: (c) => checks(c, "bob", "2", "3", "02_create_table_with_fk"),
+  };
+};
+const checkedUsers = (
+  name: string,
+  columnExtra: object,
+  extra: object,
+  expectation: (c: Ctx) => Promise<void>,
+) => ({
+  name,
+  migrations: [{
+    name: "01_create_table",
+    operations: [
+      createTable(
+        "users",
+        [col("id", "serial", { pk: true }), col("name", "text", columnExtra)],
+        extra,
+      ),
+    ],
+  }],
+  afterStart: async (c: Ctx) => {
+    await expectation(c);
+    await c.insert("01_create_table", "users", { name: "alice" });
+    await c.notInsert("01_create_table", "users", { name: "b" }, CHECK);
+  },
+  afterComplete: async (c: Ctx) => {
+    await expectation(c);
+    await c.insert("01_create_table", "users", { name: "bobby" });
+    await c.notInsert("01_create_table", "users", { name: "c" }, CHECK);
+  },
+});
+const ownersTable = (pk: string[]): Migration => ({
+  name: "01_create_referenced_table",
+  operations: [createTable("owners", [col("id", "int"), col("name", "text"), col("city", "text")], {
+    constraints: [{ name: "pk_owners", type: "primary_key", columns: pk }],
+  })],
+});
+const table1 = (
+  extra: object,
+  columns: object[] = [
+    col("id", "serial", { pk: true }),
+    col("name", "varchar(255)", { unique: true }),
+  ],
+) => ({
+  name: "01_create_table",
+  operations: [createTable("table1", columns, extra)],
+});
+replayAll("create_table", [
+  {
+    name: "create table",
+    migrations: [usersUniqueName01],
+    afterStart: async (c) => {
+      expect(await c.view("01_create_table", "users")).toBe(true);
+      await c.insert("01_create_table", "users", { name: "Alice" });
+      expect(await c.select("01_create_table", "users")).toEqual([{ id: 1, name: "Alice" }]);
+    },
+    afterRollback: async (c) => expect(await c.table("users")).toBe(false),
+    afterComplete: async (c) => {
+      expect(await c.view("01_create_table", "users")).toBe(true);
+      await c.insert("01_create_table", "users", { name: "Alice" });
+      expect(await c.select("01_create_table", "users")).toEqual([{ id: 1, name: "Alice" }]);
+    },
+  },
+  {
+    name: "create table with composite key",
+    migrations: [{
+      name: "01_create_table",
+      operations: [createTable("users", [
+        col("id", "serial", { pk: true }),
+        col("rand", "varchar(255)", { pk: true }),
+        col("name", "varchar(255)", { unique: true }),
+      ])],
+    }],
+    afterStart: async (c) => {
+      await c.insert("01_create_table", "users", { rand: "123", name: "Alice" });
+      await c.notInsert(
+        "01_create_table",
+        "users",
+        { id: "1", rand: "123", name: "Malice" },
+        UNIQUE,
+      );
+      expect(await c.select("01_create_table", "users")).toEqual([{
+        id: 1,
+        rand: "123",
+        name: "Alice",
+      }]);
+    },
+    afterRollback: async (c) => expect(await c.table("users")).toBe(false),
+    afterComplete: async (c) => {
+      const [pk] = await c
+        .sql`select pg_get_constraintdef(oid) as def from pg_constraint where conrelid = 'public.users'::regclass and contype = 'p'`;
+      expect(pk!.def).toBe("PRIMARY KEY (id, rand)");
+      await c.insert("01_create_table", "users", { rand: "123", name: "Alice" });
+      await c.notInsert(
+        "01_create_table",
+        "users",
+        { id: "1", rand: "123", name: "Malice" },
+        UNIQUE,
+      );
+      expect(await c.select("01_create_table", "users")).toEqual([{
+        id: 1,
+        rand: "123",
+        name: "Alice",
+      }]);
+    },
+  },
+  ordersFkCase("create table with foreign key with default ON DELETE NO ACTION", {}, "a", "a"),
+  ordersFkCase(
+    "create table with foreign key with ON DELETE CASCADE",
+    { on_delete: "CASCADE" },
+    "c",
+    "a",
+  ),
+  ordersFkCase(
+    "create table with foreign key with default ON UPDATE and ON UPDATE CASADE",
+    { on_delete: "CASCADE", on_update: "CASCADE" },
+    "c",
+    "c",
+  ),
+  checkedUsers(
+    "create table with a check constraint on column",
+    { check: { name: "check_name_length", constraint: "length(name) > 3", no_inherit: true } },
+    {},
+    async (c) => {
+      const [row] = await c
+        .sql`select connoinherit from pg_constraint where conname = 'check_name_length'`;
+      expect(row!.connoinherit).toBe(true);
+    },
+  ),
+  checkedUsers(
+    "create table with a table check constraint",
+    {},
+    { constraints: [{ name: "check_name_length", type: "check", check: "length(name) > 3" }] },
+    async (c) => expect(await c.constraints("users", "c")).toEqual(["check_name_length"]),
+  ),
+  {
+    name: "create table with column and table comments",
+    migrations: [{
+      name: "01_create_table",
+      operations: [createTable("users", [
+        col("id", "serial", { pk: true }),
+        col("name", "varchar(255)", { unique: true, comment: "the username" }),
+      ], { comment: "the users table" })],
+    }],
+    afterStart: async (c) => {
+      expect(await c.comment("users")).toBe("the users table");
+      expect(await c.comment("users", "name")).toBe("the username");
+    },
+    afterComplete: async (c) => {
+      expect(await c.comment("users")).toBe("the users table");
+      expect(await c.comment("users", "name")).toBe("the username");
+    },
+  },
+  {
+    name: "create table with a unique table constraint",
+    migrations: [{
+      name: "01_create_table",
+      operations: [createTable("users", [col("id", "serial", { pk: true }), col("name", "text")], {
+        constraints: [{ name: "unique_name", type: "unique", columns: ["name"] }],
+      })],
+    }],
+    afterStart: async (c) => {
+      expect(await c.constraints("users", "u")).toEqual(["unique_name"]);
+      await c.insert("01_create_table", "users", { name: "alice" });
+      await c.notInsert("01_create_table", "users", { name: "alice" }, UNIQUE);
+    },
+    afterComplete: async (c) => {
+      expect(await c.constraints("users", "u")).toEqual(["unique_name"]);
+      await c.insert("01_create_table", "users", { name: "bobby" });
+      await c.notInsert("01_create_table", "users", { name: "bobby" }, UNIQUE);
+    },
+  },
+  {
+    name: "create table with composite primary key and migrate it to test backfilling",
+    migrations: [
+      {
+        name: "01_create_table",
+        operations: [createTable("users", [
+          col("id", "uuid", { pk: true }),
+          col("name", "text", { pk: true }),
+          col("city", "text", { nullable: true }),
+        ])],
+      },
+      createConstraint({
+        name: "nowhere_forbidden",
+        table: "users",
+        columns: ["city"],
+        type: "check",
+        check: "city != 'nowhere'",
+        up: { city: "'chicago'" },
+        down: same("city"),
+      }, "02_add_constraint"),
+    ],
+    afterStart: async (c) => {
+      const id = (n: number) => `00000000-0000-0000-0000-00000000000${n}`;
+      await c.insert("01_create_table", "users", { id: id(1), name: "alice", city: "new york" });
+      await c.insert("01_create_table", "users", { id: id(2), name: "bob", city: "new york" });
+      await c.insert("01_create_table", "users", { id: id(3), name: "carol" });
+      expect(await c.select("01_create_table", "users")).toEqual([
+        { id: id(1), name: "alice", city: "new york" },
+        { id: id(2), name: "bob", city: "new york" },
+        { id: id(3), name: "carol", city: null },
+      ]);
+    },
+    afterComplete: async (c) => {
+      const id = (n: number) => `00000000-0000-0000-0000-00000000000${n}`;
+      expect(await c.select("02_add_constraint", "users")).toEqual([
+        { id: id(1), name: "alice", city: "chicago" },
+        { id: id(2), name: "bob", city: "chicago" },
+        { id: id(3), name: "carol", city: "chicago" },
+      ]);
+    },
+  },
+  {
+    name: "create table with primary key constraint",
+    migrations: [{
+      name: "01_create_table",
+      operations: [createTable("users", [col("id", "int"), col("name", "text")], {
+        constraints: [{ name: "pk_users", type: "primary_key", columns: ["id"] }],
+      })],
+    }],
+    afterStart: async (c) => {
+      expect(await c.constraints("users", "p")).toEqual(["pk_users"]);
+      await c.insert("01_create_table", "users", { id: "1", name: "alice" });
+      await c.notInsert("01_create_table", "users", { id: "1", name: "b" }, UNIQUE);
+    },
+    afterComplete: async (c) => {
+      expect(await c.constraints("users", "p")).toEqual(["pk_users"]);
+      await c.insert("01_create_table", "users", { id: "2", name: "bobby" });
+      await c.notInsert("01_create_table", "users", { id: "2", name: "c" }, UNIQUE);
+    },
+  },
+  {
+    name: "create table with foreign key constraint",
+    migrations: [ownersTable(["id"]), {
+      name: "02_create_referencing_table",
+      operations: [
+        createTable("pets", [col("id", "int"), col("owner_id", "int"), col("name", "text")], {
+          constraints: [{
+            name: "fk_owners",
+            type: "foreign_key",
+            columns: ["owner_id"],
+            references: { table: "owners", columns: ["id"], on_delete: "CASCADE" },
+          }],
+        }),
+      ],
+    }],
+    afterStart: async (c) => {
+      expect(await fkAction(c, "pets", "fk_owners")).toMatchObject({
+        deferrable: false,
+        deferred: false,
+      });
+      await c.insert("01_create_referenced_table", "owners", {
+        id: "1",
+        name: "alice",
+        city: "new york",
+      });
+      await c.insert("02_create_referencing_table", "pets", {
+        id: "1",
+        owner_id: "1",
+        name: "good boy",
+      });
+      await c.notInsert("02_create_referencing_table", "pets", {
+        id: "1",
+        owner_id: "0",
+        name: "spider pig",
+      }, FK);
+    },
+    afterComplete: async (c) => {
+      expect(await fkAction(c, "pets", "fk_owners")).toMatchObject({
+        deferrable: false,
+        deferred: false,
+      });
+      await c.insert("02_create_referencing_table", "pets", {
+        id: "1",
+        owner_id: "1",
+        name: "cutie pie",
+      });
+      await c.notInsert("02_create_referencing_table", "pets", {
+        id: "2",
+        owner_id: "0",
+        name: "bobby",
+      }, FK);
+      await deleteThrough(c, "02_create_referencing_table", "owners", { id: "1" });
+      expect(await c.select("02_create_referencing_table", "pets")).toEqual([]);
+    },
+  },
+  {
+    name: "create table with multi-column foreign key constraint",
+    minPg: 15, // ON DELETE SET DEFAULT (columns)
+    migrations: [ownersTable(["id", "city"]), {
+      name: "02_create_referencing_table",
+      operations: [createTable("pets", [
+        col("id", "int", { pk: true }),
+        col("owner_id", "int", { nullable: true }),
+        col("owner_city_id", "text", { default: "'chicago'" }),
+        col("name", "text"),
+      ], {
+        constraints: [{
+          name: "fk_owners",
+          type: "foreign_key",
+          columns: ["owner_id", "owner_city_id"],
+          deferrable: true,
+          references: {
+            table: "owners",
+            columns: ["id", "city"],
+            on_delete: "SET DEFAULT",
+            on_delete_set_columns: ["owner_id", "owner_city_id"],
+          },
+        }],
+      })],
+    }],
+    afterStart: async (c) => {
+      expect(await fkAction(c, "pets", "fk_owners")).toMatchObject({
+        deferrable: true,
+        deferred: false,
+      });
+      await c.insert("01_create_referenced_table", "owners", {
+        id: "1",
+        name: "alice",
+        city: "new york",
+      });
+      await c.insert("02_create_referencing_table", "pets", {
+        id: "1",
+        owner_id: "1",
+        owner_city_id: "new york",
+        name: "good boy",
+      });
+      await c.notInsert(
+        "02_create_referencing_table",
+        "pets",
+        { id: "2", owner_id: "0", owner_city_id: "sacramento", name: "spider pig" },
+        FK,
+      );
+    },
+    afterComplete: async (c) => {
+      expect(await fkAction(c, "pets", "fk_owners")).toMatchObject({
+        deferrable: true,
+        deferred: false,
+      });
+      await c.insert("02_create_referencing_table", "pets", {
+        id: "1",
+        owner_id: "1",
+        owner_city_id: "new york",
+        name: "cutie pie",
+      });
+      await c.notInsert(
+        "02_create_referencing_table",
+        "pets",
+        { id: "2", owner_id: "0", owner_city_id: "sacramento", name: "bobby" },
+        FK,
+      );
+      await deleteThrough(c, "02_create_referencing_table", "owners", { id: "1" });
+      expect(await c.select("02_create_referencing_table", "pets")).toEqual([
+        { id: 1, owner_id: null, owner_city_id: "chicago", name: "cutie pie" },
+      ]);
+    },
+  },
+  {
+    name: "create table with a simple exclude constraint mimicking unique constraint",
+    migrations: [{
+      name: "01_create_table",
+      operations: [createTable("users", [col("id", "int"), col("name", "text")], {
+        constraints: [{
+          name: "exclude_id",
+          type: "exclude",
+          exclude: { index_method: "btree", elements: "id WITH =" },
+        }],
+      })],
+    }],
+    afterStart: async (c) => {
+      expect(await c.constraints("users", "x")).toEqual(["exclude_id"]);
+      await c.insert("01_create_table", "users", { id: "1", name: "alice" });
+      await c.notInsert("01_create_table", "users", { id: "1", name: "b" }, EXCLUSION);
+    },
+    afterComplete: async (c) => {
+      expect(await c.constraints("users", "x")).toEqual(["exclude_id"]);
+      await c.insert("01_create_table", "users", { id: "1", name: "alice" });
+      await c.notInsert("01_create_table", "users", { id: "1", name: "b" }, EXCLUSION);
+    },
+  },
+  {
+    name: "create table with a generated column doesn't break subsequent migrations",
+    migrations: [
+      {
+        name: "01_create_table",
+        operations: [createTable("users", [
+          col("id", "int"),
+          col("name", "text"),
+          col("loud_name", "text", { generated: { expression: "UPPER(name)" } }),
+        ])],
+      },
+      { name: "02_no_op", operations: [{ sql: { up: "SELECT 1" } }] },
+    ],
+    afterStart: async (c) => {
+      await c.insert("01_create_table", "users", { id: "1", name: "alice" });
+      await c.insert("02_no_op", "users", { id: "2", name: "bob" });
+      expect(await c.select("01_create_table", "users")).toEqual([
+        { id: 1, name: "alice", loud_name: "ALICE" },
+        { id: 2, name: "bob", loud_name: "BOB" },
+      ]);
+    },
+    afterComplete: async (c) => {
+      await c.insert("02_no_op", "users", { id: "3", name: "carl" });
+      expect(await c.select("02_no_op", "users")).toEqual([
+        { id: 1, name: "alice", loud_name: "ALICE" },
+        { id: 2, name: "bob", loud_name: "BOB" },
+        { id: 3, name: "carl", loud_name: "CARL" },
+      ]);
+    },
+  },
+  {
+    name: "foreign key validity",
+    migrations: [
+      usersUniqueName01,
+      ordersWithFk({ name: "fk_users_doesntexist", column: "doesntexist" }),
+    ],
+    startErr: /doesntexist/,
+  },
+  {
+    name: "invalid name",
+    migrations: [{
+      name: "01_create_table",
+      operations: [createTable(long, [col("id", "serial", { pk: true })])],
+    }],
+    startErr: /x{64}/,
+  },
+  {
+    name: "column definition missing a name",
+    migrations: [table1({}, [col("id", "serial", { pk: true }), { type: "varchar(255)" }])],
+    startErr: /name/,
+  },
+  {
+    name: "column definition missing a type",
+    migrations: [table1({}, [col("id", "serial", { pk: true }), { name: "name" }])],
+    startErr: /type/,
+  },
+  {
+    name: "invalid column name",
+    migrations: [
+      table1({}, [col("id", "serial", { pk: true }), col(long, "varchar(255)", { unique: true })]),
+    ],
+    startErr: /x{64}/,
+  },
+  {
+    name: "missing column list in unique constraint",
+    migrations: [table1({ constraints: [{ name: "unique_name", type: "unique" }] })],
+    startErr: /columns/,
+  },
+  {
+    name: "check constraint missing expression",
+    migrations: [table1({ constraints: [{ name: "check_name", type: "check" }] })],
+    startErr: /check/,
+  },
+  {
+    name: "multiple primary key definitions",
+    migrations: [
+      table1({ constraints: [{ name: "my_pk", type: "primary_key", columns: ["id"] }] }),
+    ],
+    startErr: /primary key/,
+  },
+  {
+    name: "create table with a name matching a name used in a previous operation",
+    migrations: [
+      createItems,
+      multi(
+        { rename_table: { from: "items", to: "products" } },
+        createTable("products", [col("id", "serial", { pk: true })]),
+      ),
+    ],
+    startErr: /products/,
   },
 ]);
