@@ -19,6 +19,8 @@ import { serverVersion, type TestDatabase, testDatabase } from "./helpers/postgr
  * of PGROLL_TEST_SCHEMA too). Version schemas are `<schema>_<migration name>`.
  */
 const S = process.env.PGTANDEM_REPLAY_SCHEMA ?? "public";
+/** S as PostgreSQL prints it in definitions (quoted when it needs quotes). */
+const QS = /^[a-z_][a-z0-9_]*$/.test(S) ? S : `"${S.replaceAll('"', '""')}"`;
 
 interface Migration {
   name: string;
@@ -66,23 +68,23 @@ class Ctx {
   /** Constraint names of `table` of one type (c, f, u, p). */
   async constraints(table: string, type: string) {
     const rows = await this.sql<{ conname: string }[]>`
-      select conname from pg_constraint where conrelid = ${`${S}."${table}"`}::regclass and contype = ${type}
+      select conname from pg_constraint where conrelid = ${`"${S}"."${table}"`}::regclass and contype = ${type}
        order by 1`;
     return rows.map((r) => r.conname);
   }
   async constraintValid(table: string, name: string) {
     const [row] = await this.sql`
-      select convalidated from pg_constraint where conrelid = ${`${S}."${table}"`}::regclass and conname = ${name}`;
+      select convalidated from pg_constraint where conrelid = ${`"${S}"."${table}"`}::regclass and conname = ${name}`;
     return row?.convalidated as boolean | undefined;
   }
   async indexes(table: string) {
     const rows = await this.sql<{ relname: string }[]>`
       select c.relname from pg_index i join pg_class c on c.oid = i.indexrelid
-       where i.indrelid = ${`${S}."${table}"`}::regclass order by 1`;
+       where i.indrelid = ${`"${S}"."${table}"`}::regclass order by 1`;
     return rows.map((r) => r.relname);
   }
   async indexDef(name: string) {
-    const [row] = await this.sql`select pg_get_indexdef(${`${S}."${name}"`}::regclass) as def`;
+    const [row] = await this.sql`select pg_get_indexdef(${`"${S}"."${name}"`}::regclass) as def`;
     return row!.def as string;
   }
   async schema(version: string) {
@@ -90,10 +92,10 @@ class Ctx {
   }
   async comment(table: string, column?: string) {
     const [row] = column === undefined
-      ? await this.sql`select obj_description(${`${S}."${table}"`}::regclass, 'pg_class') as c`
+      ? await this.sql`select obj_description(${`"${S}"."${table}"`}::regclass, 'pg_class') as c`
       : await this.sql`
         select col_description(attrelid, attnum) as c from pg_attribute
-         where attrelid = ${`${S}."${table}"`}::regclass and attname = ${column}`;
+         where attrelid = ${`"${S}"."${table}"`}::regclass and attname = ${column}`;
     return row?.c as string | null;
   }
   /** Nothing temporary left: no _pgroll_ columns, triggers or functions. */
@@ -386,7 +388,7 @@ replayAll("sql", [
 // ---- op_set_replica_identity_test.go ------------------------------------------------------
 const replicaIdentity = async (c: Ctx) => {
   const [row] = await c
-    .sql`select relreplident from pg_class where oid = ${`${S}.users`}::regclass`;
+    .sql`select relreplident from pg_class where oid = ${`"${S}".users`}::regclass`;
   return row!.relreplident as string;
 };
 const setIdentity = (table: string, identity: object): Migration => ({
@@ -936,13 +938,13 @@ const indexCase = (
   migrations: Migration[],
   index: string,
   table = "users",
-  def?: RegExp,
+  def?: string,
 ): Case => ({
   name,
   migrations,
   afterStart: async (c) => {
     expect(await c.indexes(table)).toContain(index);
-    if (def) expect(await c.indexDef(index)).toMatch(def);
+    if (def) expect(await c.indexDef(index)).toBe(`CREATE INDEX ${index} ON ${QS}.${table} ${def}`);
   },
   afterRollback: async (c) => expect(await c.indexes(table)).not.toContain(index),
   afterComplete: async (c) => expect(await c.indexes(table)).toContain(index),
@@ -984,7 +986,7 @@ replayAll("create_index", [
     ],
     "idx_users_name_after_2019",
     "users",
-    /USING btree \(registered_at_year\) WHERE \(registered_at_year > 2019\)$/,
+    "USING btree (registered_at_year) WHERE (registered_at_year > 2019)",
   ),
   indexCase(
     "create index with descending order",
@@ -998,7 +1000,7 @@ replayAll("create_index", [
     ],
     "idx_users_name",
     "users",
-    /\(name DESC\)$/,
+    "USING btree (name DESC)",
   ),
   {
     name: "invalid name",
@@ -1026,7 +1028,7 @@ replayAll("create_index", [
     ],
     "idx_users_name_hash",
     "users",
-    /USING hash \(name\) WITH \(fillfactor='?70'?\)$/,
+    "USING hash (name) WITH (fillfactor='70')",
   ),
   indexCase(
     "create index on multiple columns",
@@ -1049,7 +1051,7 @@ replayAll("create_index", [
     ],
     "idx_users_name_email",
     "users",
-    /USING btree \(name, email\)$/,
+    "USING btree (name, email)",
   ),
   {
     name: "rename table, create index",
@@ -2333,7 +2335,7 @@ const defaultOf = async (c: Ctx, table: string, column: string) => {
   const [row] = await c.sql`
     select pg_get_expr(d.adbin, d.adrelid) as def from pg_attrdef d
       join pg_attribute a on a.attrelid = d.adrelid and a.attnum = d.adnum
-     where d.adrelid = ${`${S}."${table}"`}::regclass and a.attname = ${column}`;
+     where d.adrelid = ${`"${S}"."${table}"`}::regclass and a.attname = ${column}`;
   return row?.def as string | undefined;
 };
 const usersName = usersTable;
@@ -2494,7 +2496,7 @@ const fkAction = async (c: Ctx, table: string, name: string) => {
   const [row] = await c.sql`
     select confdeltype as del, confupdtype as upd, convalidated as valid, condeferrable as deferrable,
            condeferred as deferred
-      from pg_constraint where conrelid = ${`${S}."${table}"`}::regclass and conname = ${name}`;
+      from pg_constraint where conrelid = ${`"${S}"."${table}"`}::regclass and conname = ${name}`;
   return row ? { ...row } : undefined;
 };
 const usersUniqueName01: Migration = {
@@ -2626,7 +2628,7 @@ replayAll("create_table", [
     afterRollback: async (c) => expect(await c.table("users")).toBe(false),
     afterComplete: async (c) => {
       const [pk] = await c
-        .sql`select pg_get_constraintdef(oid) as def from pg_constraint where conrelid = ${`${S}.users`}::regclass and contype = 'p'`;
+        .sql`select pg_get_constraintdef(oid) as def from pg_constraint where conrelid = ${`"${S}".users`}::regclass and contype = 'p'`;
       expect(pk!.def).toBe("PRIMARY KEY (id, rand)");
       await c.insert("01_create_table", "users", { rand: "123", name: "Alice" });
       await c.notInsert(
