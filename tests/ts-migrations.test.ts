@@ -217,9 +217,9 @@ export default defineMigration({ operations: [createTable("x", { id: columns.id(
     await expectRejected(
       "e07_dsl.ts",
       `import { createTable, defineMigration, t } from "pgtandem";
-export default defineMigration({ operations: [createTable("x", {})] });
+export default defineMigration({ operations: [createTable("x".repeat(64), { id: t.integer() })] });
 `,
-      /e07_dsl\.ts: operations\[0\]\.create_table\.columns: a table needs at least one column/,
+      /e07_dsl\.ts: operations\[0\]\.create_table\.name: name "x{64}" is 64 bytes long/,
     );
   });
 

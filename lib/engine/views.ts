@@ -36,9 +36,9 @@ export function createVersionViewsActions(schema: VirtualSchema, options: ViewOp
 function viewAction(table: VirtualTable, options: ViewOptions): Action {
   const view = ident(options.versionSchema, table.name);
   const base = ident(options.baseSchema, table.physicalName);
-  const select = table.columns.length === 0
-    ? "NULL::int AS _no_columns WHERE false"
-    : table.columns.map((c) => `${ident(c.physicalName)} AS ${ident(c.name)}`).join(", ");
+  // A table without columns gets a view without columns (`SELECT FROM t`), as in pgroll.
+  const select = table.columns.map((c) => `${ident(c.physicalName)} AS ${ident(c.name)}`)
+    .join(", ");
   const withOptions = options.serverMajor >= 15 ? " WITH (security_invoker = true)" : "";
   const statements = [
     `DROP VIEW IF EXISTS ${view}`,

@@ -5,6 +5,7 @@
 import type { Issue } from "../errors.ts";
 import { sqlAction } from "../engine/plan.ts";
 import { type CreateTableParams, createTableParams } from "../migration/params/create_table.ts";
+import { deletedTableName } from "../naming.ts";
 import type { ColumnDef } from "../migration/params/shared.ts";
 import type { VirtualSchema, VirtualTable } from "../schema/model.ts";
 import { findColumn, findTable } from "../schema/virtual.ts";
@@ -24,9 +25,7 @@ export const createTable: OperationDefinition<CreateTableParams> = {
       ...nameLengthIssues(params.name, ["name"]),
       ...tableNameFreeIssues(schema, params.name, ["name"]),
     ];
-    if (params.columns.length === 0) {
-      issues.push(issue(["columns"], "a table needs at least one column"));
-    }
+    // A table without columns is valid (pgroll accepts one too): columns come later, by add_column.
     const seen = new Set<string>();
     params.columns.forEach((column, i) => {
       const path = ["columns", i];
@@ -100,10 +99,16 @@ export const createTable: OperationDefinition<CreateTableParams> = {
     schema.tables.push(virtualTable(params));
     // Table and comments in one implicit transaction: a half-made table never exists.
     return {
-      actions: [sqlAction(`create_table_${params.name}`, statements.join(";\n"), {
-        table: params.name,
-        lock: "none",
-      })],
+      actions: [
+        sqlAction(
+          `create_table_${params.name}${recreated(schema, params.name)}`,
+          statements.join(";\n"),
+          {
+            table: params.name,
+            lock: "none",
+          },
+        ),
+      ],
     };
   },
 
@@ -111,10 +116,10 @@ export const createTable: OperationDefinition<CreateTableParams> = {
     return [];
   },
 
-  rollback(params, { baseSchema }) {
+  rollback(params, { before, baseSchema }) {
     return [
       sqlAction(
-        `drop_table_${params.name}`,
+        `drop_table_${params.name}${recreated(before, params.name)}`,
         `DROP TABLE IF EXISTS ${ident(baseSchema, params.name)}`,
         { table: params.name },
       ),
@@ -219,4 +224,12 @@ function virtualTable(params: CreateTableParams): VirtualTable {
     }
   }
   return table;
+}
+
+/**
+ * An id suffix for a table created again after a drop_table of the same name in this migration:
+ * the engine keeps one action per id, and the two creations (and their rollbacks) are distinct.
+ */
+function recreated(schema: VirtualSchema, name: string): string {
+  return schema.reservedRelationNames?.includes(deletedTableName(name)) ? "_again" : "";
 }
