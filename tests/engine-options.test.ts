@@ -4,7 +4,6 @@
  * runs serialised by the advisory lock.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import postgres from "postgres";
 import { columnNames, schemaExists, tableExists } from "./helpers/catalog.ts";
 import { cli, cliOk, migrationFile } from "./helpers/cli.ts";
 import { type TestDatabase, testDatabase } from "./helpers/postgres.ts";
