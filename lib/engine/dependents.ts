@@ -78,6 +78,15 @@ export async function dependentObjectIssues(
   return (await analyse(context, steps, "start")).issues;
 }
 
+/** Start's check and its trigger companions (see below) from one reading of the catalog. */
+export async function dependentsAtStart(
+  context: DependentsContext,
+  steps: readonly OperationStep[],
+): Promise<{ issues: Issue[]; start: Action[] }> {
+  const { issues, start } = await analyse(context, steps, "start");
+  return { issues, start };
+}
+
 /**
  * Start, right after the sync triggers are installed: a companion of every AFTER trigger whose
  * `UPDATE OF` list names a rewritten column, listing the copy instead, so writes through the new

@@ -12,7 +12,7 @@
  */
 import { dollarTag, ident, literal } from "../sql.ts";
 import type { TriggerSpec } from "../operations/operation.ts";
-import { simplifyExpression } from "./triggers.ts";
+import { simplifyExpression } from "../sql-rewrite.ts";
 
 /** The search_path expressions resolve names in: the migrated schema, then pg_catalog. */
 export function expressionSearchPath(baseSchema: string): string {

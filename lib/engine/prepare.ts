@@ -8,7 +8,8 @@ import { migrationVersionName } from "../migration/migration.ts";
 import { byteLength, MAX_IDENTIFIER_BYTES, versionSchemaName } from "../naming.ts";
 import type { VirtualSchema } from "../schema/model.ts";
 import type { Sql } from "./connection.ts";
-import { dependentObjectIssues } from "./dependents.ts";
+import { dependentsAtStart } from "./dependents.ts";
+import type { Action } from "./plan.ts";
 import { expandOperations } from "./expansion.ts";
 import { groupValidationError, isolatedMemberIssue } from "./group-checks.ts";
 import { groupOf } from "../migration/group.ts";
@@ -33,6 +34,8 @@ export interface PreparedMigration {
   versionSchema: string | undefined;
   /** When a plugin operation expanded: the operations that run, for start to record. */
   expanded?: Record<string, unknown>[];
+  /** Companions of user triggers on rewritten columns, created once the sync triggers exist. */
+  dependentStart: Action[];
 }
 
 /**
@@ -97,10 +100,14 @@ export async function prepareMigration(
       }
     }
   }
+  let dependentStart: Action[] = [];
   if (issues.length === 0) {
-    issues.push(
-      ...await dependentObjectIssues({ sql: options.sql, state, baseSchema: schema }, steps),
+    const dependents = await dependentsAtStart(
+      { sql: options.sql, state, baseSchema: schema },
+      steps,
     );
+    issues.push(...dependents.issues);
+    dependentStart = dependents.start;
   }
   if (issues.length === 0) {
     const backfilled = steps.flatMap((s) => s.result.backfills ?? []).map((b) => b.table);
@@ -117,7 +124,13 @@ export async function prepareMigration(
   }
   // Validated as written (issues name the plugin operation); run as the operations it stands for.
   const expanded = expandOperations(loaded.migration.operations, loaded.operations);
-  if (!expanded) return { initial, steps, versionSchema };
+  if (!expanded) return { initial, steps, versionSchema, dependentStart };
   const run = buildSteps(expanded.operations, initial, schema, { validate: false });
-  return { initial, steps: run.steps, versionSchema, expanded: expanded.documents };
+  return {
+    initial,
+    steps: run.steps,
+    versionSchema,
+    expanded: expanded.documents,
+    dependentStart,
+  };
 }

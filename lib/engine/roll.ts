@@ -36,7 +36,7 @@ import {
 } from "./phases.ts";
 import type { StateStore } from "./state.ts";
 import { prepareMigration } from "./prepare.ts";
-import { dependentStartActions, withDependentObjects } from "./dependents.ts";
+import { withDependentObjects } from "./dependents.ts";
 import { buildSteps, type OperationStep } from "./steps.ts";
 
 export interface BackfillSettings {
@@ -111,13 +111,16 @@ export class Engine {
     return await this.#serialised(async () => {
       const name = loaded.migration.name;
       // The same checks `plan` makes, now under the run lock.
-      const { initial, steps, versionSchema, expanded } = await prepareMigration(loaded, {
-        sql: this.#o.sql,
-        state,
-        schema,
-        useVersionSchema: this.#o.useVersionSchema,
-        allowUserTriggers: this.#o.backfill.allowUserTriggers ?? false,
-      });
+      const { initial, steps, versionSchema, expanded, dependentStart } = await prepareMigration(
+        loaded,
+        {
+          sql: this.#o.sql,
+          state,
+          schema,
+          useVersionSchema: this.#o.useVersionSchema,
+          allowUserTriggers: this.#o.backfill.allowUserTriggers ?? false,
+        },
+      );
 
       const plugins = (this.#o.plugins ?? pluginTracker).used(loaded.operations);
       const members = groupOf(loaded)?.map((m) => ({ name: m.name, document: m.document }));
@@ -128,7 +131,7 @@ export class Engine {
       this.#log(`starting migration "${name}"`);
       try {
         if (expanded) await this.#saveRun(name, { expanded });
-        await this.#runStart(name, steps, versionSchema);
+        await this.#runStart(name, steps, versionSchema, dependentStart);
       } catch (error) {
         this.#log(`start failed, rolling back: ${(error as Error).message}`);
         const code = error instanceof PgtandemError ? error.code : "internal";
@@ -159,11 +162,12 @@ export class Engine {
     name: string,
     steps: OperationStep[],
     versionSchema: string | undefined,
+    dependentStart: readonly Action[],
   ): Promise<void> {
     const phases = startPhases(steps, this.#phaseOptions(versionSchema));
     await this.#execute(phases.columns);
     await this.#execute(phases.triggers);
-    await this.#execute(await dependentStartActions(this.#dependents(), steps));
+    await this.#execute(dependentStart);
     await this.#execute(phases.rest);
     const views = phases.views ??
       viewActions(

@@ -47,7 +47,8 @@ import {
 import { dollarTag, ident, literal } from "../sql.ts";
 import type { TriggerSpec } from "../operations/operation.ts";
 import { type Action, sqlAction } from "./plan.ts";
-import { type Token, tokenize } from "../sql-tokens.ts";
+import { tokenize } from "../sql-tokens.ts";
+import { simplifyExpression } from "../sql-rewrite.ts";
 import {
   expressionCheckSql,
   expressionSearchPath,
@@ -303,6 +304,8 @@ function functionName(table: string, column: string): string {
 
 /** Name shortening lives with the other generated names; re-exported for older importers. */
 export { shortenIdentifier };
+/** `SELECT <expr>` → `<expr>` lives with the other SQL rewrites; re-exported for tests. */
+export { simplifyExpression };
 
 /**
  * CREATE OR REPLACE TRIGGER for a group; the down trigger only fires for new-version writes, the
@@ -445,89 +448,6 @@ function referencedIdentifiers(expression: string): Set<string> | undefined {
   return new Set(
     tokens.filter((t) => t.kind === "word" || t.kind === "quoted").map((t) => t.value),
   );
-}
-
-/** Keywords after which a top-level `SELECT <expr>` is more than a bare expression. */
-const CLAUSE_KEYWORDS = new Set(
-  ("from where group having window order limit offset fetch for union intersect except into " +
-    "distinct all as select with values table").split(" "),
-);
-
-/** Keywords that may sit between two operands of one expression. */
-const OPERATOR_KEYWORDS = new Set(
-  ("and or not is null true false unknown like ilike similar escape between symmetric " +
-    "asymmetric in collate at time zone case when then else end isnull notnull overlaps any " +
-    "some array row cast interval exists to with without localtime localtimestamp " +
-    "current_date current_time current_timestamp current_user session_user user").split(" "),
-);
-
-/**
- * Turns `SELECT <expr>` (pgroll's idiom for up/down, e.g. `SELECT CASE WHEN … END`) into `<expr>`.
- * As a plpgsql assignment `x := (SELECT e)` is a sub-select, which skips plpgsql's fast path and
- * costs several times more per row than `x := (e)`; the value is the same, because a SELECT with no
- * FROM yields exactly one row. Anything else (FROM, DISTINCT, aliases, set operations, several
- * columns, text the lexer does not follow) is returned unchanged.
- */
-export function simplifyExpression(expression: string): string {
-  const tokens = tokenize(expression);
-  if (!tokens || tokens.length < 2) return expression;
-  let first = 0;
-  let last = tokens.length - 1;
-  // Peel parentheses that enclose the whole expression: `(SELECT x)`.
-  while (
-    tokens[first]?.value === "(" && matchingParen(tokens, first) === last && last - first > 1
-  ) {
-    first++;
-    last--;
-  }
-  const head = tokens[first]!;
-  if (head.kind !== "word" || head.value !== "select" || last <= first) return expression;
-  let depth = 0;
-  // The previous top-level token; a parenthesised group counts as its closing parenthesis.
-  let previous: Token | undefined;
-  for (let i = first + 1; i <= last; i++) {
-    const t = tokens[i]!;
-    if (t.kind === "punct") {
-      if (t.value === "(" || t.value === "[") depth++;
-      else if (t.value === ")" || t.value === "]") {
-        if (--depth < 0) return expression;
-        if (depth === 0) previous = t;
-      } else if (depth === 0) {
-        if (t.value === "," || t.value === ";") return expression;
-        previous = t;
-      }
-      continue;
-    }
-    if (depth > 0) continue;
-    if (t.kind === "word" && CLAUSE_KEYWORDS.has(t.value)) return expression;
-    // Two operands in a row at the top level (`SELECT x y`) mean an alias: leave it alone.
-    if (previous && endsOperand(previous) && startsOperand(t)) return expression;
-    previous = t;
-  }
-  return expression.slice(head.end, tokens[last]!.end).trim();
-}
-
-function endsOperand(t: Token): boolean {
-  if (t.kind === "literal" || t.kind === "quoted") return true;
-  if (t.kind === "punct") return t.value === ")" || t.value === "]";
-  return !OPERATOR_KEYWORDS.has(t.value) || ["null", "true", "false", "end"].includes(t.value);
-}
-
-function startsOperand(t: Token): boolean {
-  if (t.kind === "literal") return false; // `int4 '1'` is a typed literal, not an alias
-  if (t.kind === "quoted") return true;
-  return t.kind === "word" && !OPERATOR_KEYWORDS.has(t.value);
-}
-
-function matchingParen(tokens: readonly Token[], open: number): number {
-  let depth = 0;
-  for (let i = open; i < tokens.length; i++) {
-    const v = tokens[i]!;
-    if (v.kind !== "punct") continue;
-    if (v.value === "(") depth++;
-    else if (v.value === ")" && --depth === 0) return i;
-  }
-  return -1;
 }
 
 function unique<T>(values: readonly T[]): T[] {

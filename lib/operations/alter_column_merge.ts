@@ -9,8 +9,7 @@ import type { Issue } from "../errors.ts";
 import type { AlterColumnParams } from "../migration/params/alter_column.ts";
 import type { VirtualSchema } from "../schema/model.ts";
 import { findColumn, findTable } from "../schema/virtual.ts";
-import { substituteColumns } from "../sql-rewrite.ts";
-import { simplifyExpression } from "../engine/triggers.ts";
+import { simplifyExpression, substituteColumns } from "../sql-rewrite.ts";
 
 /**
  * `later` merged into `earlier` when both change the same column (the copy `earlier` made),

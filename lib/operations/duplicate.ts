@@ -230,8 +230,12 @@ export function duplicateStartActions(
         } NOT VALID`,
         { ...on, lock: "SHARE ROW EXCLUSIVE", ignoreSqlstates: ["42804"] },
       ),
-      // Like the original, the copy is a valid foreign key once start is done (pgroll's is too).
-      validateCopyAfterBackfill(options.baseSchema, table.physicalName, duplicateName(fk.name)),
+      {
+        ...validateCopied(options.baseSchema, table.physicalName, fk, resolved),
+        id: `start_validate_${table.physicalName}_${duplicateName(fk.name)}`,
+        // Like the original, the copy is a valid foreign key once start is done (pgroll's is too).
+        afterBackfill: true,
+      },
     );
   }
   for (const unique of Object.values(table.uniqueConstraints)) {
@@ -273,8 +277,6 @@ export function duplicateCompleteActions(
   const qualified = ident(options.baseSchema, table.physicalName);
   const skip = options.skipConstraints ?? new Set<string>();
   const on = { table: table.physicalName };
-  const validate = (name: string) =>
-    validateConstraint(options.baseSchema, table.physicalName, name);
   const actions: Action[] = [];
 
   for (const r of resolved) {
@@ -286,11 +288,8 @@ export function duplicateCompleteActions(
     // Before the old column is dropped: its serial or identity sequence goes to the copy.
     actions.push(handOverAction(copied(options.baseSchema, table, r)));
   }
-  // A check or foreign key that did not fit a copy's new type was left off at start.
   const validateCopy = (name: string, columns: readonly string[]) =>
-    retyped(columns, resolved)
-      ? validateIfCopied(options.baseSchema, table.physicalName, duplicateName(name))
-      : validate(duplicateName(name));
+    validateCopied(options.baseSchema, table.physicalName, { name, columns }, resolved);
   for (const check of Object.values(table.checkConstraints)) {
     if (skip.has(check.name) || !involves(check.columns, resolved)) continue;
     actions.push(validateCopy(check.name, check.columns));
@@ -481,14 +480,17 @@ export function useCopies(table: VirtualTable, columns: readonly string[]): void
 }
 
 /**
- * VALIDATE of a copied foreign key once the backfill has filled the copy. Skipped when the copy
- * was left off (its type no longer matches, 42804 at start): nothing to validate then.
+ * VALIDATE of the copy of a check or foreign key. One that did not fit a copy's new type was
+ * left off at start (pgroll drops such constraints too): validated only when it exists.
  */
-function validateCopyAfterBackfill(baseSchema: string, table: string, name: string): Action {
-  return {
-    ...(validateConstraint(baseSchema, table, name) as SqlAction),
-    id: `start_validate_${table}_${name}`,
-    ignoreSqlstates: ["42704"],
-    afterBackfill: true,
-  };
+function validateCopied(
+  baseSchema: string,
+  table: string,
+  constraint: { name: string; columns: readonly string[] },
+  resolved: readonly Resolved[],
+): SqlAction {
+  const name = duplicateName(constraint.name);
+  return (retyped(constraint.columns, resolved)
+    ? validateIfCopied(baseSchema, table, name)
+    : validateConstraint(baseSchema, table, name)) as SqlAction;
 }
