@@ -107,11 +107,13 @@ export function completePhases(
     const asStarted = definition.complete(params, {
       before: step.before,
       after: step.after,
+      started: step.before,
       baseSchema: options.baseSchema,
     });
     const asCompleted = definition.complete(params, {
       before: completedForm(step.before),
       after: step.after,
+      started: step.before,
       baseSchema: options.baseSchema,
     });
     prepare.push(...asStarted.filter((a) => !isSwitchOver(a) && !onTable(a, startedNames)));
@@ -168,6 +170,7 @@ export function rollbackPhases(
     step.operation.definition.rollback(step.operation.params, {
       before: step.before,
       after: step.after,
+      started: step.before,
       baseSchema: options.baseSchema,
     })
   );

@@ -6,7 +6,6 @@
 import { sqlAction } from "../engine/plan.ts";
 import { type DropTableParams, dropTableParams } from "../migration/params/drop_table.ts";
 import { deletedTableName } from "../naming.ts";
-import type { VirtualSchema } from "../schema/model.ts";
 import { findTable } from "../schema/virtual.ts";
 import { ident } from "../sql.ts";
 import { requireTable } from "./checks.ts";
@@ -25,7 +24,7 @@ export const dropTable: OperationDefinition<DropTableParams> = {
     const table = findTable(schema, params.name)!;
     schema.tables = schema.tables.filter((t) => t !== table);
     // The table's indexes keep their names until complete drops it, and so does the table under
-    // its deletion name, recorded LAST: complete reads it back from there (see deletedName).
+    // its deletion name.
     schema.reservedRelationNames = [
       ...(schema.reservedRelationNames ?? []),
       ...Object.values(table.indexes).map((i) => i.physicalName ?? i.name),
@@ -44,9 +43,12 @@ export const dropTable: OperationDefinition<DropTableParams> = {
     };
   },
 
-  complete(params, { before, after, baseSchema }) {
-    const deleted = deletedName(after) ??
-      deletedTableName(findTable(before, params.name)?.physicalName ?? params.name);
+  complete(params, { before, started, baseSchema }) {
+    // The name start renamed the table to: earlier operations' renames never reached it
+    // (`rename items → products; drop products` drops `_pgroll_del_items`).
+    const deleted = deletedTableName(
+      findTable(started ?? before, params.name)?.physicalName ?? params.name,
+    );
     return [
       sqlAction(`drop_table_${deleted}`, `DROP TABLE ${ident(baseSchema, deleted)}`, {
         table: deleted,
@@ -67,13 +69,3 @@ export const dropTable: OperationDefinition<DropTableParams> = {
     ];
   },
 };
-
-/**
- * The name start renamed the table to, as start recorded it. Complete sees the schema with earlier
- * operations' renames applied, but a table dropped later in the same migration skips those
- * renames (it was renamed away at start): `rename items → products; drop products` drops
- * `_pgroll_del_items`, not `_pgroll_del_products`.
- */
-function deletedName(after: VirtualSchema): string | undefined {
-  return after.reservedRelationNames?.at(-1);
-}

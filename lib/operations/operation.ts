@@ -51,10 +51,19 @@ export interface StartContext {
 }
 
 export interface FinishContext {
-  /** The virtual schema before this operation's start. */
+  /**
+   * The virtual schema before this operation's start, with physical names as the actions being
+   * computed will find them: for complete's switch-over, after the earlier operations' switch-overs
+   * (every physical name equal to its virtual one).
+   */
   before: VirtualSchema;
   /** The virtual schema after this operation's start. */
   after: VirtualSchema;
+  /**
+   * The virtual schema before this operation's start with the physical names start left, for an
+   * object start itself renamed away (drop_table). The engine always gives it; `before` otherwise.
+   */
+  started?: VirtualSchema;
   baseSchema: string;
 }
 
