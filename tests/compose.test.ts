@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { columnNames, dumpSchema, inSchema, leftovers, tableRows } from "./helpers/catalog.ts";
 import { cliOk, migrationFile } from "./helpers/cli.ts";
 import { applyMigration, runLifecycle } from "./helpers/lifecycle.ts";
-import { expectStartRejected } from "./helpers/reject.ts";
+import { expectCliRejected, expectStartRejected } from "./helpers/reject.ts";
 import { type TestDatabase, testDatabase } from "./helpers/postgres.ts";
 
 let db: TestDatabase;
@@ -519,5 +519,47 @@ describe("rollback removes what the operation added", () => {
         expect(rows.map((r) => r.conname)).toContain(`${t}_always`);
       },
     });
+  });
+});
+
+describe("foreign keys on backfilled columns", () => {
+  test("valid once start is done; a backfilled value that breaks one fails start, undone", async () => {
+    const t = await freshTable("fkb");
+    const good = await migrationFile("fkb_good.json", {
+      operations: [{
+        add_column: {
+          table: t,
+          column: {
+            name: "parent",
+            type: "integer",
+            nullable: true,
+            references: { name: `${t}_parent_fk`, table: t, column: "id" },
+          },
+          up: "id",
+        },
+      }],
+    });
+    await cliOk(db.url, ["start", good]);
+    const [valid] = await db.sql`select convalidated from pg_constraint
+      where conname = ${`${t}_parent_fk`}`;
+    expect(valid!.convalidated).toBe(true);
+    await cliOk(db.url, ["rollback"]);
+
+    const bad = await migrationFile("fkb_bad.json", {
+      operations: [{
+        add_column: {
+          table: t,
+          column: {
+            name: "parent",
+            type: "integer",
+            nullable: true,
+            references: { name: `${t}_parent_fk`, table: t, column: "id" },
+          },
+          up: "id + 1000",
+        },
+      }],
+    });
+    // --json: no progress lines, so stderr holds the one error line.
+    await expectCliRejected(db, ["start", bad, "--json"], /violates foreign key constraint/);
   });
 });
