@@ -27,8 +27,8 @@ export type {
   PluginDefinition,
   PluginOperationSpec,
 } from "./plugins/define.ts";
-export { sqlAction } from "./engine/plan.ts";
-export type { Action, LockLevel, SqlAction } from "./engine/plan.ts";
+export { sqlAction } from "./plan/action.ts";
+export type { Action, LockLevel, SqlAction } from "./plan/action.ts";
 export { ident, identList, literal, userSql } from "./sql.ts";
 export { findColumn, findTable } from "./schema/virtual.ts";
 export type { VirtualColumn, VirtualSchema, VirtualTable } from "./schema/model.ts";

@@ -4,7 +4,7 @@
  * optional at complete.
  */
 import { describe, expect, test } from "bun:test";
-import type { Action } from "../lib/engine/plan.ts";
+import type { Action } from "../lib/plan/action.ts";
 import {
   duplicateCompleteActions,
   duplicateRollbackActions,

@@ -14,7 +14,7 @@ import {
   sourceSlice,
   type SqlToken,
   stringList,
-} from "../lint/parser.ts";
+} from "../pg/parser.ts";
 
 /** The SQL text being converted and its tokens: what offsets in parse nodes point into. */
 export interface Source {

@@ -22,7 +22,7 @@ import {
   type PgNode,
   sourceSlice,
   stringList,
-} from "../lint/parser.ts";
+} from "../pg/parser.ts";
 import {
   convertColumn,
   convertCreateTable,

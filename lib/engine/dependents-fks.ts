@@ -16,7 +16,7 @@ import {
 } from "./dependents-catalog.ts";
 import type { ColumnChange, MigrationChanges } from "./dependents-changes.ts";
 import { qualifiedName } from "./dependents-sql.ts";
-import { type Action, sqlAction } from "./plan.ts";
+import { type Action, sqlAction } from "../plan/action.ts";
 import type { Sql } from "./connection.ts";
 import type { OperationStep } from "./steps.ts";
 

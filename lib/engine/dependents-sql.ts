@@ -13,7 +13,7 @@ import type {
   ViewDefinition,
 } from "./dependents-catalog.ts";
 import type { ColumnChange } from "./dependents-changes.ts";
-import { type Action, sqlAction } from "./plan.ts";
+import { type Action, sqlAction } from "../plan/action.ts";
 
 /**
  * Drops the views that use rewritten columns, first keeping each one's query, as PostgreSQL

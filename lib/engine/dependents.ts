@@ -39,7 +39,7 @@ import {
   subject,
   triggerCompanion,
 } from "./dependents-sql.ts";
-import { type Action, sqlAction } from "./plan.ts";
+import { type Action, sqlAction } from "../plan/action.ts";
 import type { CompletePhases } from "./phases.ts";
 import type { StateStore } from "./state.ts";
 import type { OperationStep } from "./steps.ts";

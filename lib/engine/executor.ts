@@ -9,7 +9,7 @@ import { ident, literal } from "../sql.ts";
 import type { Sql } from "./connection.ts";
 import { type LockWaitOptions, stronglyLockedTables, waitForLongLockHolders } from "./lock-wait.ts";
 import { runPartitionedIndexAction } from "./partitioned-index.ts";
-import type { Action, ConcurrentIndexAction, SqlAction } from "./plan.ts";
+import type { Action, ConcurrentIndexAction, SqlAction } from "../plan/action.ts";
 import { withLockRetry } from "./retry.ts";
 
 export interface ExecuteOptions {

@@ -12,7 +12,7 @@
 import type { LoadedMigration } from "../migration/loader.ts";
 import type { VirtualSchema } from "../schema/model.ts";
 import type { Sql } from "./connection.ts";
-import { type Action, dedupeActions } from "./plan.ts";
+import { type Action, dedupeActions } from "../plan/action.ts";
 import {
   type CompletePhases,
   completePhases,

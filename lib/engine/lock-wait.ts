@@ -7,7 +7,7 @@
  * run for a while holds one, we wait outside the queue and try only once it has finished.
  * lock_timeout stays the backstop for what we cannot see coming.
  */
-import type { LockLevel } from "./plan.ts";
+import type { LockLevel } from "../plan/action.ts";
 import type { Sql } from "./connection.ts";
 
 /** PostgreSQL's table lock conflict table, for the modes our DDL asks for. */

@@ -16,7 +16,7 @@ import { PgtandemError, QueryError, sqlstateOf } from "../errors.ts";
 import { partitionIndexName } from "../naming.ts";
 import { ident } from "../sql.ts";
 import type { Sql } from "./connection.ts";
-import type { Action, ConcurrentIndexAction } from "./plan.ts";
+import type { Action, ConcurrentIndexAction } from "../plan/action.ts";
 import { withLockRetry } from "./retry.ts";
 
 /** Runs `action` when it is index work on a partitioned table; false when it is not. */

@@ -9,7 +9,7 @@ import { byteLength, MAX_IDENTIFIER_BYTES, versionSchemaName } from "../naming.t
 import type { VirtualSchema } from "../schema/model.ts";
 import type { Sql } from "./connection.ts";
 import { dependentsAtStart } from "./dependents.ts";
-import type { Action } from "./plan.ts";
+import type { Action } from "../plan/action.ts";
 import { expandOperations } from "./expansion.ts";
 import { groupValidationError, isolatedMemberIssue } from "./group-checks.ts";
 import { groupOf } from "../migration/group.ts";

@@ -26,7 +26,7 @@ import type { TransactionSql } from "postgres";
 import { asSessionUser, type Sql } from "./connection.ts";
 import { executeActions, executeAtomically } from "./executor.ts";
 import { expandOperations, recordedOperations } from "./expansion.ts";
-import { type Action, dedupeActions } from "./plan.ts";
+import { type Action, dedupeActions } from "../plan/action.ts";
 import {
   completePhases,
   type PhaseOptions,

@@ -7,7 +7,7 @@
 import type { Issue } from "../errors.ts";
 import { isTemporaryName, NEEDS_BACKFILL_COLUMN } from "../naming.ts";
 import type { Sql } from "./connection.ts";
-import type { Action } from "./plan.ts";
+import type { Action } from "../plan/action.ts";
 import type { OperationStep } from "./steps.ts";
 
 /** PostgreSQL's hard limit on a table's attributes, dropped ones included. */

@@ -46,7 +46,7 @@ import {
 } from "../naming.ts";
 import { dollarTag, ident, literal } from "../sql.ts";
 import type { TriggerSpec } from "../operations/operation.ts";
-import { type Action, sqlAction } from "./plan.ts";
+import { type Action, sqlAction } from "../plan/action.ts";
 import { tokenize } from "../sql-tokens.ts";
 import { simplifyExpression } from "../sql-rewrite.ts";
 import {

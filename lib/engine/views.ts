@@ -11,7 +11,7 @@
  */
 import { dollarQuote, ident, literal } from "../sql.ts";
 import type { VirtualSchema, VirtualTable } from "../schema/model.ts";
-import { type Action, sqlAction } from "./plan.ts";
+import { type Action, sqlAction } from "../plan/action.ts";
 
 export interface ViewOptions {
   baseSchema: string;

@@ -8,7 +8,7 @@
  */
 import { isSerialType } from "../operations/column-sql.ts";
 import { notNullCheckName } from "../naming.ts";
-import { findNodes, nodeOf, type ParsedStatement, type PgNode, stringList } from "./parser.ts";
+import { findNodes, nodeOf, type ParsedStatement, type PgNode, stringList } from "../pg/parser.ts";
 
 /** Table lock modes, weakest first (PostgreSQL's order). */
 export const LOCK_MODES = [

@@ -19,7 +19,7 @@ import {
   SqlParserUnavailableError,
   SqlSyntaxError,
   stringList,
-} from "./parser.ts";
+} from "../pg/parser.ts";
 import { type LintRule, type LintSeverity, RULES } from "./rules.ts";
 
 export { RULES } from "./rules.ts";

@@ -17,7 +17,7 @@ import {
   type TableEffect,
   type TableLock,
 } from "./effects.ts";
-import type { SqlParser } from "./parser.ts";
+import type { SqlParser } from "../pg/parser.ts";
 
 const EFFECT_ORDER: readonly TableEffect[] = ["none", "catalog", "write", "scan", "rewrite"];
 

@@ -6,8 +6,8 @@
  * concurrently, foreign keys NOT VALID. With `up`, existing rows are backfilled in batches and a
  * trigger fills the column for rows the old version writes.
  */
-import type { Action, FastDefaultGuard } from "../engine/plan.ts";
-import { afterTriggers, sqlAction } from "../engine/plan.ts";
+import type { Action, FastDefaultGuard } from "../plan/action.ts";
+import { afterTriggers, sqlAction } from "../plan/action.ts";
 import { type AddColumnParams, addColumnParams } from "../migration/params/add_column.ts";
 import { notNullCheckName, temporaryColumnName, uniqueIndexName } from "../naming.ts";
 import type { VirtualTable } from "../schema/model.ts";

@@ -5,8 +5,8 @@
  * writes) and `down` fills the old column from the copy for writes through the new version.
  */
 import type { Issue } from "../errors.ts";
-import type { Action } from "../engine/plan.ts";
-import { afterTriggers, sqlAction } from "../engine/plan.ts";
+import type { Action } from "../plan/action.ts";
+import { afterTriggers, sqlAction } from "../plan/action.ts";
 import { type AlterColumnParams, alterColumnParams } from "../migration/params/alter_column.ts";
 import { notNullCheckName, temporaryColumnName } from "../naming.ts";
 import type { VirtualTable } from "../schema/model.ts";

@@ -3,7 +3,7 @@
  * column: NOT NULL through a NOT VALID check, validation at complete, and recording constraints
  * in the virtual schema so later operations of the migration see them.
  */
-import { type Action, sqlAction } from "../engine/plan.ts";
+import { type Action, sqlAction } from "../plan/action.ts";
 import type { VirtualTable } from "../schema/model.ts";
 import { doBlock, ident, literal } from "../sql.ts";
 

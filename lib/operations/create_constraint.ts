@@ -4,8 +4,8 @@
  * constraint on the copies, and the constraint is built online on the copies (unique and primary
  * key as indexes built concurrently, check and foreign key NOT VALID) and made final at complete.
  */
-import type { Action } from "../engine/plan.ts";
-import { afterTriggers, sqlAction } from "../engine/plan.ts";
+import type { Action } from "../plan/action.ts";
+import { afterTriggers, sqlAction } from "../plan/action.ts";
 import {
   type CreateConstraintParams,
   createConstraintParams,

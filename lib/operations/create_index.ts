@@ -6,7 +6,7 @@
  * the index concurrently.
  */
 import type { Issue } from "../errors.ts";
-import { sqlAction } from "../engine/plan.ts";
+import { sqlAction } from "../plan/action.ts";
 import {
   type CreateIndexParams,
   createIndexParams,

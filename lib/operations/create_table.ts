@@ -3,7 +3,7 @@
  * at start (nothing else can be using that name), so complete has nothing to do.
  */
 import type { Issue } from "../errors.ts";
-import { sqlAction } from "../engine/plan.ts";
+import { sqlAction } from "../plan/action.ts";
 import { type CreateTableParams, createTableParams } from "../migration/params/create_table.ts";
 import { deletedTableName } from "../naming.ts";
 import type { ColumnDef } from "../migration/params/shared.ts";

@@ -5,7 +5,7 @@
  * for the old version. At complete the copies replace the columns, and the constraint is gone.
  */
 import type { Issue } from "../errors.ts";
-import type { Action } from "../engine/plan.ts";
+import type { Action } from "../plan/action.ts";
 import type { VirtualSchema, VirtualTable } from "../schema/model.ts";
 import { findTable } from "../schema/virtual.ts";
 import { issue, requireTable } from "./checks.ts";

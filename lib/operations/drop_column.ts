@@ -3,7 +3,7 @@
  * With `down`, rows written through the new version get a value for it, so the old version
  * (which still reads and may require it) keeps working.
  */
-import { sqlAction } from "../engine/plan.ts";
+import { sqlAction } from "../plan/action.ts";
 import { type DropColumnParams, dropColumnParams } from "../migration/params/drop_column.ts";
 import { findColumn, findTable } from "../schema/virtual.ts";
 import { ident } from "../sql.ts";

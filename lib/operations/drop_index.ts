@@ -6,7 +6,7 @@
  * validating, before anything has changed.
  */
 import type { Issue } from "../errors.ts";
-import { sqlAction } from "../engine/plan.ts";
+import { sqlAction } from "../plan/action.ts";
 import { type DropIndexParams, dropIndexParams } from "../migration/params/drop_index.ts";
 import type { Index, VirtualSchema, VirtualTable } from "../schema/model.ts";
 import { sameColumns } from "../schema/virtual.ts";

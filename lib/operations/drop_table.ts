@@ -3,7 +3,7 @@
  * the way at start (so its name is free and the old version's view still reads it) and dropped at
  * complete.
  */
-import { sqlAction } from "../engine/plan.ts";
+import { sqlAction } from "../plan/action.ts";
 import { type DropTableParams, dropTableParams } from "../migration/params/drop_table.ts";
 import { deletedTableName } from "../naming.ts";
 import { findTable } from "../schema/virtual.ts";

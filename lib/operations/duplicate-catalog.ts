@@ -18,7 +18,7 @@
  *    and a NOT VALID `IS NOT NULL` check that runs after the sync trigger has filled it. No type
  *    changes, so no table rewrite. Both are removed at complete (copy) and rollback (old column).
  */
-import { type Action, afterTriggers, sqlAction } from "../engine/plan.ts";
+import { type Action, afterTriggers, sqlAction } from "../plan/action.ts";
 import { shortenIdentifier } from "../engine/triggers.ts";
 import * as naming from "../naming.ts";
 import { doBlock, ident, literal } from "../sql.ts";

@@ -8,8 +8,8 @@
  * Everything is planned from the virtual table: no catalog reads, so plans can be shown and
  * replayed.
  */
-import { afterTriggers, sqlAction } from "../engine/plan.ts";
-import type { Action, SqlAction } from "../engine/plan.ts";
+import { afterTriggers, sqlAction } from "../plan/action.ts";
+import type { Action, SqlAction } from "../plan/action.ts";
 import { duplicateName, notNullCheckName, temporaryColumnName } from "../naming.ts";
 import type { Index, VirtualColumn, VirtualTable } from "../schema/model.ts";
 import { findColumn } from "../schema/virtual.ts";

@@ -12,7 +12,7 @@
  */
 import type { z } from "zod";
 import type { Issue } from "../errors.ts";
-import type { Action } from "../engine/plan.ts";
+import type { Action } from "../plan/action.ts";
 import type { VirtualSchema } from "../schema/model.ts";
 
 /** Keeps one physical column in step with another while two versions write to one table. */

@@ -2,7 +2,7 @@
  * rename_column: virtual at start (the new version's view exposes the column under its new
  * name), physical at complete.
  */
-import { sqlAction } from "../engine/plan.ts";
+import { sqlAction } from "../plan/action.ts";
 import { type RenameColumnParams, renameColumnParams } from "../migration/params/rename_column.ts";
 import { findColumn, findTable, renameColumnReferences } from "../schema/virtual.ts";
 import { ident } from "../sql.ts";

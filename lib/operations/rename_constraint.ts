@@ -4,7 +4,7 @@
  * constraint (ON CONFLICT ON CONSTRAINT, error handling). Renaming a unique, primary key or
  * exclusion constraint renames its index too, so the index is followed in the virtual schema.
  */
-import { sqlAction } from "../engine/plan.ts";
+import { sqlAction } from "../plan/action.ts";
 import {
   type RenameConstraintParams,
   renameConstraintParams,

@@ -3,7 +3,7 @@
  * `to` and reads the unchanged physical table); the physical rename waits for complete so the
  * old version keeps working.
  */
-import { sqlAction } from "../engine/plan.ts";
+import { sqlAction } from "../plan/action.ts";
 import { type RenameTableParams, renameTableParams } from "../migration/params/rename_table.ts";
 import { findTable } from "../schema/virtual.ts";
 import { ident } from "../sql.ts";

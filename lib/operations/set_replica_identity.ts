@@ -7,7 +7,7 @@
  * restores DEFAULT, the identity every table starts with.
  */
 import type { Issue } from "../errors.ts";
-import { sqlAction } from "../engine/plan.ts";
+import { sqlAction } from "../plan/action.ts";
 import {
   type SetReplicaIdentityParams,
   setReplicaIdentityParams,

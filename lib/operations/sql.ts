@@ -3,7 +3,7 @@
  * complete when `onComplete` is set; `down` runs on rollback and must be idempotent, because a
  * failed start is cleaned up with it too. The engine re-reads the catalog after it runs.
  */
-import { sqlAction } from "../engine/plan.ts";
+import { sqlAction } from "../plan/action.ts";
 import { type SqlParams, sqlParams } from "../migration/params/sql.ts";
 import type { OperationDefinition } from "./operation.ts";
 

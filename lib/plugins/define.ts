@@ -25,7 +25,7 @@
  */
 import type { z } from "zod";
 import type { Operation } from "../dsl/operation.ts";
-import type { Action } from "../engine/plan.ts";
+import type { Action } from "../plan/action.ts";
 import type { Issue } from "../errors.ts";
 import type { FinishContext, StartContext, StartResult } from "../operations/operation.ts";
 import type { VirtualSchema } from "../schema/model.ts";

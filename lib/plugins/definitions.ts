@@ -11,7 +11,7 @@
  */
 import { isOperation, operationData } from "../dsl/operation.ts";
 import { buildSteps } from "../engine/steps.ts";
-import type { Action } from "../engine/plan.ts";
+import type { Action } from "../plan/action.ts";
 import { type Issue, ValidationError } from "../errors.ts";
 import { parseMigration } from "../migration/migration.ts";
 import { builtinRegistry } from "../operations/builtins.ts";

@@ -10,7 +10,7 @@ import process from "node:process";
 import { convertSql } from "../../convert/convert.ts";
 import { type ConvertFormat, formatConversion } from "../../convert/output.ts";
 import { formatPath, PgtandemError } from "../../errors.ts";
-import { SqlSyntaxError } from "../../lint/parser.ts";
+import { SqlSyntaxError } from "../../pg/parser.ts";
 import { type Command, UsageError } from "../command.ts";
 
 export const convertCommand: Command = {

@@ -21,7 +21,7 @@ import {
 import { StateStore } from "../../engine/state.ts";
 import { formatPath } from "../../errors.ts";
 import { type LintFinding, lintMigration } from "../../lint/lint.ts";
-import { loadSqlParser, SqlParserUnavailableError } from "../../lint/parser.ts";
+import { loadSqlParser, SqlParserUnavailableError } from "../../pg/parser.ts";
 import { refinePlan } from "../../lint/refine.ts";
 import { type LoadedMigration, loadMigrationFile } from "../../migration/loader.ts";
 import { listMigrationFolder, loadMigrations } from "../../migration/folder.ts";
