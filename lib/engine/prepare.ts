@@ -15,7 +15,7 @@ import { groupValidationError, isolatedMemberIssue } from "./group-checks.ts";
 import { groupOf } from "../migration/group.ts";
 import type { StateStore } from "./state.ts";
 import { shapeIssues } from "./shape-checks.ts";
-import { buildSteps, type OperationStep } from "./steps.ts";
+import { buildSteps, type OperationStep } from "../operations/steps.ts";
 import { backfillIssues } from "./backfill-checks.ts";
 
 export interface PrepareOptions {

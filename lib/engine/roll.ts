@@ -17,7 +17,7 @@ import type { LoadedMigration } from "../migration/loader.ts";
 import { groupOf } from "../migration/group.ts";
 import { migrationVersionName, parseMigration, toCanonicalJson } from "../migration/migration.ts";
 import type { Registry } from "../operations/registry.ts";
-import { type PluginTracker, pluginTracker } from "../plugins/record.ts";
+import type { PluginTracker } from "../plugins/record.ts";
 import type { VirtualSchema } from "../schema/model.ts";
 import { virtualFromPhysical } from "../schema/virtual.ts";
 import { runLockKey, withAdvisoryLock } from "./advisory-lock.ts";
@@ -37,7 +37,7 @@ import {
 import type { StateStore } from "./state.ts";
 import { prepareMigration } from "./prepare.ts";
 import { withDependentObjects } from "./dependents.ts";
-import { buildSteps, type OperationStep } from "./steps.ts";
+import { buildSteps, type OperationStep } from "../operations/steps.ts";
 
 export interface BackfillSettings {
   batchSize: number;
@@ -73,9 +73,10 @@ export interface EngineOptions {
   warn?: (message: string) => void;
   /**
    * Records the plugins a migration uses at start and loads recorded plugins whose kinds the
-   * registry lacks at complete/rollback (default: lib/plugins' own).
+   * registry lacks at complete/rollback. Passed in by the caller (the CLI session gives
+   * lib/plugins' own), so the engine never loads modules itself.
    */
-  plugins?: PluginTracker;
+  plugins: PluginTracker;
 }
 
 /** What pgtandem_runs.backfill records about a start, so an interrupted one can be finished. */
@@ -122,7 +123,7 @@ export class Engine {
         },
       );
 
-      const plugins = (this.#o.plugins ?? pluginTracker).used(loaded.operations);
+      const plugins = this.#o.plugins.used(loaded.operations);
       const members = groupOf(loaded)?.map((m) => ({ name: m.name, document: m.document }));
       await state.startMigration(schema, name, toCanonicalJson(loaded.migration), initial, {
         plugins,
@@ -340,7 +341,7 @@ export class Engine {
     if (!active) throw new StateError(`no migration is in progress in schema "${schema}"`);
     const run = await state.runInfo(schema, active.name);
     const recorded = run?.backfill.expanded;
-    const tracker = this.#o.plugins ?? pluginTracker;
+    const tracker = this.#o.plugins;
     if (Array.isArray(recorded)) {
       // What start ran: only plugin kinds that did not expand need their plugin.
       await tracker.restore(

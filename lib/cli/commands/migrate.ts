@@ -42,7 +42,7 @@
 import { PgtandemError, StateError } from "../../errors.ts";
 import { withAdvisoryLock } from "../../engine/advisory-lock.ts";
 import { connect, type Sql } from "../../engine/connection.ts";
-import { buildSteps, hasOpaqueStep } from "../../engine/steps.ts";
+import { buildSteps, hasOpaqueStep } from "../../operations/steps.ts";
 import { describeIssues, schemaOnceCompleted } from "../../engine/group-checks.ts";
 import type { StateStore } from "../../engine/state.ts";
 import { composeGroup, intermediateVersionWarnings, memberList } from "../../migration/group.ts";

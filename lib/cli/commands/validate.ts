@@ -7,7 +7,7 @@
 import { type Issue, PgtandemError, ValidationError } from "../../errors.ts";
 import { formatPath } from "../../errors.ts";
 import type { StateStore } from "../../engine/state.ts";
-import { buildSteps, hasOpaqueStep } from "../../engine/steps.ts";
+import { buildSteps, hasOpaqueStep } from "../../operations/steps.ts";
 import { backfillIssues } from "../../engine/backfill-checks.ts";
 import { dependentObjectIssues } from "../../engine/dependents.ts";
 import { shapeIssues } from "../../engine/shape-checks.ts";
