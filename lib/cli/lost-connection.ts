@@ -59,7 +59,7 @@ async function adviceFor(state: StateStore, command: string, schema: string): Pr
   }
   const name = `migration "${active.name}"`;
   const run = await state.runInfo(schema, active.name);
-  const phase = run ? (run.backfill as { phase?: string }).phase : "started";
+  const phase = run ? run.backfill.phase : "started";
   if (command === "rollback") {
     return `${name} is partly rolled back; run "pgtandem rollback" again`;
   }

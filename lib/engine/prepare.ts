@@ -73,7 +73,7 @@ export async function prepareMigration(
     const isolated = isolatedMemberIssue(group, loaded.operations);
     if (isolated) throw isolated;
   }
-  const initial = await state.readVirtualSchema(schema);
+  const initial = await state.catalog.readVirtualSchema(schema);
   const { steps, issues } = buildSteps(loaded.operations, initial, schema, { validate: true });
   if (issues.length === 0) issues.push(...await shapeIssues(options.sql, schema, steps));
   const versionSchema = options.useVersionSchema

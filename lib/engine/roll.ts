@@ -172,7 +172,7 @@ export class Engine {
     await this.#execute(phases.rest);
     const views = phases.views ??
       viewActions(
-        await this.#o.state.readVirtualSchema(this.#o.schema),
+        await this.#o.state.catalog.readVirtualSchema(this.#o.schema),
         this.#phaseOptions(versionSchema),
       );
     await this.#execute(views);
@@ -226,10 +226,10 @@ export class Engine {
   /** The run's progress record (pgtandem_runs.backfill), with defaults filled in. */
   async #runState(name: string): Promise<RunState> {
     const run = await this.#o.state.runInfo(this.#o.schema, name);
-    const saved = (run?.backfill ?? {}) as Partial<RunState>;
+    const saved = run?.backfill ?? {};
     return {
       phase: saved.phase,
-      tables: saved.tables ?? {},
+      tables: (saved.tables ?? {}) as Record<string, BackfillProgress>,
       finished: saved.finished ?? [],
       recorded: run !== undefined,
     };
@@ -267,7 +267,10 @@ export class Engine {
           if (phases.refreshViews) {
             // Raw SQL changed the schema: rebuild this version's views from the catalog.
             // The state schema (and read_schema in it) is the login user's, not --role's.
-            const current = await asSessionUser(tx, () => state.readVirtualSchema(schema, tx));
+            const current = await asSessionUser(
+              tx,
+              () => state.catalog.readVirtualSchema(schema, tx),
+            );
             for (const action of viewActions(current, this.#phaseOptions(versionSchema))) {
               this.#log(`  ${action.sql}`);
               await tx.unsafe(action.sql).simple();
@@ -379,7 +382,7 @@ export class Engine {
   async #startedSchema(name: string, parent: string | null): Promise<VirtualSchema> {
     const { state, schema } = this.#o;
     const run = await state.runInfo(schema, name);
-    if (run) return run.startedSchema as VirtualSchema;
+    if (run) return run.startedSchema;
     const resulting = parent ? await state.schemaAfter(schema, parent) : undefined;
     return resulting ? virtualFromPhysical(resulting) : { name: schema, tables: [] };
   }

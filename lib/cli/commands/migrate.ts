@@ -442,7 +442,7 @@ export async function precheckIssues(
   loaded: readonly LoadedMigration[],
 ): Promise<{ migration: LoadedMigration; issues: Issue[] }[]> {
   const schema = config.schema;
-  let current: VirtualSchema = await session.state.readVirtualSchema(schema);
+  let current: VirtualSchema = await session.state.catalog.readVirtualSchema(schema);
   const versionSchemas = new Map<string, string>();
   const failures: { migration: LoadedMigration; issues: Issue[] }[] = [];
   let chained = true;

@@ -161,7 +161,7 @@ async function schemaToCheckAgainst(
 ): Promise<{ virtual: VirtualSchema; note?: string }> {
   const active = await state.activeMigration(schema);
   const live = async (why?: string) => {
-    const virtual = await state.readVirtualSchema(schema);
+    const virtual = await state.catalog.readVirtualSchema(schema);
     return why === undefined ? { virtual } : { virtual, note: why };
   };
   if (!active) return await live();
@@ -180,14 +180,14 @@ async function schemaToCheckAgainst(
     if (error instanceof PgtandemError) return await live(fallback);
     throw error;
   }
-  const { steps } = buildSteps(operations, run.startedSchema as VirtualSchema, schema, {
+  const { steps } = buildSteps(operations, run.startedSchema, schema, {
     validate: false,
   });
   if (hasOpaqueStep(steps, "atStart") || hasOpaqueStep(steps, "atComplete")) {
     return await live(fallback);
   }
   return {
-    virtual: schemaOnceCompleted(steps.at(-1)?.after ?? (run.startedSchema as VirtualSchema)),
+    virtual: schemaOnceCompleted(steps.at(-1)?.after ?? (run.startedSchema)),
     note:
       `Note: migration "${active.name}" is active; checked against the schema it leaves once completed`,
   };
