@@ -1,8 +1,9 @@
 /**
  * The standalone binary, as a user gets it: built with `bun build --compile` (or reused when it is
  * newer than every source), copied to an empty folder outside the repository (no node_modules, no
- * tsconfig), where the examples of the README's section "TypeScript migrations, plugins and the
- * binary" are written and its command session is run, each command a process of its own, against a real PostgreSQL. So the doc's
+ * tsconfig), where the examples of docs/typescript.md ("TypeScript migrations, plugins and the
+ * binary") are written and its command session is run, each command a process of its own, against
+ * a real PostgreSQL. So the doc's
  * examples are tests, and "pgtandem" is served by the binary to files it has never seen.
  *
  * Skipped only when PGTANDEM_SKIP_BINARY=1 (CI runs it; the build takes about 15 seconds).
@@ -19,16 +20,18 @@ import { type TestDatabase, testDatabase } from "./helpers/postgres.ts";
 
 const SKIP = process.env.PGTANDEM_SKIP_BINARY === "1";
 const ROOT = resolve(import.meta.dir, "..");
-const README = join(ROOT, "README.md");
-const SECTION_START = "## TypeScript migrations, plugins and the binary";
+const DOC = join(ROOT, "docs", "typescript.md");
+const SECTION_START = "# TypeScript migrations, plugins and the binary";
 /** The DSL tour that follows is a separate example set (tested in tests/dsl.test.ts). */
-const SECTION_END = "### The migration DSL";
+const SECTION_END = "## The migration DSL";
 
-/** The README section whose examples this file runs. */
+/** The part of docs/typescript.md whose examples this file runs. */
 function docSection(markdown: string): string {
   const start = markdown.indexOf(SECTION_START);
   const end = markdown.indexOf(SECTION_END, start);
-  if (start === -1 || end === -1) throw new Error(`README.md lost its section "${SECTION_START}"`);
+  if (start === -1 || end === -1) {
+    throw new Error(`docs/typescript.md lost its section "${SECTION_START}"`);
+  }
   return markdown.slice(start, end);
 }
 const BUILD_TIMEOUT_MS = 300_000;
@@ -134,7 +137,7 @@ describe.skipIf(SKIP)("the standalone binary", () => {
     work = await mkdtemp(join(tmpdir(), "pgtandem-binary-"));
     exe = join(work, "pgtandem");
     await copyFile(built, exe);
-    const examples = docExamples(docSection(await readFile(README, "utf8")));
+    const examples = docExamples(docSection(await readFile(DOC, "utf8")));
     for (const file of examples.files) {
       await mkdir(dirname(join(work, file.path)), { recursive: true });
       await writeFile(join(work, file.path), file.text);

@@ -1,6 +1,6 @@
 /**
  * The TypeScript migration DSL: typed, immutable builders that end in exactly the canonical data a
- * pgroll migration file parses to. See the README's "The migration DSL" for a tour.
+ * pgroll migration file parses to. See docs/typescript.md, "The migration DSL", for a tour.
  *
  * @module
  */

@@ -32,7 +32,7 @@ export const validateCommand: Command = {
     "pgtandem validate migrations/03_add_email.yaml",
     "pgtandem validate migrations/   # what migrate DIR would apply: a group, or one by one",
     'Prints "FILE: valid", or every problem as "FILE: path: message", one per line.',
-    "Also runs the safety lint (see the README): findings go to stderr, as",
+    "Also runs the safety lint (see docs/plan-lint-convert.md): findings go to stderr, as",
     '"FILE: error|warning RULE: path: message" plus the safe alternative.',
     "Exit codes: 0 valid (lint warnings allowed); 1 invalid (every issue printed), a lint",
     "error, file missing, not initialized",
