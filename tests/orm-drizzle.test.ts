@@ -144,6 +144,13 @@ describe("drizzle-orm during the migration", () => {
     expect(await newProduct("o2")).toMatchObject({ priceEur: "0.05", currency: "EUR" });
   });
 
+  test("identity and generated columns refuse explicit values through a view, as on the table", async () => {
+    await expect(newPool`insert into products (sku, sku_upper) values ('g', 'G')`).rejects
+      .toThrow('cannot insert a non-DEFAULT value into column "sku_upper"');
+    await expect(oldPool`insert into products (id, sku) values (99, 'g')`).rejects
+      .toThrow('cannot insert a non-DEFAULT value into column "id"');
+  });
+
   test("insert through the old version: the new version sees it translated", async () => {
     const [row] = await oldDb.insert(v1.products).values({ sku: "o3", price: 999, qty: 2 })
       .returning();

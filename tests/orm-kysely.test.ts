@@ -6,7 +6,7 @@
  * docs/orm-clients.md shows.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { type ColumnType, type Generated, type GeneratedAlways, Kysely } from "kysely";
+import { type ColumnType, type Generated, type GeneratedAlways, Kysely, sql } from "kysely";
 import { PostgresJSDialect } from "kysely-postgres-js";
 import { cliOk } from "./helpers/cli.ts";
 import { NEW_VERSION, OLD_VERSION, startShop, versionSql } from "./helpers/orm-shop.ts";
@@ -187,6 +187,21 @@ describe("kysely during the migration", () => {
     }
     expect(await newRow("ws")).toMatchObject({ price_eur: "0.00" });
   });
+
+  test("SET LOCAL search_path in a transaction selects the version for that transaction", async () => {
+    const plain = new Kysely<V2>({
+      dialect: new PostgresJSDialect({ postgres: versionSql(db, "public") }),
+    });
+    try {
+      await plain.transaction().execute(async (trx) => {
+        await sql`SELECT set_config('search_path', ${NEW_VERSION}, true)`.execute(trx);
+        await trx.insertInto("products").values({ sku: "sl", price_eur: "4.44" }).execute();
+      });
+    } finally {
+      await plain.destroy();
+    }
+    expect(await oldRow("sl")).toMatchObject({ price: 444 });
+  });
 });
 
 describe("kysely after rollback", () => {
@@ -202,6 +217,7 @@ describe("kysely after rollback", () => {
       { sku: "t1", price: 100, qty: 1 },
       { sku: "t2", price: 200, qty: 1 },
       { sku: "ws", price: 0, qty: 1 },
+      { sku: "sl", price: 444, qty: 1 },
     ]);
     const added = await oldDb.insertInto("products").values({ sku: "after" })
       .returning(["price", "qty"]).executeTakeFirst();
