@@ -24,7 +24,8 @@ import { startPostgres } from "./embedded-postgres.ts";
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const DENO = join(ROOT, "node_modules", ".bin", "deno");
 
-const FILES: Record<string, string> = {
+/** The folder the smoke runs (tests/binary-arm64.test.ts runs its plugin and 02 too). */
+export const SMOKE_FILES: Record<string, string> = {
   "migrations/01_items.ts": `import { createTable, defineMigration, t } from "pgtandem";
 export default defineMigration({
   operations: [createTable("items", { id: t.serial().primaryKey(), name: t.text() })],
@@ -81,7 +82,7 @@ async function main(): Promise<void> {
   const work = await mkdtemp(join(tmpdir(), "pgtandem-deno-smoke-"));
   const sql = postgres(pg.url, { max: 1, onnotice: () => {} });
   try {
-    for (const [path, text] of Object.entries(FILES)) {
+    for (const [path, text] of Object.entries(SMOKE_FILES)) {
       await mkdir(join(work, path, ".."), { recursive: true });
       await writeFile(join(work, path), text);
     }
