@@ -9,12 +9,13 @@
  * Skipped only when PGTANDEM_SKIP_BINARY=1 (CI runs it; the build takes about 15 seconds).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import process from "node:process";
-import { binaryName, buildBinaries, type Platform } from "../scripts/build-binaries.ts";
+import type { Platform } from "../scripts/build-binaries.ts";
 import { VERSION } from "../lib/version.ts";
+import { builtBinary, runBinary } from "./helpers/binary.ts";
 import { columnNames } from "./helpers/catalog.ts";
 import { type TestDatabase, testDatabase } from "./helpers/postgres.ts";
 
@@ -47,31 +48,6 @@ function hostPlatform(): Platform {
   return platform as Platform;
 }
 
-/** Newest modification time of the files a binary is built from. */
-async function newestSource(): Promise<number> {
-  const files = [
-    join(ROOT, "main.ts"),
-    join(ROOT, "package.json"),
-    join(ROOT, "scripts", "build-binaries.ts"),
-    join(ROOT, "scripts", "gen-types.ts"),
-  ];
-  for (const entry of await readdir(join(ROOT, "lib"), { recursive: true })) {
-    if (entry.endsWith(".ts")) files.push(join(ROOT, "lib", entry));
-  }
-  const times = await Promise.all(files.map(async (f) => (await stat(f)).mtimeMs));
-  return Math.max(...times);
-}
-
-/** The binary in dist/, built unless it is there and newer than every source. */
-async function binary(): Promise<string> {
-  const platform = hostPlatform();
-  const path = join(ROOT, "dist", binaryName(platform));
-  const built = await stat(path).then((s) => s.mtimeMs, () => 0);
-  if (built > await newestSource()) return path;
-  await buildBinaries({ platforms: [platform], log: () => {} });
-  return path;
-}
-
 /** The doc's files (a first line `// path` or `# path`) and its shell sessions. */
 function docExamples(markdown: string) {
   const files: { path: string; text: string }[] = [];
@@ -102,20 +78,9 @@ describe.skipIf(SKIP)("the standalone binary", () => {
     const [command, redirect] = commandLine.split(/\s+>\s+/);
     const args = command!.trim().split(/\s+/);
     expect(args[0]).toBe("pgtandem");
-    const child = Bun.spawn([exe, ...args.slice(1)], {
-      cwd: work,
-      // Only what a shell gives: no NODE_PATH, no BUN_* settings, and the database to use.
-      env: { PATH: "/usr/bin:/bin", HOME: work, PGROLL_PG_URL: db.url },
-      stdout: "pipe",
-      stderr: "pipe",
-    });
-    const [stdout, stderr, code] = await Promise.all([
-      new Response(child.stdout).text(),
-      new Response(child.stderr).text(),
-      child.exited,
-    ]);
-    if (redirect) await writeFile(join(work, redirect.trim()), stdout);
-    return { code, stdout, stderr };
+    const run = await runBinary([exe, ...args.slice(1)], work, db.url);
+    if (redirect) await writeFile(join(work, redirect.trim()), run.stdout);
+    return run;
   }
 
   async function ok(commandLine: string): Promise<Run> {
@@ -131,7 +96,7 @@ describe.skipIf(SKIP)("the standalone binary", () => {
   }
 
   beforeAll(async () => {
-    const built = await binary();
+    const built = await builtBinary(hostPlatform());
     db = await testDatabase();
     // A folder outside the repository: nothing there resolves "pgtandem" but the binary.
     work = await mkdtemp(join(tmpdir(), "pgtandem-binary-"));
