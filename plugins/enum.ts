@@ -92,12 +92,11 @@ export default definePlugin({
         return issues;
       },
       start: () => [],
-      // In complete's final transaction and after the other operations' actions (stage 3, after
-      // renames), so a drop_column of the same migration has removed the type's last column.
+      // In complete's switch-over transaction, in migration order: after a drop_column earlier in
+      // the same migration has removed the type's last column.
       complete: ({ name }, { baseSchema }) => [
         sqlAction(`enum_drop_type_${name}`, `DROP TYPE IF EXISTS ${ident(baseSchema, name)}`, {
           lock: "ACCESS EXCLUSIVE",
-          stage: 3,
         }),
       ],
       rollback: () => [],
