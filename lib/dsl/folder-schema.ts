@@ -33,20 +33,29 @@ type Migrations = FolderSchema extends { readonly migrations: infer M } ? M : Re
 export type FolderMigrationName = keyof Migrations & string;
 
 /**
- * The schema a migration named `N` sees: as the migrations before it leave it. A name the
- * generated file does not know is a new migration: it sees the schema after the last one.
+ * `SchemaBefore` for the generated folder types `F` (an interface shaped like the augmented
+ * `FolderSchema`); exported so the rule can be tested without an augmentation.
  */
-export type SchemaBefore<N extends string> = FolderSchema extends {
+export type SchemaBeforeIn<F, N extends string> = F extends {
   readonly migrations: infer M;
   readonly latest: infer L;
 } ? (N extends keyof M ? Shape<M[N]> : Shape<L>)
   : UntypedSchema;
 
+/**
+ * The schema a migration named `N` sees: as the migrations before it leave it. A name the
+ * generated file does not know is a new migration: it sees the schema after the last one.
+ */
+export type SchemaBefore<N extends string> = SchemaBeforeIn<FolderSchema, N>;
+
 type Shape<T> = T extends SchemaShape ? T : UntypedSchema;
 
-/** The params of the plugin kinds `pgtandem types` found in the folder's plugins. */
-export type PluginOperationParams = FolderSchema extends { readonly operations: infer O } ? O
+/** `PluginOperationParams` for the generated folder types `F`. */
+export type PluginOperationParamsIn<F> = F extends { readonly operations: infer O } ? O
   : Record<never, never>;
+
+/** The params of the plugin kinds `pgtandem types` found in the folder's plugins. */
+export type PluginOperationParams = PluginOperationParamsIn<FolderSchema>;
 
 /** A table argument under schema `S`: a known table's name, or a reference (typed or not). */
 export type TableIn<S extends SchemaShape> = (keyof S & string) | TableRef<string>;
