@@ -259,7 +259,7 @@ use(t.citext());
 // 05 drops users.legacy, 06 adds users.bio; a name the folder does not know sees `latest`.
 interface Folder {
   readonly migrations: {
-    readonly "01_users": {};
+    readonly "01_users": Record<never, never>;
     readonly "05_drop_legacy": {
       readonly users: { readonly id: "integer"; readonly email: "text"; readonly legacy: "text" };
     };

@@ -148,7 +148,7 @@ export function renderSchemaTypes(
     const entries = Object.entries(shape).map(([t, columns]) =>
       `  readonly ${key(t)}: ${tableType(columns)};`
     );
-    const text = entries.length === 0 ? "{}" : `{\n${entries.join("\n")}\n}`;
+    const text = entries.length === 0 ? "Record<never, never>" : `{\n${entries.join("\n")}\n}`;
     let alias = schemas.get(text);
     if (!alias) {
       alias = `S${schemas.size + 1}`;
@@ -184,7 +184,9 @@ export function renderSchemaTypes(
     "    /** After the last migration: what a new migration sees. */",
     `    readonly latest: ${latest};`,
     "    /** The params of the configured plugins' operation kinds. */",
-    `    readonly operations: ${imports.length === 0 ? "{}" : imports.join(" &\n      ")};`,
+    `    readonly operations: ${
+      imports.length === 0 ? "Record<never, never>" : imports.join(" &\n      ")
+    };`,
     "  }",
     "}",
     "",
