@@ -13,6 +13,10 @@
  *       column: { name: mood, type: mood, nullable: true }
  * ```
  *
+ * In a TypeScript migration: `enumPlugin.createType({ name: "mood", values: ["happy", "sad"] })`,
+ * then `addColumn("users", "mood", t.raw("mood").nullable())`
+ * (`import enumPlugin from "../plugins/enum.ts"`; docs/typescript.md).
+ *
  * Rollback runs `DROP TYPE IF EXISTS`: do not create a type whose name an existing type has
  * (start fails then, and its cleanup would drop that type if nothing uses it).
  */
