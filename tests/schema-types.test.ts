@@ -14,6 +14,8 @@ import { join, resolve } from "node:path";
 import process from "node:process";
 import * as pgtandem from "../lib/mod.ts";
 import { pgtandemModulePlugin } from "../lib/runtime.ts";
+import { replayFolder } from "../lib/cli/schema-types.ts";
+import { builtinRegistry } from "../lib/operations/builtins.ts";
 import { columnNames } from "./helpers/catalog.ts";
 import { cliOk } from "./helpers/cli.ts";
 import { type TestDatabase, testDatabase } from "./helpers/postgres.ts";
@@ -219,4 +221,51 @@ describe("pgtandem types DIR", () => {
     const [fk] = await db.sql`select conname from pg_constraint where conname = 'posts_user_fkey'`;
     expect(fk?.conname).toBe("posts_user_fkey");
   }, TIMEOUT_MS);
+});
+
+describe("the replay behind the types", () => {
+  test("a broken file or an operation on a raw-SQL table is a warning; the rest is typed", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "pgtandem-replay-"));
+    try {
+      const files: Record<string, string> = {
+        "01_users.yaml": `operations:
+  - create_table:
+      name: users
+      columns: [{ name: id, type: serial, pk: true }, { name: email, type: text }]
+`,
+        "02_broken.yaml": "operations: [ {\n",
+        "03_raw.yaml": `operations:
+  - sql:
+      up: CREATE TABLE audit_log (id bigint)
+      down: DROP TABLE IF EXISTS audit_log
+`,
+        "04_mixed.yaml": `operations:
+  - drop_table: { name: audit_log }
+  - add_column: { table: users, column: { name: bio, type: text, nullable: true } }
+  - rename_column: { table: users, from: email, to: mail }
+`,
+      };
+      for (const [name, text] of Object.entries(files)) await writeFile(join(dir, name), text);
+      const replay = await replayFolder(dir, builtinRegistry());
+      expect(replay.before.map((b) => b.name)).toEqual([
+        "01_users",
+        "02_broken",
+        "03_raw",
+        "04_mixed",
+      ]);
+      expect(replay.before[0]!.schema).toEqual({});
+      expect(replay.before[3]!.schema).toEqual({ users: { id: "serial", email: "text" } });
+      expect(replay.latest).toEqual({ users: { id: "serial", mail: "text", bio: "text" } });
+      expect(replay.warnings).toHaveLength(2);
+      expect(replay.warnings[0]).toStartWith(`${join(dir, "02_broken.yaml")}: `);
+      expect(replay.warnings[0]).toEndWith("the types skip this migration");
+      expect(replay.warnings[1]).toBe(
+        `${join(dir, "04_mixed.yaml")}: operations.0.drop_table.name: table "audit_log" does ` +
+          `not exist in the schema the migrations before it leave (tables made by raw SQL are ` +
+          `unknown to the types); the types skip this operation`,
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });

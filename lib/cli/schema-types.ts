@@ -36,8 +36,9 @@ export interface FolderReplay {
 
 /**
  * Replays the migrations of `dir` in order from an empty schema. A migration that does not load
- * or does not apply to the replayed schema (say, it uses a table made by raw SQL) is reported
- * and skipped, so one broken file does not cost the types of the others.
+ * is reported and skipped; one that does not apply to the replayed schema (say, it drops a table
+ * made by raw SQL) keeps the operations that do apply. One broken file does not cost the types of
+ * the others.
  */
 export async function replayFolder(dir: string, registry: Registry): Promise<FolderReplay> {
   const entries = await listMigrationFolder(dir);
