@@ -29,7 +29,13 @@ import {
   renameConstraint,
   type SomeColumns,
 } from "./constraints.ts";
-import type { ColumnIn, SchemaBefore, SchemaShape, TableIn } from "./folder-schema.ts";
+import type {
+  ColumnIn,
+  FolderMigrationName,
+  SchemaBefore,
+  SchemaShape,
+  TableIn,
+} from "./folder-schema.ts";
 import type { NonEmpty } from "./internal.ts";
 import { type DefinedMigration, defineMigration } from "./migration.ts";
 import { type Operation, operation } from "./operation.ts";
@@ -151,6 +157,9 @@ export type MigrationBody =
   | readonly Operation[]
   | { readonly versionSchema?: string; readonly operations: readonly Operation[] };
 
+/** Any string, written so that editors still offer the folder's migration names. */
+type AnyName = string & Record<never, never>;
+
 /** The builders; their types are `MigrationScope`'s, their behaviour the plain builders'. */
 const SCOPE = Object.freeze({
   table,
@@ -177,7 +186,7 @@ const SCOPE = Object.freeze({
  * Defines the migration `name` (its file's name) with builders typed by the schema the
  * migrations before it leave; returns the same canonical data as `defineMigration`, with `name`.
  */
-export function migration<const N extends string>(
+export function migration<const N extends FolderMigrationName | AnyName>(
   name: N,
   build: (scope: MigrationScope<SchemaBefore<N>>) => MigrationBody,
 ): DefinedMigration {

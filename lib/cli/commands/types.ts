@@ -70,7 +70,7 @@ export const typesCommand: Command = {
     const text = `${JSON.stringify(TSCONFIG, null, 2)}\n`;
     if (await access(tsconfig).then(() => true, () => false)) {
       io.stdout.write(
-        `${tsconfig} exists: make sure it includes "${DECLARATION_FILE}", for example:\n${text}`,
+        `${tsconfig} exists: make sure it includes "${DECLARATION_FILE}" and "${SCHEMA_TYPES_FILE}", for example:\n${text}`,
       );
     } else {
       await writeFile(tsconfig, text);
@@ -117,9 +117,17 @@ export async function refreshSchemaTypes(
   const written: string[] = [];
   for (const file of await schemaTypesFilesOf(dir)) {
     const outDir = join(file, "..");
-    const result = await writeSchemaTypes(dir, outDir, context.registry, pluginFlags(context));
-    for (const warning of result.warnings) context.io.stderr.write(`Warning: ${warning}\n`);
-    written.push(result.file);
+    try {
+      const result = await writeSchemaTypes(dir, outDir, context.registry, pluginFlags(context));
+      for (const warning of result.warnings) context.io.stderr.write(`Warning: ${warning}\n`);
+      written.push(result.file);
+    } catch (error) {
+      // The migration was created; stale types must not fail the command.
+      context.io.stderr.write(
+        `Warning: could not refresh ${file}: ${(error as Error).message}; ` +
+          `run "pgtandem types ${dir}"\n`,
+      );
+    }
   }
   return written;
 }
