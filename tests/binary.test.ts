@@ -196,7 +196,10 @@ describe.skipIf(SKIP)("the standalone binary", () => {
     const session = sessions.find((s) => s.includes("pgtandem types"));
     expect(session).toEqual(["pgtandem types"]);
     const run = await ok("pgtandem types");
-    expect(run.stdout).toBe("Wrote pgtandem.d.ts\nWrote tsconfig.json\n");
+    expect(run.stdout).toBe(
+      "Wrote pgtandem.d.ts\nWrote pgtandem-schema.d.ts (the schema of migrations)\n" +
+        "Wrote tsconfig.json\n",
+    );
     const tsc = join(ROOT, "node_modules", "typescript", "bin", "tsc");
     const check = async () => {
       const child = Bun.spawn([process.execPath, tsc, "-p", work], { cwd: work, stdout: "pipe" });

@@ -73,6 +73,21 @@ export {
 export type { ColumnConversions, CreateConstraint, PerColumn, SomeColumns } from "./constraints.ts";
 
 export { isOperation, operation, operationData } from "./operation.ts";
-export type { Operation, OperationData } from "./operation.ts";
+export type { Operation, OperationData, OperationParams } from "./operation.ts";
+
+export { migration } from "./scope.ts";
+export type { MigrationBody, MigrationScope } from "./scope.ts";
+export type {
+  ColumnIn,
+  FolderMigrationName,
+  FolderSchema,
+  PluginOperationParams,
+  PluginOperationParamsIn,
+  SchemaBefore,
+  SchemaBeforeIn,
+  SchemaShape,
+  TableIn,
+  UntypedSchema,
+} from "./folder-schema.ts";
 
 export type { NonEmpty, StorageParameters } from "./internal.ts";

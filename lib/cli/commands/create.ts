@@ -12,6 +12,7 @@ import { extensionOf, formatMigration, writeText } from "../../migration/writer.
 import { byteLength, MAX_IDENTIFIER_BYTES, versionSchemaName } from "../../naming.ts";
 import { type Command, type CommandContext, UsageError } from "../command.ts";
 import { assertFileName } from "./pull.ts";
+import { refreshSchemaTypes } from "./types.ts";
 
 type FileFormat = "ts" | "yaml" | "json";
 
@@ -60,10 +61,11 @@ async function create(context: CommandContext): Promise<number> {
   }
   const path = join(dir, `${name}${format === "ts" ? ".ts" : extensionOf(format)}`);
   await writeText(path, scaffold(format, flags.empty === true));
+  const types = await refreshSchemaTypes(context, dir);
   context.io.stdout.write(
     context.config.json
       ? `${JSON.stringify({ name, file: path, format }, null, 2)}\n`
-      : `Created ${path}\n`,
+      : `Created ${path}\n${types.map((file) => `Updated ${file}\n`).join("")}`,
   );
   return 0;
 }
