@@ -8,7 +8,7 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { dirname, extname, join, relative, resolve, sep } from "node:path";
 import { completedForm } from "../engine/phases.ts";
-import { buildSteps } from "../engine/steps.ts";
+import { buildSteps } from "../operations/steps.ts";
 import { PgtandemError, ValidationError } from "../errors.ts";
 import { listMigrationFolder } from "../migration/folder.ts";
 import { loadMigrationFile } from "../migration/loader.ts";
