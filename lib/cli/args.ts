@@ -25,6 +25,12 @@ export const FLAGS = {
     help:
       "statement_timeout for pgtandem's statements: milliseconds or a duration like 30s or 5m (default 0: no limit, whatever the role's default)",
   },
+  "connect-timeout": {
+    type: "string",
+    env: "PGTANDEM_CONNECT_TIMEOUT",
+    help:
+      "give up connecting after this long, retries included: seconds or a duration like 500ms or 1m (default 10s)",
+  },
   role: {
     type: "string",
     env: "PGROLL_ROLE",
