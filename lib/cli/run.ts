@@ -13,7 +13,7 @@ import { builtinRegistry } from "../operations/builtins.ts";
 import type { Registry } from "../operations/registry.ts";
 import { loadCommandPlugins } from "../plugins/config.ts";
 import { buildInfo, VERSION, versionLine } from "../version.ts";
-import { closest, jsonRequested, parseCommandLine, type ParsedArgs } from "./args.ts";
+import { jsonRequested, parseCommandLine, type ParsedArgs } from "./args.ts";
 import { type Command, printResult, UsageError } from "./command.ts";
 import { analyzeCommand } from "./commands/analyze.ts";
 import { baselineCommand } from "./commands/baseline.ts";
@@ -34,6 +34,7 @@ import { updateCommand } from "./commands/update.ts";
 import { validateCommand } from "./commands/validate.ts";
 import { type Config, resolveConfig } from "./config.ts";
 import { commandHelp, generalHelp } from "./help.ts";
+import { closest } from "./suggest.ts";
 import { captureOutput, errorJsonDocument, type Io, oneJsonDocument } from "./io.ts";
 import { lostConnectionLine } from "./lost-connection.ts";
 

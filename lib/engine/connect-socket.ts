@@ -74,6 +74,8 @@ export function boundedSocketFactory(
       }
       throw error;
     }
+    // What this attempt met replaces what an earlier one did.
+    delete attempts.socketError;
     if (!attempts.live) {
       socket.once("data", (chunk: Uint8Array) => {
         if (isPostgresReply(chunk[0])) return;

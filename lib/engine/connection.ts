@@ -169,9 +169,8 @@ function connectError(
   timeoutMs: number,
 ): PgtandemError {
   const code = (error as { code?: unknown }).code;
-  const tries = attempts.count > 1
-    ? ` (${Math.min(attempts.count, MAX_CONNECT_ATTEMPTS)} attempts)`
-    : "";
+  const count = Math.min(attempts.count, MAX_CONNECT_ATTEMPTS);
+  const tries = count > 1 ? ` (${count} attempts)` : "";
   const seconds = `${Math.round(timeoutMs / 100) / 10}s`;
   const reason = attempts.foreignReply !== undefined
     ? `the server's reply is not PostgreSQL's protocol ("${attempts.foreignReply}"): is this the right port?`
@@ -181,7 +180,7 @@ function connectError(
     ? `the server closed the connection before the startup finished${tries}: is this a PostgreSQL server?`
     : code === "CONNECT_DEADLINE" || code === "CONNECT_TIMEOUT" ||
         attempts.socketError?.code === "CONNECT_TIMEOUT"
-    ? `no answer within ${seconds} (--connect-timeout)${tries}`
+    ? `no answer within ${seconds} (--connect-timeout${count > 1 ? `, ${count} attempts` : ""})`
     : redactSecrets((error as Error).message, options.url);
   return new PgtandemError(
     "connection",
