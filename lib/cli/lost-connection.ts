@@ -26,6 +26,7 @@ export async function lostConnectionLine(
           url: config.postgresUrl,
           schema: config.schema,
           lockTimeoutMs: config.lockTimeoutMs,
+          connectTimeoutMs: config.connectTimeoutMs,
         });
         return await adviceFor(new StateStore(sql, config.stateSchema), command, config.schema);
       })(),

@@ -58,6 +58,7 @@ export async function withSession<T>(
     schema: config.schema,
     lockTimeoutMs: config.lockTimeoutMs,
     statementTimeoutMs: config.statementTimeoutMs,
+    connectTimeoutMs: config.connectTimeoutMs,
     onClose,
   };
   let finishProgress = () => {};

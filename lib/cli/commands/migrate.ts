@@ -560,6 +560,7 @@ function connectForLock(config: Config): Promise<Sql> {
     url: config.postgresUrl,
     schema: config.schema,
     lockTimeoutMs: 0,
+    connectTimeoutMs: config.connectTimeoutMs,
     max: 1,
     applicationName: "pgtandem-migrate-lock",
   });
