@@ -185,7 +185,8 @@ export const FLAGS = {
   out: {
     type: "string",
     commands: ["types"],
-    help: "folder to write pgtandem.d.ts and tsconfig.pgtandem.json to (default: current folder)",
+    help:
+      "folder to write pgtandem.d.ts, pgtandem-schema.d.ts and (when it has none) tsconfig.json to (default: current folder)",
   },
 } as const satisfies Record<string, FlagSpec>;
 
