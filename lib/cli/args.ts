@@ -118,6 +118,12 @@ export const FLAGS = {
     commands: ["create"],
     help: "folder to create the file in (default: the current folder)",
   },
+  migrations: {
+    type: "string",
+    commands: ["convert"],
+    help:
+      "convert knows the schema the migrations of this folder leave (replayed, no database): old types give a type change its down",
+  },
   ts: {
     type: "boolean",
     commands: ["create", "convert"],
