@@ -89,7 +89,7 @@ ALTER TABLE people ADD COLUMN a int, ALTER COLUMN name SET STATISTICS 100;
     ]);
     const body = (i: number) => Object.values(operations[i]!)[0] as Record<string, any>;
     expect(body(0)).toEqual({
-      name: "public.users",
+      name: "users", // the schema migrated (public) is left off
       columns: [
         {
           name: "id",

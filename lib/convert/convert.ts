@@ -62,6 +62,8 @@ export interface ConvertOptions {
    * database's): old column types give a type change its `down`.
    */
   schema?: VirtualSchema;
+  /** The schema migrated (default: the schema's name, else public): `public.t` becomes `t`. */
+  schemaName?: string;
   /** Is there a cast from `from` to `to`? Default: a rule for the built-in types. */
   castExists?: (from: string, to: string) => Promise<boolean>;
 }
@@ -80,6 +82,7 @@ export async function convertSql(sql: string, options: ConvertOptions = {}): Pro
   }
   const refined = await refineOperations(operations, {
     ...(options.schema ? { schema: options.schema } : {}),
+    schemaName: options.schemaName ?? options.schema?.name ?? "public",
     castExists: options.castExists ?? ((from, to) => Promise.resolve(builtinCastExists(from, to))),
   });
   return { operations: refined, placeholders: findPlaceholders(refined) };

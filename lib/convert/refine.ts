@@ -24,6 +24,11 @@ type Body = Record<string, any>;
 export interface RefineContext {
   /** The schema the file will meet (a migrations folder replayed, or the database). */
   schema?: VirtualSchema;
+  /**
+   * The schema migrated (--schema, default public): SQL names `public.users`, a migration names
+   * the table of its schema `users` (the engine does not read a qualified name as its own).
+   */
+  schemaName: string;
   /** Is there a cast from type `from` to type `to`? Absent: a built-in rule (casts.ts). */
   castExists(from: string, to: string): Promise<boolean>;
 }
@@ -109,7 +114,7 @@ export async function refineOperations(
   operations: readonly Data[],
   context: RefineContext,
 ): Promise<Data[]> {
-  const ops = operations.map((op) => structuredClone(op));
+  const ops = operations.map((op) => unqualified(structuredClone(op), context.schemaName));
   const known = new KnownTypes(context.schema);
   for (const op of ops) {
     const [kind, body] = entry(op);
@@ -123,6 +128,38 @@ export async function refineOperations(
     known.apply(kind, body);
   }
   return mergeAlterColumns(foldIntoNewTables(ops));
+}
+
+/** Fields naming a table, per operation kind (and `references.table` anywhere). */
+const TABLE_FIELDS: Record<string, string[]> = {
+  create_table: ["name"],
+  drop_table: ["name"],
+  rename_table: ["from", "to"],
+};
+
+/** The operation with `<schema>.` dropped from the table names it holds. */
+function unqualified(op: Data, schemaName: string): Data {
+  const prefix = `${schemaName}.`;
+  const strip = (holder: Body, field: string) => {
+    const value = holder[field];
+    if (typeof value === "string" && value.startsWith(prefix)) {
+      holder[field] = value.slice(prefix.length);
+    }
+  };
+  const [kind, body] = entry(op);
+  for (const field of TABLE_FIELDS[kind] ?? ["table"]) strip(body, field);
+  const walk = (value: unknown) => {
+    if (Array.isArray(value)) value.forEach(walk);
+    else if (value && typeof value === "object") {
+      const holder = value as Body;
+      if (holder.references && typeof holder.references === "object") {
+        strip(holder.references, "table");
+      }
+      Object.values(holder).forEach(walk);
+    }
+  };
+  walk(body);
+  return op;
 }
 
 function entry(op: Data): [string, Body] {

@@ -53,7 +53,8 @@ export const convertCommand: Command = {
     }
     let conversion: Conversion;
     try {
-      const run = (options: ConvertOptions) => convertSql(sql, options);
+      const run = (options: ConvertOptions) =>
+        convertSql(sql, { ...options, schemaName: context.config.schema });
       if (folder !== undefined) {
         conversion = await run({ schema: await folderSchema(context, folder) });
       } else if (url !== undefined) conversion = await databaseKnowledge(context, run);
