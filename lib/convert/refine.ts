@@ -219,6 +219,7 @@ function foldIntoNewTables(ops: Data[]): Data[] {
 /** Drops or replaces the data placeholders of an operation on a table with no rows. */
 function withoutPlaceholders(kind: string, body: Body): void {
   if (kind === "add_column" && isPlaceholder(body.up ?? "")) delete body.up;
+  if (kind === "drop_column" && isPlaceholder(body.down ?? "")) delete body.down;
   if (kind === "alter_column") {
     for (const field of ["up", "down"] as const) {
       if (isPlaceholder(body[field] ?? "")) body[field] = columnExpression(body.column);

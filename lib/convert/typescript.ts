@@ -62,6 +62,9 @@ function only(body: Body | undefined, fields: readonly string[]): boolean {
 
 const str = (value: unknown): string => JSON.stringify(value);
 
+/** A list of names: `["a", "b"]`. */
+const list = (values: unknown): string => `[${(values as unknown[]).map(str).join(", ")}]`;
+
 /** An object key: bare when it is an identifier. */
 const key = (k: string): string => (/^[A-Za-z_$][\w$]*$/.test(k) ? k : str(k));
 
@@ -304,7 +307,7 @@ function createTable(body: Body, imports: Imports): string | undefined {
 
 function tableConstraint(c: Body, imports: Imports): string | undefined {
   const name = str(c.name);
-  const columns = str(c.columns);
+  const columns = Array.isArray(c.columns) ? list(c.columns) : "";
   switch (c.type) {
     case "primary_key":
       if (!only(c, ["name", "type", "columns"])) return undefined;
@@ -324,10 +327,10 @@ function tableConstraint(c: Body, imports: Imports): string | undefined {
       const ref = c.references as Body;
       const fields = ["table", "columns", "on_delete", "on_update", "match_type"];
       if (!only(ref, [...fields, "on_delete_set_columns"])) return undefined;
-      return `.foreignKey(${name}, ${columns}, ${str(ref.table)}, ${str(ref.columns)}${
+      return `.foreignKey(${name}, ${columns}, ${str(ref.table)}, ${list(ref.columns)}${
         optionsArg([
           ...foreignKeyOptions(ref),
-          ["onDeleteSetColumns", ref.on_delete_set_columns && str(ref.on_delete_set_columns)],
+          ["onDeleteSetColumns", ref.on_delete_set_columns && list(ref.on_delete_set_columns)],
         ])
       })`;
     }
@@ -426,13 +429,13 @@ function createConstraint(body: Body, imports: Imports): string | undefined {
     case "unique":
     case "primary_key":
       if (!only(body, base) || columns.length === 0) return undefined;
-      tail = `.${body.type === "unique" ? "unique" : "primaryKey"}(${str(columns)}, ${
+      tail = `.${body.type === "unique" ? "unique" : "primaryKey"}(${list(columns)}, ${
         object(convert)
       })`;
       break;
     case "check":
       if (!only(body, [...base, "check", "no_inherit"])) return undefined;
-      tail = `.check(${sqlText(body.check, imports)}, ${str(columns)}${
+      tail = `.check(${sqlText(body.check, imports)}, ${list(columns)}${
         optionsArg([...convert, ["noInherit", body.no_inherit && "true"]])
       })`;
       break;
@@ -441,11 +444,11 @@ function createConstraint(body: Body, imports: Imports): string | undefined {
       const ref = body.references as Body;
       const fields = ["table", "columns", "on_delete", "on_update", "match_type"];
       if (!only(ref, [...fields, "on_delete_set_columns"])) return undefined;
-      tail = `.foreignKey(${str(columns)}, ${str(ref.table)}, ${str(ref.columns)}${
+      tail = `.foreignKey(${list(columns)}, ${str(ref.table)}, ${list(ref.columns)}${
         optionsArg([
           ...convert,
           ...foreignKeyOptions(ref),
-          ["onDeleteSetColumns", ref.on_delete_set_columns && str(ref.on_delete_set_columns)],
+          ["onDeleteSetColumns", ref.on_delete_set_columns && list(ref.on_delete_set_columns)],
         ])
       })`;
       break;
