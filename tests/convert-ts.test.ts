@@ -58,6 +58,7 @@ beforeAll(async () => {
   await cliOk(db.url, ["init"]);
   await db.sql`create table users (id serial primary key, name text, score integer)`;
   await db.sql`insert into users (name, score) values ('ann', 1)`;
+  await db.sql`alter table users add constraint users_name_key unique (name)`;
   await cliOk(db.url, ["baseline", "--yes", "00_base", join(dir, "baseline")]);
 });
 
@@ -187,5 +188,22 @@ ALTER TABLE users ADD COLUMN email text NOT NULL;`;
     expect(result.stderr).toBe(
       'Warning: 1 placeholder(s) to review (each contains "TODO:"): operations[1].add_column.up\n',
     );
+  });
+
+  test("with the database's schema, DROP CONSTRAINT names the constraint's real columns", async () => {
+    const input = await write("drop.sql", "ALTER TABLE users DROP CONSTRAINT users_name_key;");
+    const known = await cliOk(db.url, ["convert", input, "--json", "--postgres-url", db.url]);
+    expect(JSON.parse(known.stdout).operations).toEqual([{
+      drop_multicolumn_constraint: {
+        table: "users",
+        name: "users_name_key",
+        down: { name: '/* TODO: a value of name that satisfies "users_name_key" */ name' },
+      },
+    }]);
+    // Without it, pgroll's placeholder column.
+    const unknown = await cliOk(db.url, ["convert", input, "--json"]);
+    expect(JSON.parse(unknown.stdout).operations[0].drop_multicolumn_constraint.down).toEqual({
+      placeholder: "TODO: Implement SQL data migration",
+    });
   });
 });

@@ -34,7 +34,7 @@ const sql = (up: string, extra: object = {}) => ({ sql: { up, ...extra } });
 
 describe("convert", () => {
   const script = `
-CREATE TABLE public.users (
+CREATE TABLE app.users (
   id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   email varchar(255) NOT NULL UNIQUE,
   name text CHECK (length(name) > 0),
@@ -89,7 +89,7 @@ ALTER TABLE people ADD COLUMN a int, ALTER COLUMN name SET STATISTICS 100;
     ]);
     const body = (i: number) => Object.values(operations[i]!)[0] as Record<string, any>;
     expect(body(0)).toEqual({
-      name: "users", // the schema migrated (public) is left off
+      name: "app.users", // another schema than the one migrated: kept qualified
       columns: [
         {
           name: "id",

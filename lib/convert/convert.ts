@@ -34,12 +34,9 @@ import {
 } from "./columns.ts";
 import { builtinCastExists } from "./casts.ts";
 import { columnExpression } from "./expressions.ts";
-import { refineOperations } from "./refine.ts";
+import { PLACEHOLDER_COLUMN, refineOperations } from "./refine.ts";
 
-export { TODO_DATA_MIGRATION };
-
-/** pgroll's placeholder column name where the SQL does not say which columns are involved. */
-export const PLACEHOLDER_COLUMN = "placeholder";
+export { PLACEHOLDER_COLUMN, TODO_DATA_MIGRATION };
 
 type Data = Record<string, unknown>;
 

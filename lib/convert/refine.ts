@@ -12,10 +12,13 @@
  *
  * @module
  */
-import { isPlaceholder } from "../migration/placeholders.ts";
+import { isPlaceholder, todoComment } from "../migration/placeholders.ts";
 import type { VirtualSchema } from "../schema/model.ts";
 import { simplifyExpression, substituteColumns } from "../sql-rewrite.ts";
 import { columnExpression } from "./expressions.ts";
+
+/** pgroll's placeholder column where the SQL does not say which columns are involved. */
+export const PLACEHOLDER_COLUMN = "placeholder";
 
 type Data = Record<string, unknown>;
 type Body = Record<string, any>;
@@ -36,6 +39,8 @@ export interface RefineContext {
 /** Column types as the file goes: table → column → type. */
 class KnownTypes {
   readonly #tables = new Map<string, Map<string, string>>();
+  /** Tables the file has changed so far (their constraints may differ from the schema's). */
+  readonly #changed = new Set<string>();
   readonly #schemaName: string;
 
   constructor(schema: VirtualSchema | undefined) {
@@ -51,12 +56,17 @@ class KnownTypes {
     return table.startsWith(prefix) ? table.slice(prefix.length) : table;
   }
 
+  changed(table: string): boolean {
+    return this.#changed.has("*") || this.#changed.has(this.#key(table));
+  }
+
   type(table: string, column: string): string | undefined {
     return this.#tables.get(this.#key(table))?.get(column);
   }
 
   /** Follows one operation. */
   apply(kind: string, body: Body): void {
+    for (const table of tablesOf(kind, body)) this.#changed.add(this.#key(table));
     const columns = (table: string) => {
       const key = this.#key(table);
       const found = this.#tables.get(key) ?? new Map<string, string>();
@@ -125,6 +135,7 @@ export async function refineOperations(
         body.down = `${columnExpression(body.column)}::${target}`;
       }
     }
+    if (kind === "drop_multicolumn_constraint") constraintColumns(body, known, context.schema);
     known.apply(kind, body);
   }
   return mergeAlterColumns(foldIntoNewTables(ops));
@@ -160,6 +171,29 @@ function unqualified(op: Data, schemaName: string): Data {
   };
   walk(body);
   return op;
+}
+
+/**
+ * DROP CONSTRAINT names no columns (convert writes pgroll's `placeholder` column): with the schema
+ * known, the constraint's real columns, `up` left to its default (the value unchanged) and a
+ * `down` placeholder per column (the old version still has the constraint: its values must
+ * satisfy it).
+ */
+function constraintColumns(body: Body, known: KnownTypes, schema: VirtualSchema | undefined) {
+  if (!schema || !Object.keys(body.down ?? {}).includes(PLACEHOLDER_COLUMN)) return;
+  // Only a table the file has not changed: its constraints are the schema's.
+  if (known.changed(body.table)) return;
+  const table = schema.tables.find((t) => t.name === body.table);
+  const name = body.name as string;
+  const found = table &&
+    [table.checkConstraints, table.uniqueConstraints, table.foreignKeys, table.excludeConstraints]
+      .map((group) => group[name]).find((c) => c !== undefined);
+  if (!found || found.columns.length === 0) return;
+  delete body.up;
+  body.down = Object.fromEntries(found.columns.map((column) => [
+    column,
+    `${todoComment(`a value of ${column} that satisfies "${name}"`)} ${columnExpression(column)}`,
+  ]));
 }
 
 function entry(op: Data): [string, Body] {
