@@ -207,3 +207,49 @@ ALTER TABLE users ADD COLUMN email text NOT NULL;`;
     });
   });
 });
+
+describe("changes to one column", () => {
+  const SQL = `ALTER TABLE users ALTER COLUMN score TYPE bigint;
+ALTER TABLE users ADD COLUMN nick text;
+CREATE INDEX users_score_idx ON users (score);
+ALTER TABLE users ALTER COLUMN score SET DEFAULT 7;
+ALTER TABLE users RENAME COLUMN score TO points;
+ALTER TABLE users ALTER COLUMN points DROP DEFAULT;`;
+
+  test("merge across a new column, an index and a rename; the result runs", async () => {
+    const input = await write("merge.sql", SQL);
+    const { stdout, stderr } = await cliOk(db.url, [
+      "convert",
+      input,
+      "--json",
+      "--postgres-url",
+      db.url,
+    ]);
+    expect(stderr).toBe("");
+    const operations = JSON.parse(stdout).operations as Record<string, any>[];
+    expect(operations.map((op) => Object.keys(op)[0])).toEqual([
+      "alter_column",
+      "add_column",
+      "create_index",
+      "rename_column",
+    ]);
+    // SET DEFAULT then (as "points") DROP DEFAULT: the last one wins.
+    expect(operations[0]!.alter_column).toEqual({
+      table: "users",
+      column: "score",
+      type: "bigint",
+      default: null,
+      up: "score::bigint",
+      down: "score::integer",
+    });
+    const file = await write("02_merge.json", stdout);
+    const before = await dumpSchema(db.sql, "public");
+    await cliOk(db.url, ["start", file]);
+    await cliOk(db.url, ["rollback"]);
+    expect(await dumpSchema(db.sql, "public")).toEqual(before);
+    await cliOk(db.url, ["start", "--complete", file]);
+    expect(await db.sql`select name, points, nick from users`).toEqual([
+      { name: "ann", points: "1", nick: null },
+    ]);
+  });
+});

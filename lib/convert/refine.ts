@@ -289,25 +289,64 @@ function mergeAlterColumns(ops: Data[]): Data[] {
   return out;
 }
 
+/**
+ * The earlier alter_column of the column `later` changes, looking back through renames of that
+ * column (it keeps its place; `later` moves before it under the old name).
+ */
 function findMergeTarget(out: Data[], later: Body): Body | undefined {
+  let name = later.column as string;
   for (let i = out.length - 1; i >= 0; i--) {
     const [kind, body] = entry(out[i]!);
     if (kind === "alter_column" && body.table === later.table) {
-      if (body.column !== later.column) continue;
+      if (body.column !== name) continue;
       const clash = (["check", "unique", "references"] as const).some((f) =>
         body[f] !== undefined && later[f] !== undefined
       );
       return clash ? undefined : body;
     }
+    if (kind === "rename_column" && body.table === later.table && body.to === name) {
+      name = body.from;
+      continue;
+    }
+    if (independent(kind, body, later, name)) continue;
     if (tablesOf(kind, body).some((t) => t === "*" || t === later.table)) return undefined;
   }
   return undefined;
+}
+
+/**
+ * An operation on the same table that `later` may move back across: a new column its SQL does
+ * not read, or an index (built on whichever column the version reads).
+ */
+function independent(kind: string, body: Body, later: Body, column: string): boolean {
+  if (body.table !== later.table) return false;
+  if (kind === "create_index") return true;
+  if (kind !== "add_column") return false;
+  const name = String(body.column?.name);
+  if (name === column || name === later.column) return false;
+  const mentions = (text: unknown) => typeof text === "string" && text.includes(name);
+  return !mentions(later.up) && !mentions(later.down);
 }
 
 const CHANGES = ["type", "nullable", "default", "comment", "check", "unique", "references"];
 
 function mergeInto(earlier: Body, later: Body): void {
   const column = earlier.column as string;
+  if (later.column !== column) {
+    // Renamed in between: `later`'s SQL names the column by its new name.
+    const renames = new Map([[later.column as string, columnExpression(column)]]);
+    for (const field of ["up", "down"] as const) {
+      if (typeof later[field] === "string") {
+        later[field] = substituteColumns(later[field], renames);
+      }
+    }
+    if (later.check) {
+      later.check = {
+        ...later.check,
+        constraint: substituteColumns(later.check.constraint, renames),
+      };
+    }
+  }
   const up = compose(later.up, column, earlier.up);
   const down = compose(earlier.down, column, later.down);
   for (const field of CHANGES) {

@@ -35,8 +35,9 @@ export function typescriptMigration(operations: readonly Record<string, unknown>
       : "";
     items.push(`${todo}    ${built},`);
   }
+  const todos = items.some((item) => item.includes("// TODO: replace the placeholders"));
   return [
-    "// Converted from SQL by `pgtandem convert`. Review it, and fill in every TODO.",
+    `// Converted from SQL by \`pgtandem convert\`.${todos ? " Fill in every TODO." : ""}`,
     `import { ${[...imports.names].sort().join(", ")} } from "pgtandem";`,
     "",
     "export default defineMigration({",
