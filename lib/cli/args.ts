@@ -122,7 +122,7 @@ export const FLAGS = {
     type: "string",
     commands: ["convert"],
     help:
-      "convert knows the schema the migrations of this folder leave (replayed, no database): old types give a type change its down",
+      "know the schema this migrations folder leaves (replayed, no database): a type change gets its down",
   },
   ts: {
     type: "boolean",

@@ -23,9 +23,11 @@ export const convertCommand: Command = {
   examples: [
     "pgtandem convert schema-change.sql > migrations/05_change.ts",
     "pgtandem convert drizzle/0003_change.sql --migrations migrations > migrations/05_change.ts",
+    "pgtandem convert change.sql --json --postgres-url $DATABASE_URL   # reads the schema only",
     "echo 'ALTER TABLE users ADD COLUMN age int' | pgtandem convert --yaml",
-    "Exit codes: 0 converted (placeholders to review are listed on stderr); 1 SQL that does",
-    "not parse (message with line and column), file missing",
+    "Placeholders (TODO:) are listed on stderr; validate and start refuse them until replaced.",
+    "Exit codes: 0 converted; 1 SQL that does not parse (message with line and column), file",
+    "missing, a folder that does not replay, a database not initialized, bad usage",
   ],
   migrationsPath: (args) => (args.flags.migrations as string | undefined) ?? args.positionals[0],
   async run(context) {
