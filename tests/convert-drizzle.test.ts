@@ -59,7 +59,7 @@ async function runLifecycle(db: TestDatabase, file: string): Promise<void> {
   await cliOk(db.url, ["rollback"]);
   expect(await dumpSchema(db.sql, "public")).toEqual(before);
   await cliOk(db.url, ["start", "--complete", file]);
-  expect(await db.sql`select name, score, active from users order by id`).toEqual([
+  expect([...await db.sql`select name, score, active from users order by id`]).toEqual([
     { name: "ann", score: "5", active: true },
     { name: "bob", score: null, active: true },
   ]);
@@ -172,6 +172,6 @@ describe("drizzle-kit generate output", () => {
     expect(result.stdout).toBe("");
     expect(result.stderr).toMatch(/^Error: .*init/);
     const schemas = await db.sql`select nspname from pg_namespace where nspname = 'pgroll'`;
-    expect(schemas).toEqual([]);
+    expect([...schemas]).toEqual([]);
   });
 });

@@ -248,7 +248,7 @@ ALTER TABLE users ALTER COLUMN points DROP DEFAULT;`;
     await cliOk(db.url, ["rollback"]);
     expect(await dumpSchema(db.sql, "public")).toEqual(before);
     await cliOk(db.url, ["start", "--complete", file]);
-    expect(await db.sql`select name, points, nick from users`).toEqual([
+    expect([...await db.sql`select name, points, nick from users`]).toEqual([
       { name: "ann", points: "1", nick: null },
     ]);
   });
