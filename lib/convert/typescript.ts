@@ -290,8 +290,9 @@ function createTable(body: Body, imports: Imports): string | undefined {
   if (!only(body, ["name", "columns", "constraints", "comment"])) return undefined;
   const columns: string[] = [];
   for (const column of body.columns as Body[]) {
-    // createTable takes an object: JavaScript would move integer-like keys to the front.
-    if (/^(0|[1-9][0-9]*)$/.test(column.name)) return undefined;
+    // createTable takes an object: JavaScript would move integer-like keys to the front,
+    // and `__proto__` would set the object's prototype instead of naming a column.
+    if (/^(0|[1-9][0-9]*)$/.test(column.name) || column.name === "__proto__") return undefined;
     const built = columnBuilder(column, imports);
     if (!built) return undefined;
     columns.push(`      ${key(column.name)}: ${built},`);
