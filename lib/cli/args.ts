@@ -153,6 +153,12 @@ export const FLAGS = {
     commands: ["create"],
     help: "folder to create the file in (default: the current folder)",
   },
+  migrations: {
+    type: "string",
+    commands: ["convert"],
+    help:
+      "know the schema this migrations folder leaves (replayed, no database): a type change gets its down",
+  },
   ts: {
     type: "boolean",
     commands: ["create", "convert"],

@@ -11,7 +11,8 @@
  *
  * @module
  */
-import { ident } from "../sql.ts";
+import { isPlaceholder, TODO_DATA_MIGRATION, todoComment } from "../operations/placeholders.ts";
+import type { VirtualSchema } from "../schema/model.ts";
 import {
   findNodes,
   keywordAt,
@@ -31,12 +32,11 @@ import {
   type Source,
   typeText,
 } from "./columns.ts";
+import { builtinCastExists } from "./casts.ts";
+import { columnExpression } from "./expressions.ts";
+import { PLACEHOLDER_COLUMN, refineOperations } from "./refine.ts";
 
-/** pgroll's placeholder for data migrations SQL cannot tell; start fails on it until replaced. */
-export const TODO_DATA_MIGRATION = "TODO: Implement SQL data migration";
-
-/** pgroll's placeholder column name where the SQL does not say which columns are involved. */
-export const PLACEHOLDER_COLUMN = "placeholder";
+export { PLACEHOLDER_COLUMN, TODO_DATA_MIGRATION };
 
 type Data = Record<string, unknown>;
 
@@ -52,11 +52,24 @@ export interface Conversion {
   placeholders: Placeholder[];
 }
 
+/** What `convert` may know besides the SQL. */
+export interface ConvertOptions {
+  /**
+   * The schema the converted migration will meet (a migrations folder replayed, or the
+   * database's): old column types give a type change its `down`.
+   */
+  schema?: VirtualSchema;
+  /** The schema migrated (default: the schema's name, else public): `public.t` becomes `t`. */
+  schemaName?: string;
+  /** Is there a cast from `from` to `to`? Default: a rule for the built-in types. */
+  castExists?: (from: string, to: string) => Promise<boolean>;
+}
+
 /**
  * Converts a SQL script. Throws SqlSyntaxError (message with line and column) when PostgreSQL's
  * parser rejects it, and SqlParserUnavailableError when the parser cannot be loaded.
  */
-export async function convertSql(sql: string): Promise<Conversion> {
+export async function convertSql(sql: string, options: ConvertOptions = {}): Promise<Conversion> {
   const parser = await loadSqlParser();
   const statements = parser.parse(sql);
   const source: Source = { sql, tokens: statements.length > 0 ? parser.scan(sql) : [] };
@@ -64,7 +77,12 @@ export async function convertSql(sql: string): Promise<Conversion> {
   for (const statement of statements) {
     operations.push(...(convertStatement(source, statement) ?? [{ sql: { up: statement.text } }]));
   }
-  return { operations, placeholders: findPlaceholders(operations) };
+  const refined = await refineOperations(operations, {
+    ...(options.schema ? { schema: options.schema } : {}),
+    schemaName: options.schemaName ?? options.schema?.name ?? "public",
+    castExists: options.castExists ?? ((from, to) => Promise.resolve(builtinCastExists(from, to))),
+  });
+  return { operations: refined, placeholders: findPlaceholders(refined) };
 }
 
 function convertStatement(source: Source, statement: ParsedStatement): Data[] | undefined {
@@ -102,11 +120,6 @@ function convertAlterTable(source: Source, node: PgNode): Data[] | undefined {
   return ops.length > 0 ? ops : undefined;
 }
 
-/** The column as an SQL expression: its name, quoted only when it must be. */
-function columnExpression(column: string): string {
-  return /^[a-z_][a-z0-9_$]*$/.test(column) ? column : ident(column);
-}
-
 function convertAlterCommand(source: Source, table: string, cmd: PgNode): Data | undefined {
   const column = cmd.name as string;
   const col = columnExpression(column ?? "");
@@ -117,7 +130,7 @@ function convertAlterCommand(source: Source, table: string, cmd: PgNode): Data |
           table,
           column,
           nullable: false,
-          up: `COALESCE(${col}, /* TODO: value for rows where ${col} is NULL */ NULL)`,
+          up: `COALESCE(${col}, ${todoComment(`value for rows where ${col} is NULL`)} NULL)`,
           down: col,
         },
       };
@@ -128,7 +141,9 @@ function convertAlterCommand(source: Source, table: string, cmd: PgNode): Data |
           column,
           nullable: true,
           up: col,
-          down: `COALESCE(${col}, /* TODO: value for the old version when ${col} is NULL */ NULL)`,
+          down: `COALESCE(${col}, ${
+            todoComment(`value for the old version when ${col} is NULL`)
+          } NULL)`,
         },
       };
     case "AT_AlterColumnType": {
@@ -144,7 +159,7 @@ function convertAlterCommand(source: Source, table: string, cmd: PgNode): Data |
           column,
           type,
           up: using ?? `${col}::${type}`,
-          down: `/* TODO: convert back to the old type of ${col} */ ${col}`,
+          down: `${todoComment(`convert back to the old type of ${col}`)} ${col}`,
         },
       };
     }
@@ -372,12 +387,12 @@ function convertCreateIndex(source: Source, node: PgNode): Data[] | undefined {
   return [{ create_index: body }];
 }
 
-/** Every string containing "TODO:" in the operations, with its path. */
+/** Every placeholder in the operations, with its path. */
 function findPlaceholders(operations: readonly Data[]): Placeholder[] {
   const found: Placeholder[] = [];
   const walk = (value: unknown, path: (string | number)[]) => {
     if (typeof value === "string") {
-      if (value.includes("TODO:")) found.push({ path, text: value });
+      if (isPlaceholder(value)) found.push({ path, text: value });
     } else if (Array.isArray(value)) {
       value.forEach((v, i) => walk(v, [...path, i]));
     } else if (value && typeof value === "object") {

@@ -8,6 +8,7 @@ import type { Issue } from "../errors.ts";
 import type { VirtualSchema } from "../schema/model.ts";
 import { cloneSchema } from "../schema/virtual.ts";
 import type { ParsedOperation, StartResult } from "./operation.ts";
+import { placeholderIssues } from "./placeholders.ts";
 
 export interface OperationStep {
   index: number;
@@ -42,7 +43,12 @@ export function buildSteps(
 ): StepsResult {
   const steps: OperationStep[] = [];
   const issues: Issue[] = [];
-  if (options.validate) issues.push(...isolationIssues(operations));
+  if (options.validate) {
+    issues.push(...isolationIssues(operations));
+    // `convert`'s placeholders read as SQL (some even run): refuse them before anything else.
+    const placeholders = placeholderIssues(operations);
+    if (placeholders.length > 0) return { steps, issues: [...issues, ...placeholders] };
+  }
   const schema = cloneSchema(initial);
   for (const [index, operation] of operations.entries()) {
     const prefix = ["operations", index, operation.kind];
