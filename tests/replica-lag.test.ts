@@ -22,7 +22,7 @@ import { cli, cliOk, migrationFile } from "./helpers/cli.ts";
 import { type TestDatabase, testDatabase } from "./helpers/postgres.ts";
 import { type StandbyPair, startStandbyPair } from "./helpers/standby.ts";
 
-const ROWS = 3000;
+const ROWS = 2000;
 const BATCH = 100;
 const LIMIT_MS = 200;
 /** Not a divisor of LIMIT_MS: a timer firing a hair early cannot let one more batch through. */
@@ -147,8 +147,9 @@ describe("replica-aware throttle with a streaming standby", () => {
       await new Promise((r) => setTimeout(r, 10));
     }
     const code = await run.exit;
+    const pauses = run.stderr().match(/pausing the backfill/g)?.length ?? 0;
     console.log(
-      `with the flag: standby at most ${worst} rows behind (bound ${MAX_ROWS_BEHIND}), ${samples} samples`,
+      `with the flag: standby at most ${worst} rows behind (bound ${MAX_ROWS_BEHIND}), ${samples} samples, ${pauses} pauses`,
     );
     expect({ code, stderr: code === 0 ? "" : run.stderr() }).toEqual({ code: 0, stderr: "" });
     expect(worst).toBeLessThanOrEqual(MAX_ROWS_BEHIND);
@@ -271,10 +272,10 @@ describe("batch size", () => {
   beforeAll(async () => {
     db = await testDatabase();
     await cliOk(db.url, ["init"]);
-    // At least 1 ms per row: a batch of 1000 rows takes over a second, far over the 200 ms the
+    // At least 0.5 ms per row: a batch of 1000 rows takes over half a second, far over the 200 ms the
     // adaptive sizing aims at, whatever the machine.
     await db.sql.unsafe(`create function slow_double(x int) returns int language sql volatile
-        as 'select x * 2 from pg_catalog.pg_sleep(0.001)'`);
+        as 'select x * 2 from pg_catalog.pg_sleep(0.0005)'`);
     await filledTable(db.url, db.sql, "items", rows);
   }, 60_000);
 
@@ -298,7 +299,7 @@ describe("batch size", () => {
         },
       }],
     });
-    // Default: 1000 rows to begin with, halved after a batch that took over a second.
+    // Default: 1000 rows to begin with, halved after a batch that took over half a second.
     const adaptive = batches((await cliOk(db.url, ["start", file, "--verbose"])).stderr);
     expect(adaptive).toBeGreaterThan(Math.ceil(rows / 1000));
     await cliOk(db.url, ["rollback"]);
