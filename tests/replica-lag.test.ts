@@ -16,6 +16,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import postgres from "postgres";
 import { runCli } from "../lib/cli/run.ts";
+import { progressReporter } from "../lib/engine/progress.ts";
 import { NEEDS_BACKFILL_COLUMN } from "../lib/naming.ts";
 import { dumpSchema } from "./helpers/catalog.ts";
 import { cli, cliOk, migrationFile } from "./helpers/cli.ts";
@@ -76,15 +77,7 @@ describe("replica-aware throttle with a streaming standby", () => {
   async function tableAndMigration(name: string): Promise<string> {
     await filledTable(url, primary, name, ROWS);
     await caughtUp();
-    return await migrationFile(`${name}_double.json`, {
-      operations: [{
-        add_column: {
-          table: name,
-          column: { name: "w", type: "int", nullable: true },
-          up: "v * 2",
-        },
-      }],
-    });
+    return await addColumnW(name, "v * 2");
   }
 
   /** Rows the backfill has done on one server (0 before the marker column exists there). */
@@ -112,6 +105,12 @@ describe("replica-aware throttle with a streaming standby", () => {
     "--backfill-batch-delay",
     `${DELAY_MS}ms`,
   ];
+  const throttledWithFlag = [
+    ...throttled,
+    "--backfill-max-replica-lag",
+    `${LIMIT_MS}ms`,
+    "--verbose",
+  ];
 
   test("without the flag, the backfill runs ahead of a standby that replays nothing", async () => {
     const file = await tableAndMigration("unthrottled");
@@ -131,14 +130,7 @@ describe("replica-aware throttle with a streaming standby", () => {
 
   test("with the flag, a delayed standby stays within the limit plus one batch", async () => {
     const file = await tableAndMigration("delayed");
-    const run = backgroundCli(url, [
-      "start",
-      file,
-      ...throttled,
-      "--backfill-max-replica-lag",
-      `${LIMIT_MS}ms`,
-      "--verbose",
-    ]);
+    const run = backgroundCli(url, ["start", file, ...throttledWithFlag]);
     let worst = 0;
     let samples = 0;
     while (!run.done) {
@@ -155,7 +147,7 @@ describe("replica-aware throttle with a streaming standby", () => {
     expect(worst).toBeLessThanOrEqual(MAX_ROWS_BEHIND);
     expect(await backfilled(primary, "delayed")).toBe(ROWS);
     const [wrong] =
-      await primary`select count(*)::int as n from public_delayed_double.delayed where w is distinct from v * 2`;
+      await primary`select count(*)::int as n from public_delayed_w.delayed where w is distinct from v * 2`;
     expect(wrong?.n).toBe(0);
     // The 1 s apply delay is over the 200 ms limit: the backfill had to wait, and went on by itself.
     expect(run.stderr()).toMatch(/pausing the backfill: standby "pgtandem_test_standby" .* behind/);
@@ -171,14 +163,7 @@ describe("replica-aware throttle with a streaming standby", () => {
       await standby`select pg_wal_replay_pause()`;
       let run: ReturnType<typeof backgroundCli> | undefined;
       try {
-        run = backgroundCli(url, [
-          "start",
-          file,
-          ...throttled,
-          "--backfill-max-replica-lag",
-          `${LIMIT_MS}ms`,
-          "--verbose",
-        ]);
+        run = backgroundCli(url, ["start", file, ...throttledWithFlag]);
         await waitFor(() =>
           Promise.resolve(/pausing the backfill/.test(run!.stderr()) || run!.done)
         );
@@ -203,6 +188,32 @@ describe("replica-aware throttle with a streaming standby", () => {
   );
 });
 
+describe("progress line", () => {
+  test("a pause is shown at once, instead of the rate and ETA, and so is its end", () => {
+    const out: string[] = [];
+    let clock = 0;
+    const reporter = progressReporter({
+      stream: { write: (t: string) => out.push(t), isTTY: false },
+      json: false,
+      label: 'backfill "users"',
+      now: () => clock,
+    });
+    reporter.onProgress({ done: 100, total: 1000, rowsPerSecond: 50 });
+    clock += 10; // well within the 5 s between log lines
+    const waiting = 'standby "s1" (10.0.0.7, pid 4711) is 2.3 s behind the backfill (limit 2.0 s)';
+    reporter.onProgress({ done: 100, total: 1000, rowsPerSecond: 50, waiting });
+    clock += 10;
+    reporter.onProgress({ done: 100, total: 1000, rowsPerSecond: 50, waiting });
+    clock += 10;
+    reporter.onProgress({ done: 100, total: 1000, rowsPerSecond: 50 });
+    expect(out).toEqual([
+      'backfill "users":  10%  100/1,000 rows  50 rows/s  ETA 18s\n',
+      `backfill "users":  10%  100/1,000 rows  paused: ${waiting}\n`,
+      'backfill "users":  10%  100/1,000 rows  50 rows/s  ETA 18s\n',
+    ]);
+  });
+});
+
 describe("flag checks", () => {
   let db: TestDatabase;
   const role = "replica_lag_no_monitor";
@@ -221,15 +232,7 @@ describe("flag checks", () => {
   });
 
   test("a role that cannot read pg_stat_replication is refused before any change, naming pg_monitor", async () => {
-    const file = await migrationFile("accounts_w.json", {
-      operations: [{
-        add_column: {
-          table: "accounts",
-          column: { name: "w", type: "int", nullable: true },
-          up: "v",
-        },
-      }],
-    });
+    const file = await addColumnW("accounts", "v");
     const before = await dumpSchema(db.sql, "public");
     const result = await cli(db.url, [
       "start",
@@ -290,15 +293,7 @@ describe("batch size", () => {
   }
 
   test("an explicit --backfill-batch-size is honoured; without it the size adapts", async () => {
-    const file = await migrationFile("items_w.json", {
-      operations: [{
-        add_column: {
-          table: "items",
-          column: { name: "w", type: "int", nullable: true },
-          up: "slow_double(v)",
-        },
-      }],
-    });
+    const file = await addColumnW("items", "slow_double(v)");
     // Default: 1000 rows to begin with, halved after a batch that took over half a second.
     const adaptive = batches((await cliOk(db.url, ["start", file, "--verbose"])).stderr);
     expect(adaptive).toBeGreaterThan(Math.ceil(rows / 1000));
@@ -314,6 +309,15 @@ describe("batch size", () => {
     await cliOk(db.url, ["rollback"]);
   }, 120_000);
 });
+
+/** A migration `<table>_w` adding column "w" to `table`, backfilled with `up`. */
+function addColumnW(table: string, up: string): Promise<string> {
+  return migrationFile(`${table}_w.json`, {
+    operations: [{
+      add_column: { table, column: { name: "w", type: "int", nullable: true }, up },
+    }],
+  });
+}
 
 /** Creates `name (id int primary key, v int not null)` through a migration and fills it. */
 async function filledTable(url: string, sql: postgres.Sql, name: string, rows: number) {
