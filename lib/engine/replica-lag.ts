@@ -12,10 +12,14 @@
  * once the standby is caught up and nothing more is written — exactly while we pause. Comparing
  * positions, a caught-up standby is caught up however old its last report.
  *
- * Reports go stale too: a standby reports its replay position when WAL arrives, else only every
- * wal_receiver_status_interval (10 s by default). While we pause and nothing else writes, we
- * write a tiny transaction of our own (an empty commit record, flushed without waiting for
- * synchronous standbys), so the standby's next report, and our resumption, come within a poll.
+ * Reports can be late, never early: a standby sends its replay position when WAL arrives, when it
+ * has replayed everything it received (PostgreSQL forces a reply then, so an idle standby that
+ * catches up says so at once), and otherwise every wal_receiver_status_interval. The throttle only
+ * reads: it writes nothing to make a standby report.
+ *
+ * An insert position at the very start of a WAL page points past the page header, where no
+ * record ends; such a mark is moved back to the page boundary, or a standby that replayed all of
+ * it would never be seen to reach it on an idle primary.
  *
  * Which standbys count: every walsender in pg_stat_replication except logical replication
  * (walsenders holding a logical slot) and base backups in progress (state "backup"). A standby
@@ -62,12 +66,9 @@ interface StandbyRow {
   replay: string | null;
 }
 
-/** An empty transaction's commit record: enough WAL to make an idle standby report. */
-const NUDGE = `pg_catalog.set_config('synchronous_commit', 'local', true),
-  pg_catalog.pg_current_xact_id()`;
-
-/** Less WAL than this since the last look: the primary is idle, nudge (see module comment). */
-const IDLE_WAL_BYTES = 1024n;
+/** Page header sizes: short (every page), long (the first page of a segment). */
+const SHORT_PAGE_HEADER = 24n;
+const LONG_PAGE_HEADER = 40n;
 
 /**
  * Refuses --backfill-max-replica-lag when the role running the backfill cannot read the
@@ -93,6 +94,9 @@ export class ReplicaLagThrottle {
   readonly #now: () => number;
   readonly #pollMs: number;
   #marks: Mark[] = [];
+  /** wal_block_size and wal_segment_size, read at the first look. */
+  #page = 0n;
+  #segment = 0n;
   /** Standbys already said to have no replay position yet (logged once). */
   readonly #unknown = new Set<number>();
 
@@ -107,6 +111,11 @@ export class ReplicaLagThrottle {
   /** Takes the first mark: the WAL written before the backfill counts as its first batch's. */
   static async start(sql: Sql, options: ReplicaLagOptions): Promise<ReplicaLagThrottle> {
     const throttle = new ReplicaLagThrottle(sql, options);
+    const [sizes] = await sql`
+      SELECT current_setting('wal_block_size') AS page,
+        (SELECT setting FROM pg_catalog.pg_settings WHERE name = 'wal_segment_size') AS segment`;
+    throttle.#page = BigInt(sizes!.page as string);
+    throttle.#segment = BigInt(sizes!.segment as string);
     await throttle.#look(false);
     return throttle;
   }
@@ -127,14 +136,11 @@ export class ReplicaLagThrottle {
     if (worst === undefined || worst.lagMs <= this.#o.maxLagMs) return;
     const began = this.#now();
     this.#o.log?.(`pausing the backfill: ${describeReplicaWait(worst)}`);
-    let last = this.#marks.at(-1)!.lsn;
     while (worst !== undefined && worst.lagMs > this.#o.maxLagMs) {
       onWait?.(worst);
       await new Promise((resolve) => setTimeout(resolve, this.#pollMs));
       signal?.throwIfAborted();
-      const before = last;
-      worst = await this.#look(true, before);
-      last = this.#marks.at(-1)!.lsn;
+      worst = await this.#look(true);
     }
     onWait?.(undefined);
     this.#o.log?.(
@@ -145,11 +151,10 @@ export class ReplicaLagThrottle {
   }
 
   /**
-   * Reads the WAL insert position and every standby's replay position in one round trip; while
-   * paused (`paused`), also writes the nudge when the primary wrote almost nothing since
-   * `previous`. The position becomes a mark when not paused. Returns the standby furthest behind.
+   * Reads the WAL insert position and every standby's replay position in one round trip; the
+   * position becomes a mark unless `paused`. Returns the standby furthest behind.
    */
-  async #look(paused: boolean, previous?: bigint): Promise<ReplicaWait | undefined> {
+  async #look(paused: boolean): Promise<ReplicaWait | undefined> {
     const [row] = await this.#sql.unsafe(
       `SELECT /* pgtandem: replica-lag */ pg_catalog.pg_current_wal_insert_lsn()::text AS lsn,
          COALESCE((SELECT json_agg(json_build_object('pid', r.pid, 'name', r.application_name,
@@ -165,11 +170,14 @@ export class ReplicaLagThrottle {
       (typeof row!.standbys === "string"
         ? JSON.parse(row!.standbys)
         : row!.standbys) as StandbyRow[];
-    if (!paused) this.#marks.push({ lsn, at });
-    else if (previous !== undefined && lsn - previous < IDLE_WAL_BYTES) {
-      await this.#sql.unsafe(`SELECT ${NUDGE}`);
-    }
+    if (!paused) this.#marks.push({ lsn: this.#recordBoundary(lsn), at });
     return this.#worst(standbys, at);
+  }
+
+  /** `lsn`, or the page boundary when it points just past a page header (module comment). */
+  #recordBoundary(lsn: bigint): bigint {
+    const header = lsn % this.#segment === LONG_PAGE_HEADER ? LONG_PAGE_HEADER : SHORT_PAGE_HEADER;
+    return lsn % this.#page === header ? lsn - header : lsn;
   }
 
   #worst(standbys: readonly StandbyRow[], now: number): ReplicaWait | undefined {
