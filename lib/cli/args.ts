@@ -108,6 +108,13 @@ export const FLAGS = {
     commands: ["start", "migrate"],
     help: "pause between backfill batches, e.g. 10ms or 1s (default 0s)",
   },
+  "backfill-max-replica-lag": {
+    type: "string",
+    env: "PGTANDEM_BACKFILL_MAX_REPLICA_LAG",
+    commands: ["start", "migrate", "complete"],
+    help:
+      "pause the backfill while a streaming standby has not replayed the WAL of batches written longer ago than this, e.g. 500ms or 2s (default: off; the role needs pg_monitor)",
+  },
   "allow-user-triggers": {
     type: "boolean",
     commands: ["start", "migrate", "plan", "validate"],

@@ -21,6 +21,8 @@ export interface Config {
   /** --backfill-batch-size (or its env var) was given: the size is kept, not adapted. */
   backfillBatchSizeFixed: boolean;
   backfillBatchDelayMs: number;
+  /** --backfill-max-replica-lag in ms; 0: off. */
+  backfillMaxReplicaLagMs: number;
   allowUserTriggers: boolean;
 }
 
@@ -55,6 +57,10 @@ export function resolveConfig(flags: FlagValues, env: Record<string, string | un
     ),
     backfillBatchSizeFixed: get("backfill-batch-size") !== undefined,
     backfillBatchDelayMs: duration(get("backfill-batch-delay") as string | undefined),
+    backfillMaxReplicaLagMs: duration(
+      get("backfill-max-replica-lag") as string | undefined,
+      "backfill-max-replica-lag",
+    ),
     allowUserTriggers: (get("allow-user-triggers") as boolean | undefined) ?? false,
   };
 }

@@ -106,6 +106,7 @@ export async function withSession<T>(
         batchSize: config.backfillBatchSize,
         fixedBatchSize: config.backfillBatchSizeFixed,
         batchDelayMs: config.backfillBatchDelayMs,
+        maxReplicaLagMs: config.backfillMaxReplicaLagMs,
         allowUserTriggers: config.allowUserTriggers,
         ...(config.statementTimeoutMs > 0 ? { statementTimeoutMs: config.statementTimeoutMs } : {}),
         onProgress,

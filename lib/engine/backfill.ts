@@ -109,6 +109,8 @@ export interface BackfillOptions {
   saveProgress?: (progress: BackfillProgress) => Promise<void>;
   /** Stops after the batch in flight commits; runBackfill then rejects with the signal's reason. */
   signal?: AbortSignal;
+  /** Awaited after each batch but the last, before the delay (the throttle of replica-lag.ts). */
+  betweenBatches?: (signal?: AbortSignal) => Promise<void>;
 }
 
 export interface BackfillResult {
@@ -432,6 +434,7 @@ class BackfillRun {
     await this.#save();
     this.#report();
     if (finished) return;
+    await this.#o.betweenBatches?.(this.#o.signal);
     const delay = this.#o.batchDelayMs ?? 0;
     if (delay > 0) await sleep(delay, this.#o.signal);
     this.#o.signal?.throwIfAborted();

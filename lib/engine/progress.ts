@@ -6,7 +6,10 @@
 import type { BackfillProgressEvent } from "./backfill.ts";
 
 /** The figures a reporter shows. */
-export type ProgressFigures = Pick<BackfillProgressEvent, "done" | "total" | "rowsPerSecond">;
+export type ProgressFigures = Pick<BackfillProgressEvent, "done" | "total" | "rowsPerSecond"> & {
+  /** Why the backfill is paused (the replica-lag throttle), shown instead of the rate and ETA. */
+  waiting?: string | undefined;
+};
 
 export interface ProgressReporterOptions {
   /** Where to write, usually stderr. `isTTY` selects the bar. */
@@ -55,8 +58,10 @@ export function progressReporter(options: ProgressReporterOptions): ProgressRepo
   return {
     onProgress(progress) {
       if (options.json) return;
+      // A pause beginning or ending is shown at once, not at the next interval.
+      const changed = (progress.waiting === undefined) !== (last?.waiting === undefined);
       last = progress;
-      if (now() - lastWrite >= (tty ? TTY_INTERVAL_MS : LOG_INTERVAL_MS)) write(false);
+      if (changed || now() - lastWrite >= (tty ? TTY_INTERVAL_MS : LOG_INTERVAL_MS)) write(false);
     },
     finish() {
       if (options.json || !last) return;
@@ -85,7 +90,8 @@ function figures(p: ProgressFigures): string {
     parts.push(`${String(Math.floor(Math.min(1, p.done / p.total) * 100)).padStart(3)}%`);
   }
   parts.push(`${count(p.done)}${p.total > 0 ? `/${count(p.total)}` : ""} rows`);
-  if (p.rowsPerSecond > 0) {
+  if (p.waiting !== undefined) parts.push(`paused: ${p.waiting}`);
+  else if (p.rowsPerSecond > 0) {
     parts.push(`${count(p.rowsPerSecond)} rows/s`);
     if (p.total > p.done) parts.push(`ETA ${duration((p.total - p.done) / p.rowsPerSecond)}`);
   }

@@ -22,6 +22,12 @@ import type { VirtualSchema } from "../schema/model.ts";
 import { virtualFromPhysical } from "../schema/virtual.ts";
 import { runLockKey, withAdvisoryLock } from "./advisory-lock.ts";
 import { type BackfillProgress, runBackfill } from "./backfill.ts";
+import {
+  assertCanWatchStandbys,
+  describeReplicaWait,
+  ReplicaLagThrottle,
+  type ReplicaWait,
+} from "./replica-lag.ts";
 import type { TransactionSql } from "postgres";
 import { asSessionUser, type Sql } from "./connection.ts";
 import { executeActions, executeAtomically } from "./executor.ts";
@@ -48,7 +54,12 @@ export interface BackfillSettings {
   allowUserTriggers?: boolean;
   /** Cap on the backfill's statement_timeout (see BackfillOptions). */
   statementTimeoutMs?: number;
-  onProgress?: (table: string, p: { done: number; total: number; rowsPerSecond: number }) => void;
+  /** Pause while a standby lags the backfill by more than this (replica-lag.ts); 0/absent: off. */
+  maxReplicaLagMs?: number;
+  onProgress?: (
+    table: string,
+    p: { done: number; total: number; rowsPerSecond: number; waiting?: string },
+  ) => void;
 }
 
 export interface EngineOptions {
@@ -122,6 +133,7 @@ export class Engine {
           allowUserTriggers: this.#o.backfill.allowUserTriggers ?? false,
         },
       );
+      await this.#checkReplicaLagFlag(steps);
 
       const plugins = this.#o.plugins.used(loaded.operations);
       const members = groupOf(loaded)?.map((m) => ({ name: m.name, document: m.document }));
@@ -189,15 +201,34 @@ export class Engine {
   async #backfillAll(name: string, steps: readonly OperationStep[]): Promise<void> {
     const tables = startPhases(steps, this.#phaseOptions(undefined)).backfill;
     const run = await this.#runState(name);
+    const maxLagMs = this.#o.backfill.maxReplicaLagMs ?? 0;
+    const throttle = maxLagMs > 0 && tables.some((t) => !run.finished.includes(t))
+      ? await ReplicaLagThrottle.start(this.#o.sql, {
+        maxLagMs,
+        ...(this.#o.log ? { log: this.#o.log } : {}),
+      })
+      : undefined;
     for (const table of tables) {
       if (run.finished.includes(table)) continue;
-      await this.#backfill(name, table, run);
+      await this.#backfill(name, table, run, throttle);
       run.finished.push(table);
       await this.#saveRun(name, { finished: run.finished });
     }
   }
 
-  async #backfill(name: string, table: string, run: RunState): Promise<void> {
+  /** --backfill-max-replica-lag needs a role that can read pg_stat_replication: say so first. */
+  async #checkReplicaLagFlag(steps: readonly OperationStep[]): Promise<void> {
+    if (!this.#o.backfill.maxReplicaLagMs) return;
+    if (startPhases(steps, this.#phaseOptions(undefined)).backfill.length === 0) return;
+    await assertCanWatchStandbys(this.#o.sql);
+  }
+
+  async #backfill(
+    name: string,
+    table: string,
+    run: RunState,
+    throttle?: ReplicaLagThrottle,
+  ): Promise<void> {
     const { sql, schema, backfill, lockTimeoutMs } = this.#o;
     this.#log(`backfilling table "${table}"`);
     const options: Parameters<typeof runBackfill>[1] = {
@@ -215,9 +246,19 @@ export class Engine {
     if (backfill.statementTimeoutMs) options.statementTimeoutMs = backfill.statementTimeoutMs;
     const resumeFrom = run.tables[table];
     if (resumeFrom) options.resumeFrom = resumeFrom;
-    if (backfill.onProgress) {
-      const report = backfill.onProgress;
-      options.onProgress = (p) => report(table, p);
+    let last: Parameters<NonNullable<BackfillSettings["onProgress"]>>[1] | undefined;
+    const report = backfill.onProgress;
+    if (report) {
+      options.onProgress = (p) => report(table, last = p);
+    }
+    if (throttle) {
+      // A pause shows in the progress line until the backfill goes on.
+      const onWait = (wait: ReplicaWait | undefined) => {
+        if (report && last) {
+          report(table, wait ? { ...last, waiting: describeReplicaWait(wait) } : last);
+        }
+      };
+      options.betweenBatches = (signal) => throttle.betweenBatches({ signal, onWait });
     }
     const result = await runBackfill(sql, options);
     this.#log(`backfilled table "${table}": ${result.rows} rows in ${result.batches} batches`);
@@ -305,6 +346,7 @@ export class Engine {
         `migration "${name}" did not finish starting (the run was interrupted): roll it back with "pgtandem rollback"`,
       );
     }
+    await this.#checkReplicaLagFlag(steps);
     this.#log(`resuming the interrupted backfill of migration "${name}"`);
     await this.#backfillAll(name, steps);
     await this.#execute(startPhases(steps, this.#phaseOptions(undefined)).afterBackfill);
