@@ -14,8 +14,12 @@ export const FLAGS = {
   "postgres-url": {
     type: "string",
     env: "PGROLL_PG_URL",
-    notFor: OFFLINE,
+    notFor: OFFLINE.filter((command) => command !== "convert"),
     help: "PostgreSQL connection URL",
+    helpFor: {
+      convert:
+        "read the current schema from this database, read only (given on the command line only): a type change gets its down",
+    },
   },
   schema: {
     type: "string",
