@@ -15,10 +15,12 @@ export const FLAGS = {
     type: "string",
     env: "PGROLL_PG_URL",
     notFor: OFFLINE.filter((command) => command !== "convert"),
+    // convert works offline unless told otherwise: the URL most shells export must not make it
+    // connect.
+    envNotFor: ["convert"],
     help: "PostgreSQL connection URL",
     helpFor: {
-      convert:
-        "read the current schema from this database, read only (given on the command line only): a type change gets its down",
+      convert: "read the current schema from this database, read only: a type change gets its down",
     },
   },
   schema: {
@@ -219,6 +221,8 @@ export interface FlagSpec {
   generalOnly?: boolean;
   /** What the flag does for one command, when that differs from `help`. */
   helpFor?: Readonly<Record<string, string>>;
+  /** Commands that read the flag from the command line only, never from `env`. */
+  envNotFor?: readonly string[];
   /** Repeatable: the value is the list of every occurrence. */
   multiple?: boolean;
   help: string;

@@ -57,6 +57,7 @@ function flagLines(command: string | undefined, keep: (flag: FlagSpec) => boolea
   const width = Math.max(0, ...labels.map((l) => l.length));
   return flags.map(([, f], i) => {
     const help = (command !== undefined ? f.helpFor?.[command] : undefined) ?? f.help;
-    return `  ${labels[i]!.padEnd(width)}  ${help}${f.env ? ` [${f.env}]` : ""}`;
+    const env = f.env && !(command !== undefined && f.envNotFor?.includes(command));
+    return `  ${labels[i]!.padEnd(width)}  ${help}${env ? ` [${f.env}]` : ""}`;
   });
 }
