@@ -89,6 +89,12 @@ export const FLAGS = {
     commands: ["migrate"],
     help: "apply several migrations one after another as pgroll does, instead of as one group",
   },
+  "allow-drift": {
+    type: "boolean",
+    commands: ["migrate", "validate"],
+    help:
+      "go on although applied migrations' files changed or are missing (drift is still reported)",
+  },
   to: {
     type: "string",
     commands: ["migrate"],
@@ -141,7 +147,8 @@ export const FLAGS = {
   out: {
     type: "string",
     commands: ["types"],
-    help: "folder to write pgtandem.d.ts and tsconfig.pgtandem.json to (default: current folder)",
+    help:
+      "folder to write pgtandem.d.ts and tsconfig.json (when it has none) to (default: current folder)",
   },
 } as const satisfies Record<string, FlagSpec>;
 

@@ -5,7 +5,7 @@
 import { StateError, ValidationError } from "../errors.ts";
 import type { LoadedMigration } from "../migration/loader.ts";
 import { migrationVersionName } from "../migration/migration.ts";
-import { byteLength, MAX_IDENTIFIER_BYTES, versionSchemaName } from "../naming.ts";
+import { versionSchemaName } from "../naming.ts";
 import type { VirtualSchema } from "../schema/model.ts";
 import type { Sql } from "./connection.ts";
 import { dependentsAtStart } from "./dependents.ts";
@@ -17,6 +17,7 @@ import type { StateStore } from "./state.ts";
 import { shapeIssues } from "./shape-checks.ts";
 import { buildSteps, type OperationStep } from "./steps.ts";
 import { backfillIssues } from "./backfill-checks.ts";
+import { versionSchemaIssues } from "./version-schema.ts";
 
 export interface PrepareOptions {
   sql: Sql;
@@ -80,25 +81,7 @@ export async function prepareMigration(
     ? versionSchemaName(schema, migrationVersionName(loaded.migration))
     : undefined;
   if (versionSchema !== undefined) {
-    if (byteLength(versionSchema) > MAX_IDENTIFIER_BYTES) {
-      issues.push({
-        path: ["version_schema"],
-        message:
-          `version schema name "${versionSchema}" is longer than ${MAX_IDENTIFIER_BYTES} bytes; set a shorter "version_schema"`,
-      });
-    } else {
-      const rows = await options.sql.unsafe(
-        "SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1",
-        [versionSchema],
-      );
-      if (rows.length > 0) {
-        issues.push({
-          path: ["version_schema"],
-          message:
-            `schema "${versionSchema}" already exists; choose another migration name or "version_schema"`,
-        });
-      }
-    }
+    issues.push(...await versionSchemaIssues(options.sql, schema, loaded.migration));
   }
   let dependentStart: Action[] = [];
   if (issues.length === 0) {

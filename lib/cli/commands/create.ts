@@ -7,7 +7,7 @@
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { PgtandemError } from "../../errors.ts";
-import { listMigrationFolder } from "../../migration/folder.ts";
+import { isMigrationFileName, listMigrationFolder } from "../../migration/folder.ts";
 import { extensionOf, formatMigration, writeText } from "../../migration/writer.ts";
 import { byteLength, MAX_IDENTIFIER_BYTES, versionSchemaName } from "../../naming.ts";
 import { type Command, type CommandContext, UsageError } from "../command.ts";
@@ -58,7 +58,14 @@ async function create(context: CommandContext): Promise<number> {
       `a migration named "${name}" already exists: ${clash.path}`,
     );
   }
-  const path = join(dir, `${name}${format === "ts" ? ".ts" : extensionOf(format)}`);
+  const fileName = `${name}${format === "ts" ? ".ts" : extensionOf(format)}`;
+  if (!isMigrationFileName(fileName)) {
+    throw new PgtandemError(
+      "invalid_input",
+      `"${fileName}" would not be read as a migration (see docs/folder-commands.md): choose another name`,
+    );
+  }
+  const path = join(dir, fileName);
   await writeText(path, scaffold(format, flags.empty === true));
   context.io.stdout.write(
     context.config.json

@@ -19,6 +19,7 @@ import {
   tableRowEstimates,
 } from "../../engine/explain.ts";
 import { StateStore } from "../../engine/state.ts";
+import { planFolder } from "../../engine/folder-plan.ts";
 import { formatPath } from "../../errors.ts";
 import { type LintFinding, lintMigration } from "../../lint/lint.ts";
 import { loadSqlParser, SqlParserUnavailableError } from "../../pg/parser.ts";
@@ -33,7 +34,6 @@ import {
   memberOfOperation,
 } from "../../migration/group.ts";
 import { type Command, UsageError } from "../command.ts";
-import { pendingInFolder } from "./migrate.ts";
 import { isDirectory } from "./validate-folder.ts";
 import { type Io, type Output, useColor } from "../io.ts";
 import { withSession } from "../session.ts";
@@ -74,9 +74,14 @@ export const planCommand: Command = {
           let migrateMode: GroupInfo["migrate"] = null;
           if (folder) {
             await state.assertInitialized();
-            const pending = await pendingInFolder(context, state, entries);
-            if (pending.unapplied.length === 0) return undefined;
-            members = await loadMigrations(pending.unapplied, context.registry);
+            const pending = await planFolder(state, entries, {
+              schema: config.schema,
+              useVersionSchema: config.useVersionSchema,
+              oneByOne: false,
+            });
+            const { unapplied } = pending.comparison;
+            if (unapplied.length === 0) return undefined;
+            members = await loadMigrations(unapplied, context.registry);
             migrateMode = pending.group ? "group" : "one-by-one";
           }
           const loaded = members.length === 1 ? members[0]! : composeGroup(members);
