@@ -8,11 +8,11 @@
  * Skipped only when PGTANDEM_SKIP_BINARY=1 (CI runs it; the build takes about 15 seconds).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import process from "node:process";
-import { binaryName, buildBinaries, type Platform } from "../scripts/build-binaries.ts";
+import { BUILD_TIMEOUT_MS, builtBinary, hostPlatform } from "./helpers/binary.ts";
 import { VERSION } from "../lib/version.ts";
 import { columnNames } from "./helpers/catalog.ts";
 import { type TestDatabase, testDatabase } from "./helpers/postgres.ts";
@@ -31,44 +31,6 @@ function docSection(markdown: string): string {
   if (start === -1 || end === -1) throw new Error(`README.md lost its section "${SECTION_START}"`);
   return markdown.slice(start, end);
 }
-const BUILD_TIMEOUT_MS = 300_000;
-
-/** The platform of this machine, as build-binaries names it. */
-function hostPlatform(): Platform {
-  const os = { linux: "linux", darwin: "darwin", win32: "windows" }[process.platform as string];
-  const arch = { x64: "x64", arm64: "arm64" }[process.arch as string];
-  const platform = `${os}-${arch}`;
-  if (!os || !arch || platform === "windows-arm64") {
-    throw new Error(`no pgtandem binary for ${process.platform}-${process.arch}`);
-  }
-  return platform as Platform;
-}
-
-/** Newest modification time of the files a binary is built from. */
-async function newestSource(): Promise<number> {
-  const files = [
-    join(ROOT, "main.ts"),
-    join(ROOT, "package.json"),
-    join(ROOT, "scripts", "build-binaries.ts"),
-    join(ROOT, "scripts", "gen-types.ts"),
-  ];
-  for (const entry of await readdir(join(ROOT, "lib"), { recursive: true })) {
-    if (entry.endsWith(".ts")) files.push(join(ROOT, "lib", entry));
-  }
-  const times = await Promise.all(files.map(async (f) => (await stat(f)).mtimeMs));
-  return Math.max(...times);
-}
-
-/** The binary in dist/, built unless it is there and newer than every source. */
-async function binary(): Promise<string> {
-  const platform = hostPlatform();
-  const path = join(ROOT, "dist", binaryName(platform));
-  const built = await stat(path).then((s) => s.mtimeMs, () => 0);
-  if (built > await newestSource()) return path;
-  await buildBinaries({ platforms: [platform], log: () => {} });
-  return path;
-}
-
 /** The doc's files (a first line `// path` or `# path`) and its shell sessions. */
 function docExamples(markdown: string) {
   const files: { path: string; text: string }[] = [];
@@ -128,7 +90,7 @@ describe.skipIf(SKIP)("the standalone binary", () => {
   }
 
   beforeAll(async () => {
-    const built = await binary();
+    const built = await builtBinary();
     db = await testDatabase();
     // A folder outside the repository: nothing there resolves "pgtandem" but the binary.
     work = await mkdtemp(join(tmpdir(), "pgtandem-binary-"));

@@ -5,10 +5,13 @@
  * test works in a schema of its own (PGROLL_SCHEMA), sharing one database and state store.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { rename, rm, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, readdir, rename, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import process from "node:process";
 import { join } from "node:path";
 import { stringify } from "yaml";
 import { cli, cliOk } from "./helpers/cli.ts";
+import { BUILD_TIMEOUT_MS, builtBinary } from "./helpers/binary.ts";
 import { tempFolder } from "./helpers/folder.ts";
 import { type TestDatabase, testDatabase } from "./helpers/postgres.ts";
 
@@ -106,6 +109,21 @@ describe("validate DIR checks the unapplied files as a sequence", () => {
       }: version_schema: schema "seq_b_01_users" already exists; choose another migration name or "version_schema"\n`,
     );
   });
+
+  test("two files of the sequence cannot share a version schema", async () => {
+    const p = await project("seq_c");
+    const dir = await tempFolder({
+      "01_a.json": { version_schema: "v", ...createTable("a") },
+      "02_b.json": { version_schema: "v", ...addColumn("a", "b") },
+    });
+    const result = await p.run(["validate", dir]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(
+      `${
+        join(dir, "02_b.json")
+      }: version_schema: version schema "seq_c_v" is also the one of migration "01_a"\n`,
+    );
+  });
 });
 
 describe("which files of a folder are migrations", () => {
@@ -142,6 +160,88 @@ describe("which files of a folder are migrations", () => {
     expect(refused.stderr).toContain('"_shared.ts" would not be read as a migration');
   });
 });
+
+/** Runs the binary in `cwd` with only what a shell gives, like a user would. */
+async function runBinary(exe: string, cwd: string, args: string[], env: Record<string, string>) {
+  const child = Bun.spawn([exe, ...args], {
+    cwd,
+    env: { PATH: "/usr/bin:/bin", HOME: cwd, PGROLL_PG_URL: db.url, ...env },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(child.stdout).text(),
+    new Response(child.stderr).text(),
+    child.exited,
+  ]);
+  return { code, stdout, stderr };
+}
+
+describe.skipIf(process.env.PGTANDEM_SKIP_BINARY === "1")(
+  "the binary in an empty app folder",
+  () => {
+    test(
+      "`types --out migrations` (the help's example) leaves migrate, validate and status working",
+      async () => {
+        await db.sql.unsafe(`create schema "bin_a"`);
+        const work = await mkdtemp(join(tmpdir(), "pgtandem-folder-bin-"));
+        const exe = join(work, "pgtandem");
+        await copyFile(await builtBinary(), exe);
+        const run = (...args: string[]) => runBinary(exe, work, args, { PGROLL_SCHEMA: "bin_a" });
+        const types = await run("types", "--out", "migrations");
+        expect(types.stdout).toBe(
+          "Wrote migrations/pgtandem.d.ts\nWrote migrations/tsconfig.json\n",
+        );
+        await writeFile(join(work, "migrations", "tsconfig.build.json"), "{}\n");
+        await writeFile(
+          join(work, "migrations", "01_users.ts"),
+          `import { createTable, defineMigration, t } from "pgtandem";
+import { nameColumn } from "./_columns.ts";
+
+export default defineMigration({
+  operations: [createTable("users", { id: t.serial().primaryKey(), ...nameColumn })],
+});
+`,
+        );
+        await writeFile(
+          join(work, "migrations", "_columns.ts"),
+          `import { t } from "pgtandem";\nexport const nameColumn = { name: t.text().nullable() };\n`,
+        );
+        await writeFile(join(work, "migrations", "01_users.test.ts"), "throw new Error('test');\n");
+        await mkdir(join(work, "migrations", "lib"));
+        await writeFile(join(work, "migrations", "lib", "00_not_scanned.json"), "{}\n");
+        await writeFile(
+          join(work, "migrations", "02_email.yaml"),
+          "operations:\n  - add_column:\n      table: users\n      column: { name: email, type: text, nullable: true }\n",
+        );
+        expect((await readdir(join(work, "migrations"))).length).toBe(8);
+
+        const validate = await run("validate", "migrations");
+        expect(validate.stderr).toBe("");
+        expect(validate.stdout).toBe(
+          'migrations: valid (migrate applies "01_users" and "02_email" one by one)\n',
+        );
+        expect(validate.code).toBe(0);
+        const migrate = await run("migrate", "migrations", "--complete");
+        expect(migrate.stderr).toBe("");
+        expect(migrate.code).toBe(0);
+        expect(
+          (await db
+            .sql`select name from pgroll.migrations where schema = 'bin_a' order by created_at`)
+            .map((r) => r.name),
+        ).toEqual(["01_users", "02_email"]);
+        const status = await run("status", "migrations", "--json");
+        expect(JSON.parse(status.stdout)).toEqual({
+          schema: "bin_a",
+          version: "02_email",
+          status: "Complete",
+          drift: [],
+        });
+      },
+      BUILD_TIMEOUT_MS,
+    );
+  },
+);
 
 describe("drift: applied migrations whose file changed", () => {
   test("re-formatting is not drift; an edit is, and migrate refuses past it", async () => {

@@ -35,7 +35,7 @@ export const typesCommand: Command = {
   usage: "types [--out DIR]",
   examples: [
     "pgtandem types                 # ./pgtandem.d.ts (and ./tsconfig.json if there is none)",
-    "pgtandem types --out migrations",
+    "pgtandem types --out migrations  # migrations/pgtandem.d.ts (+ tsconfig.json): never migrations",
   ],
   async run(context) {
     noPositionals(context);
