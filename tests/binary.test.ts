@@ -12,7 +12,7 @@ import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promi
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import process from "node:process";
-import { BUILD_TIMEOUT_MS, builtBinary, hostPlatform } from "./helpers/binary.ts";
+import { BUILD_TIMEOUT_MS, builtBinary, hostPlatform, runBinary } from "./helpers/binary.ts";
 import { VERSION } from "../lib/version.ts";
 import { columnNames } from "./helpers/catalog.ts";
 import { type TestDatabase, testDatabase } from "./helpers/postgres.ts";
@@ -61,18 +61,9 @@ describe.skipIf(SKIP)("the standalone binary", () => {
     const [command, redirect] = commandLine.split(/\s+>\s+/);
     const args = command!.trim().split(/\s+/);
     expect(args[0]).toBe("pgtandem");
-    const child = Bun.spawn([exe, ...args.slice(1)], {
-      cwd: work,
-      // Only what a shell gives: no NODE_PATH, no BUN_* settings, and the database to use.
-      env: { PATH: "/usr/bin:/bin", HOME: work, PGROLL_PG_URL: db.url },
-      stdout: "pipe",
-      stderr: "pipe",
+    const { code, stdout, stderr } = await runBinary(exe, work, args.slice(1), {
+      PGROLL_PG_URL: db.url,
     });
-    const [stdout, stderr, code] = await Promise.all([
-      new Response(child.stdout).text(),
-      new Response(child.stderr).text(),
-      child.exited,
-    ]);
     if (redirect) await writeFile(join(work, redirect.trim()), stdout);
     return { code, stdout, stderr };
   }

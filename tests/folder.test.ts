@@ -11,7 +11,7 @@ import process from "node:process";
 import { join } from "node:path";
 import { stringify } from "yaml";
 import { cli, cliOk } from "./helpers/cli.ts";
-import { BUILD_TIMEOUT_MS, builtBinary } from "./helpers/binary.ts";
+import { BUILD_TIMEOUT_MS, builtBinary, runBinary } from "./helpers/binary.ts";
 import { tempFolder } from "./helpers/folder.ts";
 import { type TestDatabase, testDatabase } from "./helpers/postgres.ts";
 
@@ -161,22 +161,6 @@ describe("which files of a folder are migrations", () => {
   });
 });
 
-/** Runs the binary in `cwd` with only what a shell gives, like a user would. */
-async function runBinary(exe: string, cwd: string, args: string[], env: Record<string, string>) {
-  const child = Bun.spawn([exe, ...args], {
-    cwd,
-    env: { PATH: "/usr/bin:/bin", HOME: cwd, PGROLL_PG_URL: db.url, ...env },
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  const [stdout, stderr, code] = await Promise.all([
-    new Response(child.stdout).text(),
-    new Response(child.stderr).text(),
-    child.exited,
-  ]);
-  return { code, stdout, stderr };
-}
-
 describe.skipIf(process.env.PGTANDEM_SKIP_BINARY === "1")(
   "the binary in an empty app folder",
   () => {
@@ -187,7 +171,8 @@ describe.skipIf(process.env.PGTANDEM_SKIP_BINARY === "1")(
         const work = await mkdtemp(join(tmpdir(), "pgtandem-folder-bin-"));
         const exe = join(work, "pgtandem");
         await copyFile(await builtBinary(), exe);
-        const run = (...args: string[]) => runBinary(exe, work, args, { PGROLL_SCHEMA: "bin_a" });
+        const run = (...args: string[]) =>
+          runBinary(exe, work, args, { PGROLL_PG_URL: db.url, PGROLL_SCHEMA: "bin_a" });
         const types = await run("types", "--out", "migrations");
         expect(types.stdout).toBe(
           "Wrote migrations/pgtandem.d.ts\nWrote migrations/tsconfig.json\n",

@@ -47,3 +47,27 @@ export async function builtBinary(): Promise<string> {
   await buildBinaries({ platforms: [platform], log: () => {} });
   return path;
 }
+
+/**
+ * Runs the binary `exe` in `cwd` with only what a shell gives (no NODE_PATH, no BUN_* settings),
+ * the database URL and `env`; returns its exit code and output.
+ */
+export async function runBinary(
+  exe: string,
+  cwd: string,
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const child = Bun.spawn([exe, ...args], {
+    cwd,
+    env: { PATH: "/usr/bin:/bin", HOME: cwd, ...env },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(child.stdout).text(),
+    new Response(child.stderr).text(),
+    child.exited,
+  ]);
+  return { code, stdout, stderr };
+}
