@@ -126,6 +126,39 @@ describe("validate DIR checks the unapplied files as a sequence", () => {
   });
 });
 
+describe("plan DIR shows the whole sequence", () => {
+  test("each file planned against the schema the earlier ones leave; none after raw SQL", async () => {
+    const p = await project("seq_plan");
+    const dir = await tempFolder({
+      "01_users.json": createTable("users"),
+      "02_email.json": addColumn("users", "email"),
+      "03_raw.json": { operations: [{ sql: { up: "select 1", down: "select 1" } }] },
+      "04_orders.json": createTable("orders"),
+    });
+    const json = JSON.parse((await p.ok(["plan", dir, "--json"])).stdout);
+    expect(json.migrate).toBe("one-by-one");
+    expect(json.sequence.map((s: { migration: string }) => s.migration)).toEqual([
+      "01_users",
+      "02_email",
+      "03_raw",
+    ]);
+    expect(json.unplanned).toEqual(["04_orders"]);
+    const second = json.sequence[1].phases.flatMap((ph: { statements: { sql: string }[] }) =>
+      ph.statements.map((st) => st.sql)
+    );
+    expect(second.some((sql: string) => /ALTER TABLE .*"users".* ADD COLUMN/s.test(sql))).toBe(
+      true,
+    );
+    // The second file's complete drops the first file's version schema.
+    expect(second.some((sql: string) => sql.includes('"seq_plan_01_users"'))).toBe(true);
+
+    const human = (await p.ok(["plan", dir])).stdout;
+    expect(human).toContain(`Migration 2 of 4: "02_email" (${join(dir, "02_email.json")})`);
+    expect(human).toContain('Not planned: "04_orders"');
+    expect(await p.history()).toEqual([]);
+  });
+});
+
 describe("which files of a folder are migrations", () => {
   test("project files, declarations, tests and _helpers are never taken for migrations", async () => {
     const p = await project("files_a");
