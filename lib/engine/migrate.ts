@@ -55,7 +55,7 @@ export interface MigrateReport {
   activeMigration: string | null;
   /** Names in the database's history after the last local file (the folder is behind). */
   databaseOnly: string[];
-  /** Applied migrations whose file changed or no longer loads (present when there are some). */
+  /** Applied migrations whose file changed or no longer loads (present when --allow-drift went on). */
   drift?: Drift[];
   /** Present when the run started a migration group: its name (the last member's) and members. */
   group?: { name: string; members: string[] };

@@ -80,9 +80,7 @@ export const migrateCommand: Command = {
       });
     } catch (error) {
       // A failure after some migrations were applied: the JSON report still tells what was.
-      if (config.json && (report.applied.length > 0 || report.drift !== undefined)) {
-        printJson(context, report);
-      }
+      if (config.json && report.applied.length > 0) printJson(context, report);
       throw error;
     }
     if (config.json) printJson(context, report);
