@@ -320,6 +320,23 @@ describe("drift: applied migrations whose file changed", () => {
     expect(await p.history()).toEqual(["01_users:true", "02_email:true", "03_phone:true"]);
   });
 
+  test("an applied file that no longer loads is drift", async () => {
+    const p = await project("drift_c");
+    const dir = await tempFolder({ "01_users.json": createTable("users") });
+    await p.ok(["migrate", dir, "--complete"]);
+    await writeFile(join(dir, "01_users.json"), '{ "operations": [ }');
+    await writeFile(join(dir, "02_email.json"), JSON.stringify(addColumn("users", "email")));
+    const refused = await p.run(["migrate", dir]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toStartWith(
+      `${join(dir, "01_users.json")}: applied, but the file no longer loads (`,
+    );
+    expect(await p.history()).toEqual(["01_users:true"]);
+    const json = JSON.parse((await p.run(["validate", dir, "--json"])).stdout);
+    expect(json.valid).toBe(false);
+    expect(json.drift.map((d: { kind: string }) => d.kind)).toEqual(["unreadable"]);
+  });
+
   test("an applied file missing from the folder: status names it, migrate refuses", async () => {
     const p = await project("drift_b");
     const dir = await tempFolder({
