@@ -5,7 +5,16 @@
  * test works in a schema of its own (PGROLL_SCHEMA), sharing one database and state store.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { copyFile, mkdir, mkdtemp, readdir, rename, rm, writeFile } from "node:fs/promises";
+import {
+  copyFile,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  writeFile,
+} from "node:fs/promises";
 import { tmpdir } from "node:os";
 import process from "node:process";
 import { join } from "node:path";
@@ -181,6 +190,18 @@ describe("which files of a folder are migrations", () => {
     expect(await p.history()).toEqual(["01_users:true"]);
     expect((await p.ok(["latest", "migration", "--local", dir])).stdout.trim()).toBe("01_users");
     expect(JSON.parse((await p.ok(["status", dir, "--json"])).stdout).drift).toEqual([]);
+  });
+
+  test("types --help and the README name the files types writes", async () => {
+    const help = (await cliOk(db.url, ["types", "--help"])).stdout;
+    const readme = await readFile(join(import.meta.dir, "..", "README.md"), "utf8");
+    const section = readme.slice(readme.indexOf("### Types for your editor: `pgtandem types`"));
+    const written = section.slice(0, section.indexOf("\n### "));
+    for (const name of ["pgtandem.d.ts", "tsconfig.json"]) {
+      expect(help).toContain(name);
+      expect(written).toContain(`\`${name}\``);
+    }
+    expect(`${help}${written}`).not.toMatch(/tsconfig\.\w+\.json/);
   });
 
   test("create refuses a name whose file would not be read as a migration", async () => {
