@@ -35,7 +35,7 @@ describe.skipIf(SKIP)("the linux-arm64 binary under qemu", () => {
   let work: string;
   let exe: string;
 
-  const run = (args: string[]) => runBinary([QEMU!, exe, ...args], work, db.url);
+  const run = (args: string[]) => runBinary([QEMU!, exe, ...args], work, { PGROLL_PG_URL: db.url });
 
   beforeAll(async () => {
     exe = await builtBinary("linux-arm64");

@@ -13,9 +13,8 @@ import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promi
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import process from "node:process";
-import type { Platform } from "../scripts/build-binaries.ts";
 import { VERSION } from "../lib/version.ts";
-import { builtBinary, runBinary } from "./helpers/binary.ts";
+import { BUILD_TIMEOUT_MS, builtBinary, runBinary } from "./helpers/binary.ts";
 import { columnNames } from "./helpers/catalog.ts";
 import { type TestDatabase, testDatabase } from "./helpers/postgres.ts";
 
@@ -35,19 +34,6 @@ function docSection(markdown: string): string {
   }
   return markdown.slice(start, end);
 }
-const BUILD_TIMEOUT_MS = 300_000;
-
-/** The platform of this machine, as build-binaries names it. */
-function hostPlatform(): Platform {
-  const os = { linux: "linux", darwin: "darwin", win32: "windows" }[process.platform as string];
-  const arch = { x64: "x64", arm64: "arm64" }[process.arch as string];
-  const platform = `${os}-${arch}`;
-  if (!os || !arch || platform === "windows-arm64") {
-    throw new Error(`no pgtandem binary for ${process.platform}-${process.arch}`);
-  }
-  return platform as Platform;
-}
-
 /** The doc's files (a first line `// path` or `# path`) and its shell sessions. */
 function docExamples(markdown: string) {
   const files: { path: string; text: string }[] = [];
@@ -78,7 +64,7 @@ describe.skipIf(SKIP)("the standalone binary", () => {
     const [command, redirect] = commandLine.split(/\s+>\s+/);
     const args = command!.trim().split(/\s+/);
     expect(args[0]).toBe("pgtandem");
-    const run = await runBinary([exe, ...args.slice(1)], work, db.url);
+    const run = await runBinary([exe, ...args.slice(1)], work, { PGROLL_PG_URL: db.url });
     if (redirect) await writeFile(join(work, redirect.trim()), run.stdout);
     return run;
   }
@@ -96,7 +82,7 @@ describe.skipIf(SKIP)("the standalone binary", () => {
   }
 
   beforeAll(async () => {
-    const built = await builtBinary(hostPlatform());
+    const built = await builtBinary();
     db = await testDatabase();
     // A folder outside the repository: nothing there resolves "pgtandem" but the binary.
     work = await mkdtemp(join(tmpdir(), "pgtandem-binary-"));

@@ -137,6 +137,12 @@ export const FLAGS = {
     commands: ["migrate"],
     help: "apply several migrations one after another as pgroll does, instead of as one group",
   },
+  "allow-drift": {
+    type: "boolean",
+    commands: ["migrate", "validate"],
+    help:
+      "go on although applied migrations' files changed or are missing (drift is still reported)",
+  },
   to: {
     type: "string",
     commands: ["migrate"],

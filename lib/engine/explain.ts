@@ -88,12 +88,16 @@ export interface ExplainOptions extends PrepareOptions {
   schema: string;
   useVersionSchema: boolean;
   serverMajor: number;
+  /** In a sequence: the latest version once the migrations before it ran (complete drops it). */
+  latestVersion?: string;
 }
 
 export interface Explained {
   plan: MigrationPlan;
   /** The schema the migration starts from (the current version). */
   initial: VirtualSchema;
+  /** Its checked steps (the last one's schema is what it leaves). */
+  steps: OperationStep[];
 }
 
 /** The full plan of a migration: every statement start, complete and rollback would run. */
@@ -102,7 +106,7 @@ export async function explainMigration(
   options: ExplainOptions,
 ): Promise<Explained> {
   const { initial, steps, versionSchema } = await prepareMigration(loaded, options);
-  const latest = await options.state.latestVersion(options.schema);
+  const latest = options.latestVersion ?? await options.state.latestVersion(options.schema);
   const phaseOptions: PhaseOptions = {
     baseSchema: options.schema,
     versionSchema,
@@ -133,7 +137,7 @@ export async function explainMigration(
     phases,
     backfill: tables.map((table) => ({ table, estimatedRows: estimates.get(table) ?? null })),
   };
-  return { plan, initial };
+  return { plan, initial, steps };
 }
 
 /**

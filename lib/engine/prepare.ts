@@ -5,7 +5,7 @@
 import { StateError, ValidationError } from "../errors.ts";
 import type { LoadedMigration } from "../migration/loader.ts";
 import { migrationVersionName } from "../migration/migration.ts";
-import { byteLength, MAX_IDENTIFIER_BYTES, versionSchemaName } from "../naming.ts";
+import { versionSchemaName } from "../naming.ts";
 import type { VirtualSchema } from "../schema/model.ts";
 import type { Sql } from "./connection.ts";
 import { dependentsAtStart } from "./dependents.ts";
@@ -17,6 +17,7 @@ import type { StateStore } from "./state.ts";
 import { shapeIssues } from "./shape-checks.ts";
 import { buildSteps, type OperationStep } from "../operations/steps.ts";
 import { backfillIssues } from "./backfill-checks.ts";
+import { versionSchemaIssues } from "./version-schema.ts";
 
 export interface PrepareOptions {
   sql: Sql;
@@ -25,6 +26,14 @@ export interface PrepareOptions {
   useVersionSchema: boolean;
   /** Go on when the backfill would fire user triggers; default false (an issue names them). */
   allowUserTriggers?: boolean;
+  /**
+   * Check against this schema instead of the live one: a later file of a folder checked as a
+   * sequence (folder-check.ts), against what the files before it leave. The checks of live
+   * objects (table shapes, dependent objects, backfill triggers) are then left to its start.
+   */
+  initial?: VirtualSchema;
+  /** Version schemas the files before it in the sequence create (see version-schema.ts). */
+  claimed?: Map<string, string>;
 }
 
 /** The checked steps of a migration against the live schema, as start would build them. */
@@ -73,35 +82,22 @@ export async function prepareMigration(
     const isolated = isolatedMemberIssue(group, loaded.operations);
     if (isolated) throw isolated;
   }
-  const initial = await state.catalog.readVirtualSchema(schema);
+  const initial = options.initial ?? await state.catalog.readVirtualSchema(schema);
+  const live = options.initial === undefined;
   const { steps, issues } = buildSteps(loaded.operations, initial, schema, { validate: true });
-  if (issues.length === 0) issues.push(...await shapeIssues(options.sql, schema, steps));
+  if (live && issues.length === 0) issues.push(...await shapeIssues(options.sql, schema, steps));
   const versionSchema = options.useVersionSchema
     ? versionSchemaName(schema, migrationVersionName(loaded.migration))
     : undefined;
   if (versionSchema !== undefined) {
-    if (byteLength(versionSchema) > MAX_IDENTIFIER_BYTES) {
-      issues.push({
-        path: ["version_schema"],
-        message:
-          `version schema name "${versionSchema}" is longer than ${MAX_IDENTIFIER_BYTES} bytes; set a shorter "version_schema"`,
-      });
-    } else {
-      const rows = await options.sql.unsafe(
-        "SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1",
-        [versionSchema],
-      );
-      if (rows.length > 0) {
-        issues.push({
-          path: ["version_schema"],
-          message:
-            `schema "${versionSchema}" already exists; choose another migration name or "version_schema"`,
-        });
-      }
-    }
+    issues.push(
+      ...await versionSchemaIssues(options.sql, schema, loaded.migration, {
+        ...(options.claimed ? { claimed: options.claimed } : {}),
+      }),
+    );
   }
   let dependentStart: Action[] = [];
-  if (issues.length === 0) {
+  if (live && issues.length === 0) {
     const dependents = await dependentsAtStart(
       { sql: options.sql, state, baseSchema: schema },
       steps,
@@ -109,7 +105,7 @@ export async function prepareMigration(
     issues.push(...dependents.issues);
     dependentStart = dependents.start;
   }
-  if (issues.length === 0) {
+  if (live && issues.length === 0) {
     const backfilled = steps.flatMap((s) => s.result.backfills ?? []).map((b) => b.table);
     issues.push(
       ...await backfillIssues(options.sql, schema, backfilled, {

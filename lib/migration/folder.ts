@@ -1,8 +1,9 @@
 /**
- * A folder of migration files, as `migrate`, `pull`, `latest --local`, `baseline` and `update`
- * see it: the files directly inside it (no recursion) with a migration extension, ordered by file
- * name in byte order (pgroll orders the same way, extension included). Listing never parses a
- * file; `loadMigrations` parses the ones a command needs and reports every broken file at once.
+ * A folder of migration files, as every command sees it (migrate, validate, plan, status, create,
+ * latest, baseline, pull, update, groups): the files directly inside it (no recursion) that
+ * `isMigrationFileName` accepts, ordered by file name in byte order (pgroll orders the same way,
+ * extension included). Listing never parses a file; `loadMigrations` parses the ones a command
+ * needs and reports every broken file at once. The rule is documented in docs/folder-commands.md.
  */
 import { readdir, stat } from "node:fs/promises";
 import { extname, join } from "node:path";
@@ -42,11 +43,41 @@ export function compareBytes(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"));
 }
 
-/** Does `fileName` carry one of the folder extensions (case-insensitive, like the loader)? */
+/**
+ * Files a TypeScript or JavaScript project keeps next to its migrations, never migrations
+ * (lower-cased names): project and editor configuration, and pgtandem's own config file.
+ */
+const PROJECT_FILES = new Set([
+  "tsconfig.json",
+  "jsconfig.json",
+  "package.json",
+  "package-lock.json",
+  "deno.json",
+  "pgtandem.json",
+]);
+
+/**
+ * Is `fileName` (a file directly inside a migrations folder) a migration? It must carry one of
+ * the loader's extensions (case-insensitive) and not be one of what a TypeScript project puts
+ * beside migrations:
+ * - names starting with `_` or `.` (helper modules: `_helpers.ts`; hidden files);
+ * - declarations and tests: `*.d.ts` (`pgtandem.d.ts`, which `types` writes), `*.test.ts`,
+ *   `*.spec.ts`;
+ * - project files: `tsconfig.json`, `tsconfig.*.json`, `jsconfig.json`, `package.json`,
+ *   `package-lock.json`, `deno.json`, `pgtandem.json` (the config file is `pgtandem.jsonc`,
+ *   never a migration extension).
+ * Subfolders are never scanned, so helpers and plugins may also live in one. Every command asks
+ * this one function.
+ */
 export function isMigrationFileName(fileName: string): boolean {
   const extension = extname(fileName).toLowerCase();
-  return (MIGRATION_FILE_EXTENSIONS as readonly string[]).includes(extension) &&
-    fileName.length > extension.length;
+  if (!(MIGRATION_FILE_EXTENSIONS as readonly string[]).includes(extension)) return false;
+  if (fileName.length <= extension.length) return false;
+  const lower = fileName.toLowerCase();
+  if (lower.startsWith("_") || lower.startsWith(".")) return false;
+  if (/\.(d|test|spec)\.ts$/.test(lower)) return false;
+  if (PROJECT_FILES.has(lower)) return false;
+  return !/^tsconfig\..+\.json$/.test(lower);
 }
 
 /**

@@ -4,9 +4,24 @@
  */
 import { readdir, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
+import process from "node:process";
 import { binaryName, buildBinaries, type Platform } from "../../scripts/build-binaries.ts";
 
 const ROOT = resolve(import.meta.dir, "../..");
+
+/** A build of one platform takes about 15 s; a cold machine, much longer. */
+export const BUILD_TIMEOUT_MS = 300_000;
+
+/** The platform of this machine, as build-binaries names it. */
+export function hostPlatform(): Platform {
+  const os = { linux: "linux", darwin: "darwin", win32: "windows" }[process.platform as string];
+  const arch = { x64: "x64", arm64: "arm64" }[process.arch as string];
+  const platform = `${os}-${arch}`;
+  if (!os || !arch || platform === "windows-arm64") {
+    throw new Error(`no pgtandem binary for ${process.platform}-${process.arch}`);
+  }
+  return platform as Platform;
+}
 
 /** Newest modification time of the files a binary is built from. */
 async function newestSource(): Promise<number> {
@@ -24,7 +39,7 @@ async function newestSource(): Promise<number> {
 }
 
 /** The platform's binary in dist/, built unless it is there and newer than every source. */
-export async function builtBinary(platform: Platform): Promise<string> {
+export async function builtBinary(platform: Platform = hostPlatform()): Promise<string> {
   const path = join(ROOT, "dist", binaryName(platform));
   const built = await stat(path).then((s) => s.mtimeMs, () => 0);
   if (built > await newestSource()) return path;
@@ -40,13 +55,17 @@ export interface BinaryRun {
 }
 
 /**
- * Runs `argv` in `cwd` with only what a shell gives (no NODE_PATH, no BUN_* settings) and the
- * database to use, and collects its output.
+ * Runs `argv` in `cwd` with only what a shell gives (no NODE_PATH, no BUN_* settings) plus `env`
+ * (the database URL, usually), and collects its output.
  */
-export async function runBinary(argv: string[], cwd: string, url: string): Promise<BinaryRun> {
+export async function runBinary(
+  argv: string[],
+  cwd: string,
+  env: Record<string, string>,
+): Promise<BinaryRun> {
   const child = Bun.spawn(argv, {
     cwd,
-    env: { PATH: "/usr/bin:/bin", HOME: cwd, PGROLL_PG_URL: url },
+    env: { PATH: "/usr/bin:/bin", HOME: cwd, ...env },
     stdout: "pipe",
     stderr: "pipe",
   });

@@ -13,7 +13,11 @@
 import { mkdir, readdir } from "node:fs/promises";
 import { extname, join } from "node:path";
 import { PgtandemError } from "../../errors.ts";
-import { listMigrationFolder, MIGRATION_FILE_EXTENSIONS } from "../../migration/folder.ts";
+import {
+  isMigrationFileName,
+  listMigrationFolder,
+  MIGRATION_FILE_EXTENSIONS,
+} from "../../migration/folder.ts";
 import { extensionOf, formatMigration, writeText } from "../../migration/writer.ts";
 import { byteLength, MAX_IDENTIFIER_BYTES, versionSchemaName } from "../../naming.ts";
 import { type Command, type CommandContext, UsageError } from "../command.ts";
@@ -69,7 +73,14 @@ async function create(context: CommandContext): Promise<number> {
     );
   }
   const format = fileFormat(context, (await listMigrationFolder(dir)).at(-1)?.extension);
-  const path = join(dir, `${name}${format === "ts" ? ".ts" : extensionOf(format)}`);
+  const fileName = `${name}${format === "ts" ? ".ts" : extensionOf(format)}`;
+  if (!isMigrationFileName(fileName)) {
+    throw new PgtandemError(
+      "invalid_input",
+      `"${fileName}" would not be read as a migration (see docs/folder-commands.md): choose another name`,
+    );
+  }
+  const path = join(dir, fileName);
   await writeText(path, scaffold(format, flags.empty === true));
   const types = await refreshSchemaTypes(context, dir);
   context.io.stdout.write(

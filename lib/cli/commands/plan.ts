@@ -9,7 +9,8 @@
  * statements: [{ id, sql, table, lock, effect, concurrent, userSql, note? }] }],
  * backfill: [{ table, estimatedRows }], lint: [{ rule, severity, path, message,
  * safeAlternative }] }`. A group (several files, or a folder whose unapplied files migrate starts
- * as one) adds `group: { members, migrate }` and lint findings carry the member `file`.
+ * as one) adds `group: { members, migrate }` and lint findings carry the member `file`. A folder
+ * whose unapplied files migrate applies one by one is planned file by file (plan-folder.ts).
  */
 import type { Sql } from "../../engine/connection.ts";
 import {
@@ -19,6 +20,7 @@ import {
   tableRowEstimates,
 } from "../../engine/explain.ts";
 import { StateStore } from "../../engine/state.ts";
+import { planFolder } from "../../engine/folder-plan.ts";
 import { formatPath } from "../../errors.ts";
 import { type LintFinding, lintMigration } from "../../lint/lint.ts";
 import { loadSqlParser, SqlParserUnavailableError } from "../../pg/parser.ts";
@@ -33,8 +35,8 @@ import {
   memberOfOperation,
 } from "../../migration/group.ts";
 import { type Command, UsageError } from "../command.ts";
-import { pendingInFolder } from "./migrate.ts";
 import { isDirectory } from "./validate-folder.ts";
+import { planSequence } from "./plan-folder.ts";
 import { type Io, type Output, useColor } from "../io.ts";
 import { withSession } from "../session.ts";
 
@@ -55,6 +57,11 @@ export const planCommand: Command = {
     const paths = context.args.positionals;
     if (paths.length === 0) throw new UsageError(`"plan" needs a migration file or folder`);
     const folder = paths.length === 1 && await isDirectory(paths[0]!) ? paths[0] : undefined;
+    if (folder) {
+      // Several files migrate applies one by one: each planned after the ones before it.
+      const code = await planSequence(context, folder);
+      if (code !== undefined) return code;
+    }
     // Parse and check the files before touching the database.
     const files: LoadedMigration[] = [];
     if (!folder) {
@@ -74,9 +81,14 @@ export const planCommand: Command = {
           let migrateMode: GroupInfo["migrate"] = null;
           if (folder) {
             await state.assertInitialized();
-            const pending = await pendingInFolder(context, state, entries);
-            if (pending.unapplied.length === 0) return undefined;
-            members = await loadMigrations(pending.unapplied, context.registry);
+            const pending = await planFolder(state, entries, {
+              schema: config.schema,
+              useVersionSchema: config.useVersionSchema,
+              oneByOne: false,
+            });
+            const { unapplied } = pending.comparison;
+            if (unapplied.length === 0) return undefined;
+            members = await loadMigrations(unapplied, context.registry);
             migrateMode = pending.group ? "group" : "one-by-one";
           }
           const loaded = members.length === 1 ? members[0]! : composeGroup(members);

@@ -1,6 +1,8 @@
 import { versionSchemaName } from "../../naming.ts";
 import type { MigrationRow } from "../../engine/state.ts";
-import { type Command, noPositionals } from "../command.ts";
+import { type Drift, driftWithin, folderDrift } from "../../engine/drift.ts";
+import { listMigrationFolder } from "../../migration/folder.ts";
+import { type Command, UsageError } from "../command.ts";
 import { withSession } from "../session.ts";
 
 /** pgroll's status document, key for key. */
@@ -29,17 +31,22 @@ export interface HistoryItem {
 export const statusCommand: Command = {
   name: "status",
   summary: "Show the schema's current version and whether a migration is in progress (JSON)",
-  usage: "status [--history [--json]]",
+  usage: "status [DIR] [--history [--json]]",
   examples: [
+    'pgtandem status migrations/       # and "drift": applied files changed or missing since',
     "pgtandem status --schema public",
     "pgtandem status --history          # and every migration, as a table",
     'pgtandem status --history --json   # pgroll\'s document plus a "history" array',
   ],
   async run(context) {
-    noPositionals(context);
+    const [dir, ...extra] = context.args.positionals;
+    if (extra.length > 0) {
+      throw new UsageError(`"status" takes at most one migrations folder, got ${extra.length + 1}`);
+    }
     const { config } = context;
     const withHistory = context.args.flags.history === true;
-    const { document, history } = await withSession(
+    const entries = dir === undefined ? undefined : await listMigrationFolder(dir);
+    const { document, history, drift } = await withSession(
       config,
       context.registry,
       context.io,
@@ -53,7 +60,11 @@ export const statusCommand: Command = {
           ? "In progress"
           : "Complete";
         const document = { schema: config.schema, version, status } satisfies StatusDocument;
-        if (!withHistory) return { document, history: [] };
+        const drift = dir === undefined || entries === undefined ? undefined : driftWithin(
+          await folderDrift(state, config.schema, dir, entries, context.registry),
+          entries,
+        );
+        if (!withHistory) return { document, history: [], drift };
         const rows = await state.fullHistory(config.schema);
         const names = rows.map((r) => versionSchemaOf(config.schema, r)).filter((n) => n !== null);
         const existing = new Set(
@@ -76,19 +87,27 @@ export const statusCommand: Command = {
             beforeBaseline: index <= lastBaseline,
           };
         });
-        return { document, history };
+        return { document, history, drift };
       },
     );
+    // With a folder, pgroll's document gains "drift" (an empty list when there is none).
+    const withDrift = drift === undefined ? document : { ...document, drift };
     if (!withHistory) {
-      context.io.stdout.write(`${JSON.stringify(document, null, 2)}\n`);
+      context.io.stdout.write(`${JSON.stringify(withDrift, null, 2)}\n`);
     } else if (config.json) {
-      context.io.stdout.write(`${JSON.stringify({ ...document, history }, null, 2)}\n`);
+      context.io.stdout.write(`${JSON.stringify({ ...withDrift, history }, null, 2)}\n`);
     } else {
       context.io.stdout.write(historyTable(document, history));
     }
+    if (!config.json) reportDrift(context.io.stderr, drift);
     return 0;
   },
 };
+
+/** One line per drifted migration on stderr (the JSON document has them as data). */
+function reportDrift(stderr: { write(text: string): unknown }, drift: Drift[] | undefined): void {
+  for (const d of drift ?? []) stderr.write(`Drift: ${d.message}\n`);
+}
 
 /** pgroll rows serve a version schema; baselines and inferred rows never create one. */
 function versionSchemaOf(schema: string, row: MigrationRow): string | null {

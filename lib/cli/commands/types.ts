@@ -44,6 +44,7 @@ export const typesCommand: Command = {
     "pgtandem types db/migrations --out db",
     "DIR: the migrations folder (default ./migrations when it exists); its tables and columns",
     'before each migration type migration("<name>", …) (see docs/typescript.md)',
+    "pgtandem types --out migrations  # files it writes there are never taken for migrations",
   ],
   async run(context) {
     const { io } = context;

@@ -1,42 +1,18 @@
 /**
- * `validate DIR`: checks what `migrate DIR` would apply now, the way it would apply it. Several
- * unapplied files that migrate starts as one group (docs/migration-groups.md) are checked as that
- * group, with start's own checks, so every refusal of the group shows here, naming the member
- * files; otherwise each file is checked against the schema the ones before it leave, as
- * migrate's precheck does.
+ * `validate DIR`: checks what `migrate DIR` would apply now, the way it would apply it, before
+ * anything is applied (lib/engine/folder-validate.ts), and prints what it found.
  */
 import { stat } from "node:fs/promises";
-import { GroupValidationError } from "../../engine/group-checks.ts";
-import { prepareMigration } from "../../engine/prepare.ts";
-import { type Issue, PgtandemError, ValidationError } from "../../errors.ts";
+import { checkFolder, type FolderCheck } from "../../engine/folder-validate.ts";
 import { formatPath } from "../../errors.ts";
-import {
-  listMigrationFolder,
-  loadMigrations,
-  type MigrationFileEntry,
-  MigrationFilesError,
-} from "../../migration/folder.ts";
-import { composeGroup, memberList } from "../../migration/group.ts";
-import type { LoadedMigration } from "../../migration/loader.ts";
+import { listMigrationFolder } from "../../migration/folder.ts";
+import { memberList } from "../../migration/group.ts";
 import type { CommandContext } from "../command.ts";
-import { type Session, withSession } from "../session.ts";
-import { pendingInFolder, precheckIssues } from "./migrate.ts";
+import { withSession } from "../session.ts";
 
 /** Is `path` a folder (validate and plan take a file or a folder)? */
 export async function isDirectory(path: string): Promise<boolean> {
   return (await stat(path).catch(() => undefined))?.isDirectory() === true;
-}
-
-/** One problem, with the file it is in. */
-interface FileIssue extends Issue {
-  file: string;
-}
-
-interface FolderCheck {
-  mode: "group" | "one-by-one" | "up_to_date" | "active";
-  migrations: string[];
-  issues: FileIssue[];
-  note?: string;
 }
 
 /** Runs `validate DIR`; returns the exit code. */
@@ -45,7 +21,12 @@ export async function validateFolder(context: CommandContext, dir: string): Prom
   const entries = await listMigrationFolder(dir);
   const found = await withSession(config, context.registry, io, async (session) => {
     await session.state.assertInitialized();
-    return await checkFolder(context, session, dir, entries);
+    return await checkFolder({ ...session, registry: context.registry }, dir, entries, {
+      schema: config.schema,
+      useVersionSchema: config.useVersionSchema,
+      allowUserTriggers: config.allowUserTriggers,
+      allowDrift: context.args.flags["allow-drift"] === true,
+    });
   });
   const valid = found.issues.length === 0;
   if (config.json) {
@@ -53,6 +34,9 @@ export async function validateFolder(context: CommandContext, dir: string): Prom
     return valid ? 0 : 1;
   }
   if (found.note) io.stderr.write(`${found.note}\n`);
+  if (context.args.flags["allow-drift"] === true) {
+    for (const d of found.drift) io.stderr.write(`Warning: ${d.message}\n`);
+  }
   for (const issue of found.issues) {
     const where = issue.path.length > 0 ? `${formatPath(issue.path)}: ` : "";
     io.stderr.write(`${issue.file}: ${where}${issue.message}\n`);
@@ -73,63 +57,4 @@ function summary(found: FolderCheck): string {
     default:
       return "";
   }
-}
-
-async function checkFolder(
-  context: CommandContext,
-  session: Session,
-  dir: string,
-  entries: MigrationFileEntry[],
-): Promise<FolderCheck> {
-  const { config } = context;
-  const { state } = session;
-  const active = await state.activeMigration(config.schema);
-  if (active) {
-    return {
-      mode: "active",
-      migrations: [],
-      issues: [],
-      note: `Note: migration "${active.name}" is active: migrate applies nothing until it is ` +
-        `completed or rolled back (validate each file to check it against what it leaves)`,
-    };
-  }
-  const pending = await pendingInFolder(context, state, entries);
-  const migrations = pending.unapplied.map((e) => e.name);
-  if (migrations.length === 0) return { mode: "up_to_date", migrations, issues: [] };
-  let loaded: LoadedMigration[];
-  try {
-    loaded = await loadMigrations(pending.unapplied, context.registry);
-  } catch (error) {
-    if (!(error instanceof MigrationFilesError)) throw error;
-    const issues = error.failures.flatMap(({ entry, error }) => fileIssues(entry.path, error));
-    return { mode: pending.group ? "group" : "one-by-one", migrations, issues };
-  }
-  if (!pending.group) {
-    const failures = await precheckIssues(config, session, loaded);
-    const issues = failures.flatMap(({ migration, issues }) =>
-      issues.map((issue) => ({ file: migration.path, ...issue }))
-    );
-    return { mode: "one-by-one", migrations, issues };
-  }
-  try {
-    await prepareMigration(composeGroup(loaded), {
-      sql: session.sql,
-      state,
-      schema: config.schema,
-      useVersionSchema: config.useVersionSchema,
-    });
-    return { mode: "group", migrations, issues: [] };
-  } catch (error) {
-    if (!(error instanceof PgtandemError)) throw error;
-    const file = error instanceof GroupValidationError ? error.source : dir;
-    return { mode: "group", migrations, issues: fileIssues(file, error) };
-  }
-}
-
-function fileIssues(file: string, error: PgtandemError): FileIssue[] {
-  if (error instanceof ValidationError) return error.issues.map((issue) => ({ file, ...issue }));
-  const message = error.message.startsWith(`${file}: `)
-    ? error.message.slice(file.length + 2)
-    : error.message;
-  return [{ file, path: [], message }];
 }

@@ -8,18 +8,17 @@ import { type Issue, PgtandemError, ValidationError } from "../../errors.ts";
 import { formatPath } from "../../errors.ts";
 import type { StateStore } from "../../engine/state.ts";
 import { buildSteps, hasOpaqueStep } from "../../operations/steps.ts";
+import { schemaOnceCompleted } from "../../engine/group-checks.ts";
+import { versionSchemaIssues } from "../../engine/version-schema.ts";
 import { backfillIssues } from "../../engine/backfill-checks.ts";
 import { dependentObjectIssues } from "../../engine/dependents.ts";
 import { shapeIssues } from "../../engine/shape-checks.ts";
 import { type LoadedMigration, loadMigrationFile } from "../../migration/loader.ts";
-import { migrationVersionName, parseMigration } from "../../migration/migration.ts";
-import { byteLength, MAX_IDENTIFIER_BYTES, versionSchemaName } from "../../naming.ts";
+import { parseMigration } from "../../migration/migration.ts";
 import type { Registry } from "../../operations/registry.ts";
 import type { VirtualSchema } from "../../schema/model.ts";
 import { type Command, type CommandContext, requirePositional } from "../command.ts";
 import { type Session, withSession } from "../session.ts";
-import { schemaOnceCompleted } from "./migrate.ts";
-import { ident } from "../../sql.ts";
 import { tableRowEstimates } from "../../engine/explain.ts";
 import { isDirectory, validateFolder } from "./validate-folder.ts";
 import { type LintFinding, lintMigration } from "../../lint/lint.ts";
@@ -95,11 +94,8 @@ async function check(
   const schema = config.schema;
   const name = loaded.migration.name;
   const issues: Issue[] = [];
-  const inHistory = await sql.unsafe(
-    `SELECT FROM ${ident(config.stateSchema, "migrations")} WHERE schema = $1 AND name = $2`,
-    [schema, name],
-  );
-  if (inHistory.length > 0) {
+  const inHistory = await state.hasMigration(schema, name);
+  if (inHistory) {
     issues.push({
       path: [],
       message: `migration "${name}" is already in the history of schema "${schema}"`,
@@ -120,26 +116,9 @@ async function check(
     );
   }
   if (config.useVersionSchema) {
-    const versionSchema = versionSchemaName(schema, migrationVersionName(loaded.migration));
-    if (byteLength(versionSchema) > MAX_IDENTIFIER_BYTES) {
-      issues.push({
-        path: ["version_schema"],
-        message:
-          `version schema name "${versionSchema}" is longer than ${MAX_IDENTIFIER_BYTES} bytes; set a shorter "version_schema"`,
-      });
-    } else {
-      const exists = await sql.unsafe(
-        "SELECT FROM pg_catalog.pg_namespace WHERE nspname = $1",
-        [versionSchema],
-      );
-      if (exists.length > 0 && inHistory.length === 0) {
-        issues.push({
-          path: ["version_schema"],
-          message:
-            `schema "${versionSchema}" already exists; choose another migration name or "version_schema"`,
-        });
-      }
-    }
+    issues.push(
+      ...await versionSchemaIssues(sql, schema, loaded.migration, { applied: inHistory }),
+    );
   }
   const lint = await lintMigration(loaded.operations, {
     schema: virtual,
