@@ -14,7 +14,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import process from "node:process";
 import { VERSION } from "../lib/version.ts";
-import { BUILD_TIMEOUT_MS, builtBinary, runBinary } from "./helpers/binary.ts";
+import { BUILD_TIMEOUT_MS, builtBinary, hostPlatform, runBinary } from "./helpers/binary.ts";
 import { columnNames } from "./helpers/catalog.ts";
 import { type TestDatabase, testDatabase } from "./helpers/postgres.ts";
 
