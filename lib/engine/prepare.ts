@@ -2,7 +2,7 @@
  * The checks start makes before it writes anything, shared by start itself and by `plan` (which
  * must refuse exactly when start would, with the same errors).
  */
-import { StateError, ValidationError } from "../errors.ts";
+import { type Issue, StateError, ValidationError } from "../errors.ts";
 import type { LoadedMigration } from "../migration/loader.ts";
 import { migrationVersionName } from "../migration/migration.ts";
 import { byteLength, MAX_IDENTIFIER_BYTES, versionSchemaName } from "../naming.ts";
@@ -17,6 +17,8 @@ import type { StateStore } from "./state.ts";
 import { shapeIssues } from "./shape-checks.ts";
 import { buildSteps, type OperationStep } from "./steps.ts";
 import { backfillIssues } from "./backfill-checks.ts";
+import { userSqlIssues } from "./expression-check.ts";
+import { anchorOrigins } from "./expression-origin.ts";
 
 export interface PrepareOptions {
   sql: Sql;
@@ -36,6 +38,8 @@ export interface PreparedMigration {
   expanded?: Record<string, unknown>[];
   /** Companions of user triggers on rewritten columns, created once the sync triggers exist. */
   dependentStart: Action[];
+  /** What start accepts but the user should hear about (a `down` expression that fails). */
+  warnings: Issue[];
 }
 
 /**
@@ -75,6 +79,13 @@ export async function prepareMigration(
   }
   const initial = await state.readVirtualSchema(schema);
   const { steps, issues } = buildSteps(loaded.operations, initial, schema, { validate: true });
+  let warnings: Issue[] = [];
+  if (issues.length === 0) {
+    // Every user expression against the schema it will meet, before any other catalog check.
+    const checked = await userSqlIssues(options.sql, steps, { baseSchema: schema });
+    issues.push(...checked.errors);
+    warnings = checked.warnings;
+  }
   if (issues.length === 0) issues.push(...await shapeIssues(options.sql, schema, steps));
   const versionSchema = options.useVersionSchema
     ? versionSchemaName(schema, migrationVersionName(loaded.migration))
@@ -124,13 +135,18 @@ export async function prepareMigration(
   }
   // Validated as written (issues name the plugin operation); run as the operations it stands for.
   const expanded = expandOperations(loaded.migration.operations, loaded.operations);
-  if (!expanded) return { initial, steps, versionSchema, dependentStart };
+  if (!expanded) {
+    anchorOrigins(steps, loaded);
+    return { initial, steps, versionSchema, dependentStart, warnings };
+  }
   const run = buildSteps(expanded.operations, initial, schema, { validate: false });
+  anchorOrigins(run.steps, loaded, true);
   return {
     initial,
     steps: run.steps,
     versionSchema,
     expanded: expanded.documents,
     dependentStart,
+    warnings,
   };
 }

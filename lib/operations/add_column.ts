@@ -231,6 +231,7 @@ export const addColumn: OperationDefinition<AddColumnParams> = {
         targetColumn: temp,
         expression: params.up,
         columns: oldColumns,
+        origin: { path: ["up"] },
       }],
       backfills: [{ table: table.physicalName }],
     };

@@ -197,6 +197,7 @@ export const alterColumn: OperationDefinition<AlterColumnParams> = {
           targetColumn: temp,
           expression: params.up || ident(column.name),
           columns: oldColumns,
+          ...(params.up ? { origin: { path: ["up"] } } : {}),
         },
         {
           table: table.physicalName,
@@ -204,6 +205,7 @@ export const alterColumn: OperationDefinition<AlterColumnParams> = {
           targetColumn: oldPhysical,
           expression: params.down || ident(column.name),
           columns: newColumns,
+          ...(params.down ? { origin: { path: ["down"] } } : {}),
         },
       ],
       backfills: [{ table: table.physicalName }],
