@@ -52,6 +52,9 @@ export interface ExpressionCheckResult {
 /** Missing function, type/object, relation or schema: what an earlier step may create. */
 const MAY_BE_CREATED = new Set(["42883", "42704", "42P01", "3F000"]);
 
+/** Errors a text stand-in for a column of a type not created yet may cause by itself. */
+const TYPE_MISMATCH = new Set(["42804", "42846", "42725", "22P02"]);
+
 /** Checks every item; read-only (see the module comment). */
 export async function checkUserSql(
   sql: Sql,
@@ -101,16 +104,26 @@ export async function checkUserSql(
         if (error && !excused(error)) report(item, messageOf(error));
         continue;
       }
-      let unknownType = false;
+      // A column of a type that does not exist yet: when an earlier step may create it, the
+      // column stands in as text, so misspelt names are still found (type errors are not);
+      // otherwise its field is reported and the expression not checked.
+      let standIn = false;
+      const columns: ScopeColumn[] = [];
       for (const column of item.scope?.columns ?? []) {
-        if (await typeError(column.type)) unknownType = true;
+        if (!(await typeError(column.type))) columns.push(column);
+        else if (lenient) {
+          columns.push({ name: column.name, type: "text" });
+          standIn = true;
+        } else break;
       }
-      if (unknownType) continue;
+      if (columns.length < (item.scope?.columns.length ?? 0)) continue;
       const castTo = item.castTo !== undefined && !(await typeError(item.castTo))
         ? checkableType(item.castTo)
         : undefined;
-      const error = await describe(queryOf(item, castTo));
-      if (error && !excused(error)) report(item, messageOf(error));
+      const scope = item.scope && { table: item.scope.table, columns };
+      const error = await describe(queryOf({ ...item, ...(scope ? { scope } : {}) }, castTo));
+      const typeMismatch = standIn && TYPE_MISMATCH.has(sqlstateOf(error) ?? "");
+      if (error && !excused(error) && !typeMismatch) report(item, messageOf(error));
     }
   });
   return result;

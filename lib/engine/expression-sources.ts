@@ -212,7 +212,7 @@ function columnSql(column: ColumnLike, scope: Scope | undefined, at: At): UserSq
       columns: scope.columns.filter((c) => c.name !== column.name),
     };
     items.push(
-      ...value(at("generated", "expression"), generated, others).map((item) => ({
+      ...generatedValue(at("generated", "expression"), generated, others).map((item) => ({
         ...item,
         ...cast(column.type),
       })),
@@ -274,18 +274,37 @@ function pluginSql(
 
 type Scope = NonNullable<UserSql["scope"]>;
 
-/** The columns of `table` in `schema`, as that version names them. */
+/**
+ * The columns of `table` in `schema`, as that version names them, under the table's physical
+ * name: constraints, predicates and generated expressions are DDL on the physical table, so that
+ * is the name a qualified column reference must use.
+ */
 function scopeOf(schema: VirtualSchema, table: string): Scope | undefined {
   const found: VirtualTable | undefined = findTable(schema, table);
   if (!found) return undefined;
   return {
-    table: found.name,
+    table: found.physicalName,
     columns: found.columns.map((c) => ({ name: c.name, type: c.type })),
   };
 }
 
-/** An expression over a table's columns; none when the table is unknown (validation says so). */
+/**
+ * The alias the sync triggers' own start-time check gives the row (expression-names.ts): an
+ * `up` or `down` runs in a trigger over variables, where no table name qualifies a column.
+ */
+const TRIGGER_ROW = "pgtandem_expression_check";
+
+/** An `up`/`down` over a table's columns; none when the table is unknown (validation says so). */
 function value(path: (string | number)[], text: string, scope: Scope | undefined): UserSql[] {
+  return scope ? [{ path, text, form: "value", scope: { ...scope, table: TRIGGER_ROW } }] : [];
+}
+
+/** A generated expression: DDL over the table's columns. */
+function generatedValue(
+  path: (string | number)[],
+  text: string,
+  scope: Scope | undefined,
+): UserSql[] {
   return scope ? [{ path, text, form: "value", scope }] : [];
 }
 
