@@ -8,6 +8,9 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import postgres from "postgres";
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { dumpSchema } from "./helpers/catalog.ts";
 import { cli, cliOk, migrationFile } from "./helpers/cli.ts";
@@ -443,6 +446,65 @@ test("plan in its READ ONLY transaction checks the same, and leaves the session 
 function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
+
+describe("validate DIR: a typo in the third file is found before anything is applied", () => {
+  const base = {
+    operations: [{
+      create_table: {
+        name: "users",
+        columns: [
+          { name: "id", type: "serial", pk: true },
+          { name: "email", type: "text", nullable: true },
+          { name: "name", type: "text", nullable: true },
+        ],
+      },
+    }, { create_table: { name: "teams", columns: [{ name: "id", type: "serial", pk: true }] } }],
+  };
+  const tags = one({
+    create_table: {
+      name: "tags",
+      columns: [{ name: "id", type: "serial", pk: true }, { name: "label", type: "text" }],
+    },
+  });
+  const typo = one({
+    add_column: {
+      table: "tags",
+      column: {
+        name: "slug",
+        type: "text",
+        nullable: true,
+        check: { name: "slug_label", constraint: "slug <> lable" },
+      },
+    },
+  });
+
+  async function folder(): Promise<string> {
+    const dir = await mkdtemp(join(tmpdir(), "pgtandem-expr-dir-"));
+    await writeFile(join(dir, "01_base.json"), JSON.stringify(base));
+    await writeFile(join(dir, "02_tags.json"), JSON.stringify(tags));
+    await writeFile(join(dir, "03_slug.json"), JSON.stringify(typo));
+    return dir;
+  }
+
+  test("validate DIR (the group migrate would start) and migrate, one by one or as a group", async () => {
+    const dir = await folder();
+    const before = await dumpSchema(db.sql, "public");
+    const line = `${
+      join(dir, "03_slug.json")
+    }: operations[0].add_column.column.check.constraint: column "lable" does not exist`;
+    const result = await cli(db.url, ["validate", dir]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(line);
+    // migrate checks every file before it applies the first one.
+    for (const mode of [[], ["--one-by-one"]]) {
+      const migrate = await cli(db.url, ["migrate", dir, ...mode]);
+      expect(migrate.code).toBe(1);
+      expect(migrate.stderr).toContain(`column "lable" does not exist`);
+      expect(migrate.stderr).toContain("03_slug");
+      expect(await dumpSchema(db.sql, "public")).toEqual(before);
+    }
+  });
+});
 
 describe("the lint and validate's verdict agree", () => {
   test("the standard raw-SQL rollback (DROP COLUMN IF EXISTS of what up added) is no finding", async () => {

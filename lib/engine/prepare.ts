@@ -80,6 +80,7 @@ export async function prepareMigration(
   const initial = await state.readVirtualSchema(schema);
   const { steps, issues } = buildSteps(loaded.operations, initial, schema, { validate: true });
   let warnings: Issue[] = [];
+  const threaded = issues.length > 0;
   if (issues.length === 0) {
     // Every user expression against the schema it will meet, before any other catalog check.
     const checked = await userSqlIssues(options.sql, steps, { baseSchema: schema });
@@ -130,7 +131,7 @@ export async function prepareMigration(
   }
   if (issues.length > 0) {
     throw group
-      ? groupValidationError(group, loaded.operations, issues, initial, schema)
+      ? groupValidationError(group, loaded.operations, issues, initial, schema, threaded)
       : new ValidationError(loaded.path, issues);
   }
   // Validated as written (issues name the plugin operation); run as the operations it stands for.

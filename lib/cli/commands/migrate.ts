@@ -42,6 +42,7 @@
 import { PgtandemError, StateError } from "../../errors.ts";
 import { withAdvisoryLock } from "../../engine/advisory-lock.ts";
 import { connect, type Sql } from "../../engine/connection.ts";
+import { userSqlIssues } from "../../engine/expression-check.ts";
 import { buildSteps, hasOpaqueStep } from "../../engine/steps.ts";
 import { describeIssues, schemaOnceCompleted } from "../../engine/group-checks.ts";
 import type { StateStore } from "../../engine/state.ts";
@@ -473,6 +474,14 @@ export async function precheckIssues(
     }
     if (chained) {
       const result = buildSteps(migration.operations, current, schema, { validate: true });
+      if (result.issues.length === 0) {
+        // User SQL too; functions or types an earlier file's plugin creates are not there yet.
+        const checked = await userSqlIssues(session.sql, result.steps, {
+          baseSchema: schema,
+          objectsMayBeMissing: migration !== loaded[0],
+        });
+        result.issues.push(...checked.errors);
+      }
       if (result.issues.length > 0) {
         issues.push(...result.issues);
         // What this migration would leave is unknown: the ones after cannot be checked.
