@@ -18,6 +18,23 @@ import { expectCliRejected } from "./helpers/reject.ts";
 import { type TestDatabase, testDatabase } from "./helpers/postgres.ts";
 
 let db: TestDatabase;
+
+/** The first migration: also the first file of the folder validated below. */
+const base = {
+  operations: [
+    {
+      create_table: {
+        name: "users",
+        columns: [
+          { name: "id", type: "serial", pk: true },
+          { name: "email", type: "text", nullable: true },
+          { name: "name", type: "text", nullable: true },
+        ],
+      },
+    },
+    { create_table: { name: "teams", columns: [{ name: "id", type: "serial", pk: true }] } },
+  ],
+};
 const enumPlugin = fileURLToPath(new URL("../plugins/enum.ts", import.meta.url));
 
 beforeAll(async () => {
@@ -25,26 +42,7 @@ beforeAll(async () => {
   await cliOk(db.url, ["init"]);
   await cliOk(db.url, [
     "start",
-    await migrationFile("01_base.json", {
-      operations: [
-        {
-          create_table: {
-            name: "users",
-            columns: [
-              { name: "id", type: "serial", pk: true },
-              { name: "email", type: "text", nullable: true },
-              { name: "name", type: "text", nullable: true },
-            ],
-          },
-        },
-        {
-          create_table: {
-            name: "teams",
-            columns: [{ name: "id", type: "serial", pk: true }],
-          },
-        },
-      ],
-    }),
+    await migrationFile("01_base.json", base),
     "--complete",
   ]);
   await db.sql`insert into users (email, name) values ('a@x', 'A'), ('b@x', 'B')`;
@@ -137,6 +135,16 @@ const typos: [string, object, RegExp][] = [
       },
     }),
     /operations\[0\]\.create_table\.columns\[2\]\.generated\.expression: column "emial" does not exist/,
+  ],
+  [
+    "create_table column type",
+    one({
+      create_table: {
+        name: "accounts",
+        columns: [{ name: "id", type: "serial", pk: true }, { name: "total", type: "intger" }],
+      },
+    }),
+    /operations\[0\]\.create_table\.columns\[1\]\.type: type "intger" does not exist/,
   ],
   [
     "create_table constraint check",
@@ -309,6 +317,8 @@ test("expressions over what the same migration adds, renames and creates pass", 
             },
             { name: "slug", type: "text", generated: { expression: "lower(label)" } },
             { name: "level", type: "int", default: "1" },
+            // The sequence of "id" exists only once the table does.
+            { name: "rank", type: "bigint", default: "nextval('badges_id_seq')" },
           ],
           constraints: [{ name: "level_range", type: "check", check: "level BETWEEN 1 AND 10" }],
         },
@@ -442,24 +452,7 @@ test("plan in its READ ONLY transaction checks the same, and leaves the session 
   expect(JSON.parse(planned.stdout).migration).toBe("80_plan");
 });
 
-/** Escapes a path for a RegExp. */
-function escape(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-}
-
 describe("validate DIR: a typo in the third file is found before anything is applied", () => {
-  const base = {
-    operations: [{
-      create_table: {
-        name: "users",
-        columns: [
-          { name: "id", type: "serial", pk: true },
-          { name: "email", type: "text", nullable: true },
-          { name: "name", type: "text", nullable: true },
-        ],
-      },
-    }, { create_table: { name: "teams", columns: [{ name: "id", type: "serial", pk: true }] } }],
-  };
   const tags = one({
     create_table: {
       name: "tags",
@@ -562,3 +555,8 @@ describe("the lint and validate's verdict agree", () => {
     expect(plan.lint).toEqual(report.lint);
   });
 });
+
+/** Escapes a path for a RegExp. */
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}

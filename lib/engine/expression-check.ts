@@ -17,7 +17,9 @@
  *  - a broken `down` (start warns about it and goes on, as pgroll does): a warning;
  *  - a missing function, type or relation named after a plugin operation that plans its own SQL
  *    (it may create them), or when `objectsMayBeMissing` says earlier migrations of a sequence
- *    may create them: not reported; misspelt columns still are.
+ *    may create them: not reported; misspelt columns still are;
+ *  - a missing relation or type named from a create_table on (the new table, its serial
+ *    sequences, its row type exist only once start has run).
  */
 import type postgres from "postgres";
 import { type Issue, sqlstateOf } from "../errors.ts";
@@ -51,6 +53,9 @@ export interface ExpressionCheckResult {
 
 /** Missing function, type/object, relation or schema: what an earlier step may create. */
 const MAY_BE_CREATED = new Set(["42883", "42704", "42P01", "3F000"]);
+
+/** Missing relation or type: a table created by the migration, its sequences, its row type. */
+const NEW_TABLE = new Set(["42P01", "42704"]);
 
 /** Errors a text stand-in for a column of a type not created yet may cause by itself. */
 const TYPE_MISMATCH = new Set(["42804", "42846", "42725", "22P02"]);
@@ -98,7 +103,12 @@ export async function checkUserSql(
     };
     for (const item of expressions) {
       const lenient = options.objectsMayBeMissing === true || item.afterOwnSql === true;
-      const excused = (error: Error) => lenient && MAY_BE_CREATED.has(sqlstateOf(error) ?? "");
+      const excused = (error: Error) => {
+        const state = sqlstateOf(error) ?? "";
+        if (lenient) return MAY_BE_CREATED.has(state);
+        // A column type is never excused so: a misspelt one would pass unnoticed.
+        return item.form !== "type" && item.afterNewTable === true && NEW_TABLE.has(state);
+      };
       if (item.form === "type") {
         const error = await typeError(item.text);
         if (error && !excused(error)) report(item, messageOf(error));

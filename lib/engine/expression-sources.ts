@@ -42,16 +42,27 @@ export interface UserSql {
    * create the functions and types named here, which the database does not have yet.
    */
   afterOwnSql?: boolean;
+  /**
+   * A create_table of the migration (this operation or an earlier one) creates relations the
+   * database does not have yet: the table, its serial sequences (`nextval('t_id_seq')`).
+   */
+  afterNewTable?: boolean;
 }
 
 /** Every piece of user SQL in `steps`, in operation order. */
 export function userSqlOf(steps: readonly OperationStep[], baseSchema: string): UserSql[] {
   const found: UserSql[] = [];
   let ownSql = false;
+  let newTable = false;
   for (const step of steps) {
     const prefix = ["operations", step.index, step.operation.kind];
-    const items = stepSql(step, prefix, baseSchema);
-    found.push(...items.map((item) => (ownSql ? { ...item, afterOwnSql: true } : item)));
+    if (step.operation.kind === "create_table") newTable = true;
+    const items = stepSql(step, prefix, baseSchema).map((item) => ({
+      ...item,
+      ...(ownSql ? { afterOwnSql: true } : {}),
+      ...(newTable && !item.afterNewTable ? { afterNewTable: true } : {}),
+    }));
+    found.push(...items);
     if (plansOwnSql(step)) ownSql = true;
   }
   return found;
