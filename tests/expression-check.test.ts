@@ -257,6 +257,15 @@ test("a broken down is a warning, as at start (pgroll accepts it): valid, exit 0
     path: ["operations", 0, "alter_column", "down"],
     message: expect.stringContaining(`column "nmae" does not exist`),
   }]);
+  // plan too (on stderr; under "warnings" with --json).
+  const plan = await cliOk(db.url, ["plan", file]);
+  expect(plan.stderr).toContain(
+    `${file}: warning: operations[0].alter_column.down: column "nmae" does not exist`,
+  );
+  const planJson = JSON.parse((await cliOk(db.url, ["plan", file, "--json"])).stdout) as {
+    warnings: { file: string; path: unknown[] }[];
+  };
+  expect(planJson.warnings.map((w) => [w.file, w.path.at(-1)])).toEqual([[file, "down"]]);
   // start warns with the field too, and goes on.
   const started = await cliOk(db.url, ["start", file]);
   expect(started.stderr).toContain(`(${file}: operations[0].alter_column.down)`);
@@ -278,7 +287,8 @@ test("expressions over what the same migration adds, renames and creates pass", 
             name: "handle",
             type: "text",
             nullable: true,
-            check: { name: "handle_not_name", constraint: "handle <> full_name" },
+            // Written as pgroll's files sometimes do: with the CHECK keyword.
+            check: { name: "handle_not_name", constraint: "CHECK (handle <> full_name)" },
           },
           up: "'@' || coalesce(nickname, full_name, 'n/a')",
         },

@@ -9,6 +9,7 @@
  *
  * @module
  */
+import type { Issue } from "../errors.ts";
 import type { LoadedMigration } from "../migration/loader.ts";
 import type { VirtualSchema } from "../schema/model.ts";
 import type { Sql } from "./connection.ts";
@@ -94,6 +95,8 @@ export interface Explained {
   plan: MigrationPlan;
   /** The schema the migration starts from (the current version). */
   initial: VirtualSchema;
+  /** What start accepts but warns about (see PreparedMigration.warnings). */
+  warnings: Issue[];
 }
 
 /** The full plan of a migration: every statement start, complete and rollback would run. */
@@ -101,7 +104,7 @@ export async function explainMigration(
   loaded: LoadedMigration,
   options: ExplainOptions,
 ): Promise<Explained> {
-  const { initial, steps, versionSchema } = await prepareMigration(loaded, options);
+  const { initial, steps, versionSchema, warnings } = await prepareMigration(loaded, options);
   const latest = await options.state.latestVersion(options.schema);
   const phaseOptions: PhaseOptions = {
     baseSchema: options.schema,
@@ -133,7 +136,7 @@ export async function explainMigration(
     phases,
     backfill: tables.map((table) => ({ table, estimatedRows: estimates.get(table) ?? null })),
   };
-  return { plan, initial };
+  return { plan, initial, warnings };
 }
 
 /**

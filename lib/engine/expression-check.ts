@@ -142,7 +142,9 @@ export async function checkUserSql(
 /** The statement whose parse analysis checks `item`. */
 function queryOf(item: UserSql, castTo: string | undefined): string {
   // The newline before each closing parenthesis ends a trailing `--` comment of the user's.
-  const expression = `(${simplifyExpression(item.text)}\n)`;
+  // A check may be written `CHECK (…)` (start keeps it so, see checkSql): the keyword goes.
+  const text = item.form === "condition" ? item.text.replace(/^\s*check\s*(?=\()/i, "") : item.text;
+  const expression = `(${simplifyExpression(text)}\n)`;
   const from = item.scope ? ` FROM ${derivedTable(item.scope.table, item.scope.columns)}` : "";
   if (item.form === "condition") return `SELECT 1${from} WHERE ${expression}`;
   return `SELECT ${castTo ? `CAST(${expression} AS ${castTo})` : expression}${from}`;
