@@ -7,7 +7,8 @@
  * The JSON shape (stable; documented in the README, "plan"):
  * `{ migration, schema, versionSchema, phases: [{ command, phase, transaction, note?,
  * statements: [{ id, sql, table, lock, effect, concurrent, userSql, note? }] }],
- * backfill: [{ table, estimatedRows }], lint: [{ rule, severity, path, message,
+ * backfill: [{ table, estimatedRows }], warnings: [{ file, path, message }],
+ * lint: [{ rule, severity, path, message,
  * safeAlternative }] }`. A group (several files, or a folder whose unapplied files migrate starts
  * as one) adds `group: { members, migrate }` and lint findings carry the member `file`.
  */
