@@ -12,6 +12,7 @@ export type ErrorCode =
   | "lock_timeout" // a lock could not be taken within the retry budget
   | "query" // PostgreSQL rejected a statement
   | "plugin" // a plugin failed to load or is invalid
+  | "connection" // cannot connect to PostgreSQL (refused, timed out, not PostgreSQL, auth …)
   | "connection_lost" // a connection to PostgreSQL died during the run
   | "internal";
 

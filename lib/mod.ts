@@ -25,8 +25,11 @@ export type {
   ExpandOperationSpec,
   Plugin,
   PluginDefinition,
+  PluginOperations,
   PluginOperationSpec,
+  TypedPlugin,
 } from "./plugins/define.ts";
+export type { PluginBuilders } from "./plugins/builders.ts";
 export { sqlAction } from "./plan/action.ts";
 export type { Action, LockLevel, SqlAction } from "./plan/action.ts";
 export { ident, identList, literal, userSql } from "./sql.ts";

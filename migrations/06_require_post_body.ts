@@ -1,10 +1,10 @@
-/** Adding NOT NULL: `up` gives existing NULLs a value (the types require it). */
-import { alterColumn, defineMigration, sql, table } from "pgtandem";
+/**
+ * Adding NOT NULL: `up` gives existing NULLs a value (the types require it). Written with
+ * `migration(name, …)`: its builders know the tables the migrations before it leave (after
+ * `pgtandem types migrations`), so "posts" and "body" are checked with no column list.
+ */
+import { migration, sql } from "pgtandem";
 
-const posts = table("posts", ["id", "author_id", "title", "body", "status", "metadata"]);
-
-export default defineMigration({
-  operations: [
-    alterColumn(posts, "body").notNull({ up: sql`COALESCE(body, '')`, down: sql`body` }),
-  ],
-});
+export default migration("06_require_post_body", ({ alterColumn }) => [
+  alterColumn("posts", "body").notNull({ up: sql`COALESCE(body, '')`, down: sql`body` }),
+]);

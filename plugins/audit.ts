@@ -8,6 +8,14 @@
  *   - audit:add_timestamps:
  *       table: users
  * ```
+ *
+ * In a TypeScript migration, the typed builders (docs/typescript.md):
+ *
+ * ```ts
+ * import audit from "../plugins/audit.ts";
+ * audit.addTimestamps({ table: "users", created_at: "born_at" });
+ * // the same as operation("audit:add_timestamps", { table: "users", created_at: "born_at" })
+ * ```
  */
 import { definePlugin, z } from "pgtandem";
 

@@ -13,6 +13,10 @@
  *       column: { name: mood, type: mood, nullable: true }
  * ```
  *
+ * In a TypeScript migration: `enumPlugin.createType({ name: "mood", values: ["happy", "sad"] })`,
+ * then `addColumn("users", "mood", t.raw("mood").nullable())`
+ * (`import enumPlugin from "../plugins/enum.ts"`; docs/typescript.md).
+ *
  * Rollback runs `DROP TYPE IF EXISTS`: do not create a type whose name an existing type has
  * (start fails then, and its cleanup would drop that type if nothing uses it).
  */
@@ -92,12 +96,11 @@ export default definePlugin({
         return issues;
       },
       start: () => [],
-      // In complete's final transaction and after the other operations' actions (stage 3, after
-      // renames), so a drop_column of the same migration has removed the type's last column.
+      // In complete's switch-over transaction, in migration order: after a drop_column earlier in
+      // the same migration has removed the type's last column.
       complete: ({ name }, { baseSchema }) => [
         sqlAction(`enum_drop_type_${name}`, `DROP TYPE IF EXISTS ${ident(baseSchema, name)}`, {
           lock: "ACCESS EXCLUSIVE",
-          stage: 3,
         }),
       ],
       rollback: () => [],

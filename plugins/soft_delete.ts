@@ -9,6 +9,9 @@
  *       table: users
  *       index_columns: [email]
  * ```
+ *
+ * In a TypeScript migration: `softDelete.enable({ table: "users", index_columns: ["email"] })`
+ * (`import softDelete from "../plugins/soft_delete.ts"`; docs/typescript.md).
  */
 import { definePlugin, ident, z } from "pgtandem";
 

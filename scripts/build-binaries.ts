@@ -12,13 +12,17 @@
  * ES modules evaluate in import order, so both exist before any of lib/ runs. The version itself
  * is lib/version.ts's VERSION, checked here against package.json.
  *
+ * Next to the binaries it writes SHA256SUMS (`sha256sum -c SHA256SUMS` checks them).
+ *
  * Cross-compiling downloads Bun's runtime for the other platforms once (Bun caches it); the host's
  * own target needs nothing. CI builds only linux-x64 (`--only linux-x64`).
  *
  * @module
  */
 import { spawnSync } from "node:child_process";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join, relative } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
@@ -109,7 +113,31 @@ export async function buildBinaries(options: BuildOptions = {}): Promise<string[
     }
     built.push(outfile);
   }
+  const sums = await writeChecksums(outdir);
+  log(`wrote ${sums}`);
   return built;
+}
+
+/** The name of the checksum file next to the binaries. */
+export const CHECKSUMS_FILE = "SHA256SUMS";
+
+/**
+ * Writes SHA256SUMS in `outdir`: one line per pgtandem binary found there (every platform's, not
+ * only those just built, so the file always matches the folder), in `sha256sum`'s format, so
+ * `sha256sum -c SHA256SUMS` checks a download. Returns the file's path.
+ */
+export async function writeChecksums(outdir: string): Promise<string> {
+  const names = new Set(PLATFORMS.map(binaryName));
+  const present = (await readdir(outdir)).filter((name) => names.has(name)).sort();
+  const lines: string[] = [];
+  for (const name of present) {
+    const hash = createHash("sha256");
+    for await (const chunk of createReadStream(join(outdir, name))) hash.update(chunk);
+    lines.push(`${hash.digest("hex")}  ${name}\n`);
+  }
+  const path = join(outdir, CHECKSUMS_FILE);
+  await writeFile(path, lines.join(""));
+  return path;
 }
 
 /**

@@ -1,34 +1,38 @@
 /**
  * The standalone binary, as a user gets it: built with `bun build --compile` (or reused when it is
  * newer than every source), copied to an empty folder outside the repository (no node_modules, no
- * tsconfig), where the examples of the README's section "TypeScript migrations, plugins and the
- * binary" are written and its command session is run, each command a process of its own, against a real PostgreSQL. So the doc's
+ * tsconfig), where the examples of docs/typescript.md ("TypeScript migrations, plugins and the
+ * binary") are written and its command session is run, each command a process of its own, against
+ * a real PostgreSQL. So the doc's
  * examples are tests, and "pgtandem" is served by the binary to files it has never seen.
  *
  * Skipped only when PGTANDEM_SKIP_BINARY=1 (CI runs it; the build takes about 15 seconds).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import process from "node:process";
-import { binaryName, buildBinaries, type Platform } from "../scripts/build-binaries.ts";
+import type { Platform } from "../scripts/build-binaries.ts";
 import { VERSION } from "../lib/version.ts";
+import { builtBinary, runBinary } from "./helpers/binary.ts";
 import { columnNames } from "./helpers/catalog.ts";
 import { type TestDatabase, testDatabase } from "./helpers/postgres.ts";
 
 const SKIP = process.env.PGTANDEM_SKIP_BINARY === "1";
 const ROOT = resolve(import.meta.dir, "..");
-const README = join(ROOT, "README.md");
-const SECTION_START = "## TypeScript migrations, plugins and the binary";
+const DOC = join(ROOT, "docs", "typescript.md");
+const SECTION_START = "# TypeScript migrations, plugins and the binary";
 /** The DSL tour that follows is a separate example set (tested in tests/dsl.test.ts). */
-const SECTION_END = "### The migration DSL";
+const SECTION_END = "## The migration DSL";
 
-/** The README section whose examples this file runs. */
+/** The part of docs/typescript.md whose examples this file runs. */
 function docSection(markdown: string): string {
   const start = markdown.indexOf(SECTION_START);
   const end = markdown.indexOf(SECTION_END, start);
-  if (start === -1 || end === -1) throw new Error(`README.md lost its section "${SECTION_START}"`);
+  if (start === -1 || end === -1) {
+    throw new Error(`docs/typescript.md lost its section "${SECTION_START}"`);
+  }
   return markdown.slice(start, end);
 }
 const BUILD_TIMEOUT_MS = 300_000;
@@ -42,31 +46,6 @@ function hostPlatform(): Platform {
     throw new Error(`no pgtandem binary for ${process.platform}-${process.arch}`);
   }
   return platform as Platform;
-}
-
-/** Newest modification time of the files a binary is built from. */
-async function newestSource(): Promise<number> {
-  const files = [
-    join(ROOT, "main.ts"),
-    join(ROOT, "package.json"),
-    join(ROOT, "scripts", "build-binaries.ts"),
-    join(ROOT, "scripts", "gen-types.ts"),
-  ];
-  for (const entry of await readdir(join(ROOT, "lib"), { recursive: true })) {
-    if (entry.endsWith(".ts")) files.push(join(ROOT, "lib", entry));
-  }
-  const times = await Promise.all(files.map(async (f) => (await stat(f)).mtimeMs));
-  return Math.max(...times);
-}
-
-/** The binary in dist/, built unless it is there and newer than every source. */
-async function binary(): Promise<string> {
-  const platform = hostPlatform();
-  const path = join(ROOT, "dist", binaryName(platform));
-  const built = await stat(path).then((s) => s.mtimeMs, () => 0);
-  if (built > await newestSource()) return path;
-  await buildBinaries({ platforms: [platform], log: () => {} });
-  return path;
 }
 
 /** The doc's files (a first line `// path` or `# path`) and its shell sessions. */
@@ -99,20 +78,9 @@ describe.skipIf(SKIP)("the standalone binary", () => {
     const [command, redirect] = commandLine.split(/\s+>\s+/);
     const args = command!.trim().split(/\s+/);
     expect(args[0]).toBe("pgtandem");
-    const child = Bun.spawn([exe, ...args.slice(1)], {
-      cwd: work,
-      // Only what a shell gives: no NODE_PATH, no BUN_* settings, and the database to use.
-      env: { PATH: "/usr/bin:/bin", HOME: work, PGROLL_PG_URL: db.url },
-      stdout: "pipe",
-      stderr: "pipe",
-    });
-    const [stdout, stderr, code] = await Promise.all([
-      new Response(child.stdout).text(),
-      new Response(child.stderr).text(),
-      child.exited,
-    ]);
-    if (redirect) await writeFile(join(work, redirect.trim()), stdout);
-    return { code, stdout, stderr };
+    const run = await runBinary([exe, ...args.slice(1)], work, db.url);
+    if (redirect) await writeFile(join(work, redirect.trim()), run.stdout);
+    return run;
   }
 
   async function ok(commandLine: string): Promise<Run> {
@@ -128,13 +96,13 @@ describe.skipIf(SKIP)("the standalone binary", () => {
   }
 
   beforeAll(async () => {
-    const built = await binary();
+    const built = await builtBinary(hostPlatform());
     db = await testDatabase();
     // A folder outside the repository: nothing there resolves "pgtandem" but the binary.
     work = await mkdtemp(join(tmpdir(), "pgtandem-binary-"));
     exe = join(work, "pgtandem");
     await copyFile(built, exe);
-    const examples = docExamples(docSection(await readFile(README, "utf8")));
+    const examples = docExamples(docSection(await readFile(DOC, "utf8")));
     for (const file of examples.files) {
       await mkdir(dirname(join(work, file.path)), { recursive: true });
       await writeFile(join(work, file.path), file.text);
@@ -228,7 +196,10 @@ describe.skipIf(SKIP)("the standalone binary", () => {
     const session = sessions.find((s) => s.includes("pgtandem types"));
     expect(session).toEqual(["pgtandem types"]);
     const run = await ok("pgtandem types");
-    expect(run.stdout).toBe("Wrote pgtandem.d.ts\nWrote tsconfig.json\n");
+    expect(run.stdout).toBe(
+      "Wrote pgtandem.d.ts\nWrote pgtandem-schema.d.ts (the schema of migrations)\n" +
+        "Wrote tsconfig.json\n",
+    );
     const tsc = join(ROOT, "node_modules", "typescript", "bin", "tsc");
     const check = async () => {
       const child = Bun.spawn([process.execPath, tsc, "-p", work], { cwd: work, stdout: "pipe" });

@@ -808,7 +808,10 @@ describe("the example migrations in migrations/", () => {
     const kinds = new Set<string>();
     for (const file of files) {
       const module = await import(new URL(file, MIGRATIONS).href) as { default: unknown };
-      const parsed = parseMigration(file, file.replace(/\.ts$/, ""), module.default, registry);
+      // As the loader does: a `name` inside (migration(name, …)) is taken out; it is the file's.
+      const { name, ...document } = module.default as Record<string, unknown>;
+      expect(name ?? file.replace(/\.ts$/, "")).toBe(file.replace(/\.ts$/, ""));
+      const parsed = parseMigration(file, file.replace(/\.ts$/, ""), document, registry);
       for (const op of parsed.operations) kinds.add(op.kind);
       expect(deeplyFrozen(module.default)).toBe(true);
     }

@@ -12,13 +12,21 @@ import {
   defineMigration,
   dropColumn,
   dropMulticolumnConstraint,
+  migration,
+  type MigrationScope,
+  type Operation,
+  type PluginOperationParamsIn,
+  type PluginOperations,
   rawSql,
   renameColumn,
+  type SchemaBeforeIn,
   setReplicaIdentity,
   sql,
   t,
   table,
 } from "pgtandem";
+import audit from "../plugins/audit.ts";
+import softDelete from "../plugins/soft_delete.ts";
 
 /** Keeps a value "used" for the linter; the type tests are about compiling only. */
 function use(..._values: unknown[]): void {}
@@ -245,3 +253,134 @@ use(t.varchar(255), t.numeric(10, 2), t.text().array(), t.array(t.integer()), t.
 use(t.varchar("255"));
 // @ts-expect-error: not in the vocabulary: use t.raw("citext")
 use(t.citext());
+
+// ── The folder's schema as types (pgtandem types; docs/typescript.md) ─────────────────────────
+// What `pgtandem types` generates, written out (tests/schema-types.test.ts checks the real file):
+// 05 drops users.legacy, 06 adds users.bio; a name the folder does not know sees `latest`.
+interface Folder {
+  readonly migrations: {
+    readonly "01_users": Record<never, never>;
+    readonly "05_drop_legacy": {
+      readonly users: { readonly id: "integer"; readonly email: "text"; readonly legacy: "text" };
+    };
+    readonly "06_add_bio": {
+      readonly users: { readonly id: "integer"; readonly email: "text" };
+      readonly posts: { readonly id: "integer"; readonly user_id: "integer" };
+    };
+  };
+  readonly latest: {
+    readonly users: { readonly id: "integer"; readonly email: "text"; readonly bio: "text" };
+    readonly posts: { readonly id: "integer"; readonly user_id: "integer" };
+  };
+  readonly operations: PluginOperations<typeof audit>;
+}
+/** The builders `migration(name, …)` hands to its callback, for the folder above. */
+declare function scope<N extends string>(name: N): MigrationScope<SchemaBeforeIn<Folder, N>>;
+
+const m05 = scope("05_drop_legacy");
+use(m05.dropColumn("users", "legacy"));
+const m06 = scope("06_add_bio");
+use(m06.alterColumn("users", "email").comment("x"));
+// @ts-expect-error: "legacy" was dropped in 05, so 06 does not know it
+use(m06.alterColumn("users", "legacy").comment("x"));
+// @ts-expect-error: "emial" is not a column of users
+use(m06.alterColumn("users", "emial").comment("x"));
+// @ts-expect-error: "bio" comes with 06 itself: the migrations before it do not have it
+use(m06.dropColumn("users", "bio"));
+// @ts-expect-error: "emial" is not a column of users
+use(m06.renameColumn("users", "emial", "mail"));
+use(m06.createIndex("idx_users_email", "users", ["email", { column: "id", sort: "DESC" }]));
+// @ts-expect-error: "mail" is not a column of users
+use(m06.createIndex("idx_users_email", "users", ["mail"]));
+// @ts-expect-error: a table the folder does not know
+use(m06.dropTable("usres"));
+// @ts-expect-error: nor as a column's table
+use(m06.addColumn("usres", "bio", t.text().nullable()));
+use(m06.addColumn("users", "bio", t.text().nullable()));
+use(
+  m06.createConstraint("posts", "posts_user_fkey").foreignKey(["user_id"], "users", ["id"], {
+    up: { user_id: sql`user_id` },
+    down: { user_id: sql`user_id` },
+  }),
+);
+use(
+  // @ts-expect-error: "uid" is not a column of the referenced table users
+  m06.createConstraint("posts", "posts_user_fkey").foreignKey(["user_id"], "users", ["uid"], {
+    up: { user_id: sql`user_id` },
+    down: { user_id: sql`user_id` },
+  }),
+);
+// @ts-expect-error: "author_id" is not a column of posts
+use(m06.createConstraint("posts", "c").unique(["author_id"], { up: {}, down: {} }));
+use(
+  m06.createTable("comments", { id: t.serial(), user_id: t.integer() })
+    .foreignKey("comments_user_fkey", ["user_id"], "users", ["id"]),
+);
+// @ts-expect-error: "uid" is not a column of the referenced table users
+use(m06.createTable("c", { u: t.integer() }).foreignKey("fk", ["u"], "users", ["uid"]));
+use(
+  m06.alterColumn("posts", "user_id").references("fk", "users", "id", {
+    up: sql`user_id`,
+    down: sql`user_id`,
+  }),
+);
+use(
+  // @ts-expect-error: "uid" is not a column of users
+  m06.alterColumn("posts", "user_id").references("fk", "users", "uid", {
+    up: sql`user_id`,
+    down: sql`user_id`,
+  }),
+);
+use(m06.dropMulticolumnConstraint("posts", "c", { down: { user_id: sql`user_id` } }));
+// @ts-expect-error: "title" is not a column of posts
+use(m06.dropMulticolumnConstraint("posts", "c", { down: { title: sql`title` } }));
+// table("users") is typed with no column list; a column's foreign key checks through it.
+use(t.integer().references("fk", m06.table("users"), "id"));
+// @ts-expect-error: "uid" is not a column of users
+use(t.integer().references("fk", m06.table("users"), "uid"));
+// @ts-expect-error: table(name) without columns is for tables the folder knows
+use(m06.table("legacy_table"));
+// Hand-listed references keep working, for any table.
+use(m06.alterColumn(m06.table("legacy_table", ["a", "b"]), "a").comment("x"));
+// @ts-expect-error: "c" is not in the hand-written list
+use(m06.alterColumn(m06.table("legacy_table", ["a", "b"]), "c").comment("x"));
+// The escape hatch: a table the folder does not know (made by raw SQL, by another tool).
+use(m06.alterColumn(m06.untyped("legacy_table"), "anything").comment("x"));
+use(m06.dropTable(m06.untyped("legacy_table")));
+// A migration the file does not list yet (just created) sees the schema after the last one.
+use(scope("07_new").alterColumn("users", "bio").comment("x"));
+// @ts-expect-error: "legacy" is gone after 05 for every later migration
+use(scope("07_new").dropColumn("users", "legacy"));
+// No generated types: every table and column is accepted, as with the plain builders.
+declare const untypedScope: MigrationScope<SchemaBeforeIn<Record<never, never>, "06_add_bio">>;
+use(untypedScope.alterColumn("any_table", "any_column").comment("x"));
+
+// migration(): in this compilation nothing is generated, so its builders accept any name.
+use(migration("08_x", ({ alterColumn }) => [alterColumn("t", "c").comment("x")]));
+use(
+  migration(
+    "08_x",
+    ({ dropColumn }) => ({ versionSchema: "v8", operations: [dropColumn("t", "c")] }),
+  ),
+);
+// @ts-expect-error: build returns operations built with the DSL
+use(migration("08_x", () => [{ drop_table: { name: "t" } }]));
+
+// ── Typed plugin operations ───────────────────────────────────────────────────────────────────
+const stamped: Operation<"audit:add_timestamps"> = audit.addTimestamps({ table: "users" });
+use(stamped, audit.addTimestamps({ table: "users", created_at: "born_at" }));
+// @ts-expect-error: a misspelt param ("tabel")
+use(audit.addTimestamps({ tabel: "users" }));
+// @ts-expect-error: "table" is required
+use(audit.dropTimestamps({}));
+// @ts-expect-error: a kind the plugin does not have
+use(audit.addTimestamp({ table: "users" }));
+use(softDelete.enable({ table: "users", index_columns: ["email"] }));
+// @ts-expect-error: index_columns is a list of columns
+use(softDelete.enable({ table: "users", index_columns: "email" }));
+// `operation(kind, params)` takes the params `pgtandem types` found for the folder's plugins:
+type FolderOperations = PluginOperationParamsIn<Folder>;
+const params: FolderOperations["audit:add_timestamps"] = { table: "users" };
+// @ts-expect-error: not a param of audit:add_timestamps
+const wrong: FolderOperations["audit:add_timestamps"] = { table: "users", column: "x" };
+use(params, wrong);

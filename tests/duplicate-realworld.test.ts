@@ -9,10 +9,14 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type postgres from "postgres";
 import { inSchema, leftovers } from "./helpers/catalog.ts";
 import { applyMigration, runLifecycle } from "./helpers/lifecycle.ts";
-import { serverVersion, type TestDatabase, testDatabase } from "./helpers/postgres.ts";
+import {
+  latestMigration,
+  serverVersion,
+  type TestDatabase,
+  testDatabase,
+} from "./helpers/postgres.ts";
 
 let db: TestDatabase;
-let current = "d01_setup";
 let app: string;
 
 beforeAll(async () => {
@@ -94,7 +98,7 @@ async function lifecycle(
     afterRollback?: () => Promise<void>;
   },
 ) {
-  const oldVersion = `public_${current}`;
+  const oldVersion = `public_${await latestMigration(db)}`;
   const newVersion = `public_${name}`;
   // A failing case must not leave its migration active for the next one.
   const { cli } = await import("./helpers/cli.ts");
@@ -104,7 +108,6 @@ async function lifecycle(
     await cli(db.url, ["rollback"]);
     throw error;
   }
-  current = name;
 
   async function runCase() {
     await runLifecycle(db, {

@@ -9,11 +9,10 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { columnNames, inSchema, leftovers, tableRows } from "./helpers/catalog.ts";
 import { cli, cliOk, migrationFile } from "./helpers/cli.ts";
 import { applyMigration, runLifecycle } from "./helpers/lifecycle.ts";
-import { type TestDatabase, testDatabase } from "./helpers/postgres.ts";
+import { latestMigration, type TestDatabase, testDatabase } from "./helpers/postgres.ts";
 import { dumpSchema } from "./helpers/catalog.ts";
 
 let db: TestDatabase;
-let current = "c01_setup";
 
 beforeAll(async () => {
   db = await testDatabase();
@@ -58,7 +57,7 @@ async function lifecycle(
     afterComplete?: (newV: string) => Promise<void>;
   },
 ) {
-  const oldVersion = `public_${current}`;
+  const oldVersion = `public_${await latestMigration(db)}`;
   const newVersion = `public_${name}`;
   const peopleBefore = await tableRows(db.sql, "public", "people");
   await runLifecycle(db, {
@@ -74,7 +73,6 @@ async function lifecycle(
       await checks.afterComplete?.(newVersion);
     },
   });
-  current = name;
 }
 
 /** Cleans up rows a case inserted, so later cases start from the same data. */
@@ -174,7 +172,6 @@ describe("alter_column", () => {
         },
       }],
     });
-    current = "c04_add_team";
     await db.sql`update people set team_id = 1 + id % 2`;
     await lifecycle("c05_many_changes", {
       operations: [{
@@ -519,7 +516,6 @@ describe("indexes that use a rewritten column", () => {
         },
       }],
     });
-    current = "c12_partial";
     await lifecycle("c13_team_bigint", {
       operations: [{
         alter_column: {

@@ -273,6 +273,15 @@ beforeAll(async () => {
     `insert into items (name, qty) select 'n' || g, g from generate_series(1, 50) g`,
   );
   await db.sql.unsafe(`insert into big (x) select g from generate_series(1, 20000) g`);
+  // The inserting session reports its row counts to the statistics system later (PostgreSQL 15+
+  // flushes them at most once a second): had that report come after ANALYZE, it would add the
+  // rows to n_live_tup a second time and plan would estimate 100 rows. Wait for it first.
+  for (;;) {
+    const [row] = await db.sql`select count(*)::int as n from pg_stat_user_tables
+      where relname in ('items', 'big') and n_live_tup > 0`;
+    if (row!.n === 2) break;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
   await db.sql.unsafe(`analyze items; analyze big; analyze owners`);
 }, 120_000);
 

@@ -271,7 +271,9 @@ describe("loading plugins", () => {
     const result = await cli(db.url, ["start", join(folder, "01.json")]);
     expect(result.code).toBe(1);
     expect(result.stderr).toBe(
-      `Error: ${join(folder, "pgtandem.jsonc")}: unknown field "plugin" (known: plugins)\n`,
+      `Error: ${
+        join(folder, "pgtandem.jsonc")
+      }: line 1, column 3: unknown field "plugin" (known: plugins)\n`,
     );
   });
 

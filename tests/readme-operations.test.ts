@@ -1,5 +1,5 @@
 /**
- * The README's "Operation examples", run as written: each YAML block is a migration (named by its
+ * docs/operations.md's "Operation examples", run as written: each YAML block is a migration (named by its
  * first-line comment), started, rolled back (the schema must be exactly as before), then started
  * and completed, in order, on one database.
  */
@@ -10,11 +10,10 @@ import { dumpSchema, leftovers } from "./helpers/catalog.ts";
 import { cliOk, migrationFile } from "./helpers/cli.ts";
 import { type TestDatabase, testDatabase } from "./helpers/postgres.ts";
 
-const README = readFileSync(resolve(import.meta.dir, "..", "README.md"), "utf8");
-const section = README.slice(
-  README.indexOf("### Operation examples"),
-  README.indexOf("\n## ", README.indexOf("### Operation examples")),
-);
+const DOC = readFileSync(resolve(import.meta.dir, "..", "docs", "operations.md"), "utf8");
+const start = DOC.indexOf("## Operation examples");
+const next = DOC.indexOf("\n## ", start + 1);
+const section = DOC.slice(start, next === -1 ? undefined : next);
 const examples = [...section.matchAll(/^```yaml\n# (\S+\.yaml)[^\n]*\n([\s\S]*?)^```$/gm)].map((
   [, name, body],
 ) => ({ name: name!, body: body! }));

@@ -34,7 +34,17 @@ async function createVersionSchema(base: string, version: string): Promise<void>
   await sql.unsafe(`CREATE SCHEMA ${ident(`${base}_${version}`)}`);
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Waits until `count` advisory locks are granted (or waited for, with granted = false). */
+async function advisoryLocks(granted: boolean, count: number): Promise<void> {
+  for (;;) {
+    const [row] = await sql.unsafe(
+      `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND granted = $1`,
+      [granted],
+    );
+    if (row?.n === count) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
 
 async function expectStateError(promise: Promise<unknown>, message: string | RegExp) {
   const error = await promise.then(() => undefined, (e: unknown) => e);
@@ -276,6 +286,7 @@ describe("transitions", () => {
     await state.saveBackfillProgress(base, "01_first", { u: { done: 1 } });
     await state.saveBackfillProgress(base, "01_first", { t: { done: 20 } });
     expect((await state.runInfo(base, "01_first"))?.backfill).toEqual({
+      format: 1,
       t: { done: 20 },
       u: { done: 1 },
     });
@@ -348,8 +359,8 @@ describe("transitions", () => {
 
   test("baseline", async () => {
     await sql.unsafe(`CREATE SCHEMA legacy; CREATE TABLE legacy.users (id int PRIMARY KEY)`);
-    expect(await state.schemaHasTables("legacy")).toBe(true);
-    expect(await state.schemaHasTables("nothing_here")).toBe(false);
+    expect(await state.catalog.schemaHasTables("legacy")).toBe(true);
+    expect(await state.catalog.schemaHasTables("nothing_here")).toBe(false);
     expect(await state.needsBaseline("legacy")).toBe(true);
 
     await state.startMigration("legacy", "00_before", doc(), {});
@@ -539,7 +550,7 @@ describe("read_schema", () => {
     expect(raw?.schema).toEqual(expected);
 
     // Normalised: nulls and empty groups filled in.
-    const schema = await state.readSchema("rs");
+    const schema = await state.catalog.readSchema("rs");
     expect(schema.tables.parent?.comment).toBeNull();
     expect(schema.tables.parent?.checkConstraints).toEqual({});
     expect(schema.tables.items?.columns.id).toEqual({
@@ -552,11 +563,11 @@ describe("read_schema", () => {
       postgresType: "base",
     });
 
-    expect(await state.columnOrder("rs")).toEqual({
+    expect(await state.catalog.columnOrder("rs")).toEqual({
       items: ["id", "name", "created", "mood", "during", "lo", "hi", "parent_id"],
       parent: ["id", "code"],
     });
-    const virtual = await state.readVirtualSchema("rs");
+    const virtual = await state.catalog.readVirtualSchema("rs");
     expect(virtual.tables.map((t) => t.name)).toEqual(["items", "parent"]);
     expect(virtual.tables[0]?.columns.map((c) => c.physicalName)).toEqual([
       "id",
@@ -573,11 +584,11 @@ describe("read_schema", () => {
   test("an empty or missing schema has no tables", async () => {
     const [row] = await sql.unsafe(`SELECT pgroll.read_schema('no_such_schema') AS schema`);
     expect(row?.schema).toEqual({ name: "no_such_schema", tables: {} });
-    expect(await state.readSchema("no_such_schema")).toEqual({
+    expect(await state.catalog.readSchema("no_such_schema")).toEqual({
       name: "no_such_schema",
       tables: {},
     });
-    expect(await state.columnOrder("no_such_schema")).toEqual({});
+    expect(await state.catalog.columnOrder("no_such_schema")).toEqual({});
   });
 
   test("accepts pgroll's spellings and Go-encoded baselines", () => {
@@ -659,14 +670,14 @@ describe("odd identifiers", () => {
     await createVersionSchema(base, `01 "v"; x`);
     expect(await store.latestVersion(base)).toBe(`01 "v"; x`);
     await store.completeMigration(base, `01 "v"; x`);
-    const schema = await store.readSchema(base);
+    const schema = await store.catalog.readSchema(base);
     expect(Object.keys(schema.tables)).toEqual([table]);
     expect(schema.tables[table]?.primaryKey).toEqual(['i"d']);
     expect(schema.tables[table]?.columns["a b"]?.unique).toBe(true);
     expect(Object.keys(schema.tables[table]?.indexes ?? {}).sort()).toEqual(
       [`we"ird; t able_a b_key`, `we"ird; t able_pkey`].sort(),
     );
-    expect(await store.columnOrder(base)).toEqual({ [table]: ['i"d', "a b"] });
+    expect(await store.catalog.columnOrder(base)).toEqual({ [table]: ['i"d', "a b"] });
     await store.createBaseline(base, "02_base");
     expect(await store.latestMigration(base)).toBe("02_base");
   });
@@ -683,13 +694,14 @@ describe("advisory lock", () => {
       await held;
       events.push("first out");
     });
-    // Let the first holder take the lock before the second asks for it.
-    await sleep(100);
+    // The first holder has the lock before the second asks for it …
+    await advisoryLocks(true, 1);
     const second = withAdvisoryLock(sql, key, () => {
       events.push("second in");
       return Promise.resolve();
     });
-    await sleep(100);
+    // … and the second is queued on it, not yet in.
+    await advisoryLocks(false, 1);
     expect(events).toEqual(["first in"]);
     release();
     await Promise.all([first, second]);

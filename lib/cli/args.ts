@@ -4,30 +4,55 @@
  */
 import { parseArgs } from "node:util";
 import { PgtandemError } from "../errors.ts";
+import { closest } from "./suggest.ts";
+
+/** Commands that never connect to PostgreSQL: the connection flags mean nothing to them. */
+const OFFLINE = ["convert", "create", "schema", "types", "update"];
 
 /** Every flag; `commands` lists where a non-global flag is allowed. */
 export const FLAGS = {
-  "postgres-url": { type: "string", env: "PGROLL_PG_URL", help: "PostgreSQL connection URL" },
-  schema: { type: "string", env: "PGROLL_SCHEMA", help: "schema to migrate (default public)" },
+  "postgres-url": {
+    type: "string",
+    env: "PGROLL_PG_URL",
+    notFor: OFFLINE,
+    help: "PostgreSQL connection URL",
+  },
+  schema: {
+    type: "string",
+    env: "PGROLL_SCHEMA",
+    notFor: ["convert", "schema", "types", "update"],
+    help: "schema to migrate (default public)",
+  },
   "pgroll-schema": {
     type: "string",
     env: "PGROLL_STATE_SCHEMA",
+    notFor: OFFLINE,
     help: "schema of the state store (default pgroll)",
   },
   "lock-timeout": {
     type: "string",
     env: "PGROLL_LOCK_TIMEOUT",
+    notFor: OFFLINE,
     help: "lock_timeout in milliseconds for DDL and backfill batches (default 500)",
   },
   "statement-timeout": {
     type: "string",
     env: "PGTANDEM_STATEMENT_TIMEOUT",
+    notFor: OFFLINE,
     help:
       "statement_timeout for pgtandem's statements: milliseconds or a duration like 30s or 5m (default 0: no limit, whatever the role's default)",
+  },
+  "connect-timeout": {
+    type: "string",
+    env: "PGTANDEM_CONNECT_TIMEOUT",
+    notFor: OFFLINE,
+    help:
+      "give up connecting after this long, retries included: seconds or a duration like 500ms or 1m (default 10s)",
   },
   role: {
     type: "string",
     env: "PGROLL_ROLE",
+    notFor: OFFLINE,
     help:
       "role the migration's DDL and backfill run as (SET ROLE); the state store keeps the login user",
   },
@@ -39,15 +64,25 @@ export const FLAGS = {
   "use-version-schema": {
     type: "boolean",
     env: "PGROLL_USE_VERSION_SCHEMA",
+    notFor: OFFLINE,
     help: "create a schema of views per version (default true)",
   },
   json: {
     type: "boolean",
     short: "j",
-    help: "machine-readable output (pull, baseline, create, update: also write JSON files)",
+    help:
+      'machine-readable output: one JSON document on stdout; errors as {"error": {"code", "message"}}',
+    helpFor: {
+      convert: "print the migration as JSON",
+      create:
+        "write a JSON migration and print a JSON report (with --ts or --yaml: only the report)",
+      pull: "write JSON files and print a JSON report",
+      baseline: "write the placeholder migration as JSON and print a JSON report",
+      update: "rewrite the files as JSON and print a JSON report",
+    },
   },
   help: { type: "boolean", short: "h", help: "show help" },
-  version: { type: "boolean", help: "print the version" },
+  version: { type: "boolean", generalOnly: true, help: "print the version" },
   complete: {
     type: "boolean",
     short: "c",
@@ -122,11 +157,19 @@ export const FLAGS = {
     type: "boolean",
     commands: ["create", "convert"],
     help: "write a TypeScript migration (the default)",
+    helpFor: { convert: "print the migration as TypeScript (the default)" },
   },
   yaml: {
     type: "boolean",
     commands: ["create", "update", "pull", "baseline", "convert"],
-    help: "write YAML files (pull and baseline: the default)",
+    help: "write YAML files",
+    helpFor: {
+      create: "write a YAML migration",
+      update: "rewrite the files as YAML",
+      pull: "write YAML files (the default)",
+      baseline: "write the placeholder migration as YAML (the default)",
+      convert: "print the migration as YAML",
+    },
   },
   history: {
     type: "boolean",
@@ -136,20 +179,29 @@ export const FLAGS = {
   plugin: {
     type: "string",
     multiple: true,
+    notFor: ["convert", "create", "init", "status", "analyze"],
     help: "load a plugin module (repeatable); the migrations folder's pgtandem.jsonc adds more",
   },
   out: {
     type: "string",
     commands: ["types"],
-    help: "folder to write pgtandem.d.ts and tsconfig.pgtandem.json to (default: current folder)",
+    help:
+      "folder to write pgtandem.d.ts, pgtandem-schema.d.ts and (when it has none) tsconfig.json to (default: current folder)",
   },
 } as const satisfies Record<string, FlagSpec>;
 
-interface FlagSpec {
+export interface FlagSpec {
   type: "string" | "boolean";
   short?: string;
   env?: string;
+  /** Only these commands take it (a command's own flag); absent: a global flag. */
   commands?: readonly string[];
+  /** A global flag that means nothing to these commands: their help leaves it out. */
+  notFor?: readonly string[];
+  /** Listed in the general help only (it works without a command). */
+  generalOnly?: boolean;
+  /** What the flag does for one command, when that differs from `help`. */
+  helpFor?: Readonly<Record<string, string>>;
   /** Repeatable: the value is the list of every occurrence. */
   multiple?: boolean;
   help: string;
@@ -168,8 +220,12 @@ const BOOLEAN_FLAGS = new Set(
   Object.entries(FLAGS).filter(([, f]) => f.type === "boolean").map(([name]) => name),
 );
 
-/** Parses argv (without the program name). Unknown flags and misplaced flags are errors. */
+/**
+ * Parses argv (without the program name). Unknown flags and misplaced flags are errors of one
+ * line, with a suggestion when a known name is close.
+ */
 export function parseCommandLine(argv: readonly string[]): ParsedArgs {
+  checkFlags(argv);
   // parseArgs has no `--flag=false` for booleans; cobra (pgroll) does. Translate it.
   const explicitFalse: string[] = [];
   const args: string[] = [];
@@ -198,6 +254,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedArgs {
       strict: true,
     });
   } catch (error) {
+    // checkFlags catches what we know of; this is the runtime's word on anything else.
     throw new PgtandemError("invalid_input", firstLine((error as Error).message));
   }
   const flags = parsed.values as FlagValues;
@@ -215,6 +272,97 @@ export function parseCommandLine(argv: readonly string[]): ParsedArgs {
     }
   }
   return { command, positionals, flags };
+}
+
+/**
+ * Walks argv as parseArgs will and refuses, in our words, an unknown flag (with the closest
+ * known one), a flag missing its value and a value given to a switch.
+ */
+function checkFlags(argv: readonly string[]): void {
+  const byShort = new Map<string, FlagName>(
+    Object.entries(FLAGS).flatMap(([name, f]) =>
+      "short" in f ? [[f.short, name as FlagName] as const] : []
+    ),
+  );
+  let command: string | undefined;
+  const unknown = (written: string): never => {
+    const near = written.startsWith("--")
+      ? closest(written.slice(2), flagNamesFor(command))
+      : undefined;
+    const help = command ? `pgtandem ${command} --help` : "pgtandem --help";
+    throw new PgtandemError(
+      "invalid_input",
+      `unknown flag "${written}"${command ? ` for "${command}"` : ""}` +
+        (near ? `: did you mean "--${near}"?` : `; run "${help}" to see the flags`),
+    );
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === "--") break;
+    if (arg.startsWith("--")) {
+      const [name, value] = splitOnce(arg.slice(2), "=");
+      const spec: FlagSpec | undefined = (FLAGS as Record<string, FlagSpec>)[name];
+      if (!spec) unknown(`--${name}`);
+      if (spec!.type === "boolean") {
+        if (value !== undefined && !/^(true|false)$/.test(value)) {
+          throw new PgtandemError(
+            "invalid_input",
+            `flag --${name} takes no value (or =true / =false), got "${arg}"`,
+          );
+        }
+      } else if (value === undefined) {
+        if (i + 1 >= argv.length) {
+          throw new PgtandemError("invalid_input", `flag --${name} needs a value`);
+        }
+        i++;
+      }
+    } else if (arg.startsWith("-") && arg.length > 1) {
+      // A group of short flags (-cs); a string one takes the rest, or the next argument.
+      for (let j = 1; j < arg.length; j++) {
+        const name = byShort.get(arg[j]!);
+        if (!name) unknown(`-${arg[j]}`);
+        if (FLAGS[name!].type === "string") {
+          if (j === arg.length - 1) {
+            if (i + 1 >= argv.length) {
+              throw new PgtandemError("invalid_input", `flag -${arg[j]} needs a value`);
+            }
+            i++;
+          }
+          break;
+        }
+      }
+    } else command ??= arg;
+  }
+}
+
+/** Flag names valid with `command` (all of them when it is unknown), for suggestions. */
+function flagNamesFor(command: string | undefined): string[] {
+  return Object.entries(FLAGS)
+    .filter(([, f]) =>
+      !("commands" in f) || command === undefined ||
+      (f.commands as readonly string[]).includes(command)
+    )
+    .map(([name]) => name);
+}
+
+function splitOnce(text: string, separator: string): [string, string | undefined] {
+  const at = text.indexOf(separator);
+  return at === -1 ? [text, undefined] : [text.slice(0, at), text.slice(at + 1)];
+}
+
+/**
+ * Did the command line ask for --json? Read before parsing, so that even a line that does not
+ * parse gets its error as JSON.
+ */
+export function jsonRequested(argv: readonly string[]): boolean {
+  let json = false;
+  for (const arg of argv) {
+    if (arg === "--") break;
+    if (arg === "--json" || arg === "--json=true") json = true;
+    else if (arg === "--json=false") json = false;
+    else if (/^-[a-zA-Z]*j[a-zA-Z]*$/.test(arg)) json = true;
+  }
+  return json;
 }
 
 /** A flag's value: the command line first, then its environment variable. */

@@ -26,6 +26,18 @@ export interface Command {
   run(context: CommandContext): Promise<number>;
 }
 
+/**
+ * Prints a command's result: `text` for people, or with --json `data` as the run's one JSON
+ * document (run.ts adds nothing to it; errors get their own document there).
+ */
+export function printResult(
+  context: Pick<CommandContext, "config" | "io">,
+  text: string,
+  data: Record<string, unknown>,
+): void {
+  context.io.stdout.write(context.config.json ? `${JSON.stringify(data, null, 2)}\n` : text);
+}
+
 /** Reads the one positional argument a command needs, or explains what is missing. */
 export function requirePositional(context: CommandContext, what: string): string {
   const value = context.args.positionals[0];

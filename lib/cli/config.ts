@@ -1,4 +1,5 @@
 /** The resolved settings of one run: flags, then PGROLL_* environment variables, then defaults. */
+import { DEFAULT_CONNECT_TIMEOUT_MS } from "../engine/connection.ts";
 import { PgtandemError } from "../errors.ts";
 import { flagOrEnv, type FlagValues } from "./args.ts";
 
@@ -9,6 +10,8 @@ export interface Config {
   lockTimeoutMs: number;
   /** --statement-timeout in ms; 0: no limit. */
   statementTimeoutMs: number;
+  /** --connect-timeout in ms: connecting, retries included, gives up after it. */
+  connectTimeoutMs: number;
   role: string | undefined;
   verbose: boolean;
   useVersionSchema: boolean;
@@ -38,6 +41,7 @@ export function resolveConfig(flags: FlagValues, env: Record<string, string | un
       "statement-timeout",
       get("statement-timeout") as string | undefined,
     ),
+    connectTimeoutMs: connectTimeout(get("connect-timeout") as string | undefined),
     role: role === "" ? undefined : role,
     verbose: (get("verbose") as boolean | undefined) ?? false,
     useVersionSchema: (get("use-version-schema") as boolean | undefined) ?? true,
@@ -74,6 +78,21 @@ function integer(flag: string, raw: string | undefined, fallback: number, min = 
 /** A duration, or a bare number of milliseconds as --lock-timeout takes it. */
 function milliseconds(flag: string, raw: string | undefined): number {
   return raw !== undefined && /^\d+$/.test(raw.trim()) ? Number(raw) : duration(raw, flag);
+}
+
+/** Seconds as libpq's connect_timeout takes them, or a duration; more than 0. */
+function connectTimeout(raw: string | undefined): number {
+  if (raw === undefined) return DEFAULT_CONNECT_TIMEOUT_MS;
+  const ms = /^\d+(\.\d+)?$/.test(raw.trim())
+    ? Math.round(Number(raw) * 1000)
+    : duration(raw, "connect-timeout");
+  if (ms <= 0) {
+    throw new PgtandemError(
+      "invalid_input",
+      `--connect-timeout: must be more than 0, got "${raw}"`,
+    );
+  }
+  return ms;
 }
 
 /** Go-style durations as pgroll takes them: 0, 250ms, 1s, 1.5s, 2m. */

@@ -26,6 +26,7 @@ export async function lostConnectionLine(
           url: config.postgresUrl,
           schema: config.schema,
           lockTimeoutMs: config.lockTimeoutMs,
+          connectTimeoutMs: config.connectTimeoutMs,
         });
         return await adviceFor(new StateStore(sql, config.stateSchema), command, config.schema);
       })(),
@@ -59,7 +60,7 @@ async function adviceFor(state: StateStore, command: string, schema: string): Pr
   }
   const name = `migration "${active.name}"`;
   const run = await state.runInfo(schema, active.name);
-  const phase = run ? (run.backfill as { phase?: string }).phase : "started";
+  const phase = run ? run.backfill.phase : "started";
   if (command === "rollback") {
     return `${name} is partly rolled back; run "pgtandem rollback" again`;
   }

@@ -20,6 +20,7 @@ import { type ProgressReporter, progressReporter } from "../engine/progress.ts";
 import { Engine } from "../engine/roll.ts";
 import { StateStore } from "../engine/state.ts";
 import type { Registry } from "../operations/registry.ts";
+import { pluginTracker } from "../plugins/record.ts";
 import type { Config } from "./config.ts";
 import type { Io } from "./io.ts";
 import { explainPermissionError } from "./privileges.ts";
@@ -57,6 +58,7 @@ export async function withSession<T>(
     schema: config.schema,
     lockTimeoutMs: config.lockTimeoutMs,
     statementTimeoutMs: config.statementTimeoutMs,
+    connectTimeoutMs: config.connectTimeoutMs,
     onClose,
   };
   let finishProgress = () => {};
@@ -93,6 +95,7 @@ export async function withSession<T>(
       sql,
       state,
       registry,
+      plugins: pluginTracker,
       schema: config.schema,
       stateSchema: config.stateSchema,
       lockTimeoutMs: config.lockTimeoutMs,

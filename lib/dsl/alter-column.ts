@@ -23,6 +23,7 @@ import { type BuiltOperation, OPERATION, type Operation, operationData } from ".
 import { columnReference, type ColumnReferenceOptions } from "./references.ts";
 import { type SqlExpression, sqlText } from "./sql.ts";
 import { checkColumns, tableInfo, type TableLike } from "./table-ref.ts";
+import type { ColumnIn, SchemaShape, TableIn, UntypedSchema } from "./folder-schema.ts";
 
 /** SQL converting values between the old and the new column. */
 export interface Convert {
@@ -53,27 +54,31 @@ type Or<A extends boolean, B extends boolean> = A extends true ? true : B;
  * The changes `alterColumn` offers. `U` and `D` record whether `up` and `down` were given
  * already, so a later change that needs one does not ask for it again.
  */
-export interface AlterColumnChanges<U extends boolean, D extends boolean> {
+export interface AlterColumnChanges<
+  U extends boolean,
+  D extends boolean,
+  S extends SchemaShape = UntypedSchema,
+> {
   /** Change the type; `up` and `down` convert values between the old and new type. */
   type(
     type: ColumnType<ValueKind, never>,
     convert: { readonly up: SqlExpression; readonly down: SqlExpression },
-  ): AlterColumn<true, true>;
+  ): AlterColumn<true, true, S>;
   /** Add NOT NULL; `up` must give existing NULLs a value (unless given already). */
   notNull(
     ...convert: U extends true ? [convert?: Convert]
       : [convert: Convert & { readonly up: SqlExpression }]
-  ): AlterColumn<true, D>;
+  ): AlterColumn<true, D, S>;
   /** Drop NOT NULL; `down` must give the old version a value for NULLs (unless given already). */
   nullable(
     ...convert: D extends true ? [convert?: Convert]
       : [convert: Convert & { readonly down: SqlExpression }]
-  ): AlterColumn<U, true>;
+  ): AlterColumn<U, true, S>;
   /** Add a named unique constraint on the column. */
   unique<V extends Convert = Record<never, never>>(
     name: string,
     convert?: V,
-  ): AlterColumn<Or<U, HasUp<V>>, Or<D, HasDown<V>>>;
+  ): AlterColumn<Or<U, HasUp<V>>, Or<D, HasDown<V>>, S>;
   /**
    * Add a named check constraint: `.check("title_length", sql\`length(title) > 3\`, { up, down })`.
    * `up` must make existing values pass it and `down` convert back (unless given already).
@@ -82,45 +87,48 @@ export interface AlterColumnChanges<U extends boolean, D extends boolean> {
     name: string,
     expression: SqlExpression,
     ...convert: BothArgs<U, D>
-  ): AlterColumn<true, true>;
+  ): AlterColumn<true, true, S>;
   /**
    * Add a named foreign key to `column` of `table`; settings and `up`/`down` (both needed, unless
    * given already) in `options`.
    */
-  references<R extends string>(
+  references<T extends TableIn<S>>(
     name: string,
-    table: TableLike<R>,
-    column: NoInfer<R>,
+    table: T,
+    column: NoInfer<ColumnIn<S, T>>,
     ...options: BothArgs<U, D, ColumnReferenceOptions>
-  ): AlterColumn<true, true>;
+  ): AlterColumn<true, true, S>;
   /** Set the default to a SQL expression. */
   default<V extends Convert = Record<never, never>>(
     expression: SqlExpression,
     convert?: V,
-  ): AlterColumn<Or<U, HasUp<V>>, Or<D, HasDown<V>>>;
+  ): AlterColumn<Or<U, HasUp<V>>, Or<D, HasDown<V>>, S>;
   /** Set the default to a literal value, quoted for you: `.defaultValue("paper")` is `'paper'`. */
   defaultValue<V extends Convert = Record<never, never>>(
     value: string | number | bigint | boolean,
     convert?: V,
-  ): AlterColumn<Or<U, HasUp<V>>, Or<D, HasDown<V>>>;
+  ): AlterColumn<Or<U, HasUp<V>>, Or<D, HasDown<V>>, S>;
   /** Drop the default (`default: null`). */
   dropDefault<V extends Convert = Record<never, never>>(
     convert?: V,
-  ): AlterColumn<Or<U, HasUp<V>>, Or<D, HasDown<V>>>;
+  ): AlterColumn<Or<U, HasUp<V>>, Or<D, HasDown<V>>, S>;
   /** Set the column's comment. */
   comment<V extends Convert = Record<never, never>>(
     text: string,
     convert?: V,
-  ): AlterColumn<Or<U, HasUp<V>>, Or<D, HasDown<V>>>;
+  ): AlterColumn<Or<U, HasUp<V>>, Or<D, HasDown<V>>, S>;
   /** Remove the column's comment (`comment: null`). */
   dropComment<V extends Convert = Record<never, never>>(
     convert?: V,
-  ): AlterColumn<Or<U, HasUp<V>>, Or<D, HasDown<V>>>;
+  ): AlterColumn<Or<U, HasUp<V>>, Or<D, HasDown<V>>, S>;
 }
 
 /** An `alter_column` operation with at least one change; more can be chained. */
-export interface AlterColumn<U extends boolean = boolean, D extends boolean = boolean>
-  extends AlterColumnChanges<U, D>, Operation<"alter_column"> {}
+export interface AlterColumn<
+  U extends boolean = boolean,
+  D extends boolean = boolean,
+  S extends SchemaShape = UntypedSchema,
+> extends AlterColumnChanges<U, D, S>, Operation<"alter_column"> {}
 
 /**
  * Starts changing a column; chain one or more changes (an alterColumn without a change is not an

@@ -19,6 +19,7 @@ import { type Operation, simpleOperation } from "./operation.ts";
 import { type TableForeignKeyOptions, tableReference } from "./references.ts";
 import { optionalSqlText, type SqlExpression, sqlText } from "./sql.ts";
 import { checkColumns, type TableInfo, tableInfo, type TableLike } from "./table-ref.ts";
+import type { ColumnIn, SchemaShape, TableIn, UntypedSchema } from "./folder-schema.ts";
 
 /** One SQL expression for each of the columns `Cols`. */
 export type PerColumn<Cols extends string> = { readonly [K in Cols]: SqlExpression };
@@ -32,7 +33,7 @@ export interface ColumnConversions<Cols extends string> {
 }
 
 /** The kinds of constraint `createConstraint` adds, on the columns `C` of its table. */
-export interface CreateConstraint<C extends string> {
+export interface CreateConstraint<C extends string, S extends SchemaShape = UntypedSchema> {
   /** A unique constraint over `columns`. */
   unique<const Cols extends NonEmpty<C>>(
     columns: Cols,
@@ -54,10 +55,10 @@ export interface CreateConstraint<C extends string> {
       : [options: ColumnConversions<Cols[number]> & { readonly noInherit?: boolean }]
   ): Operation<"create_constraint">;
   /** A foreign key from `columns` to `referencedColumns` of `table`, in order. */
-  foreignKey<const Cols extends NonEmpty<C>, R extends string>(
+  foreignKey<const Cols extends NonEmpty<C>, T extends TableIn<S>>(
     columns: Cols,
-    table: TableLike<R>,
-    referencedColumns: NonEmpty<NoInfer<R>>,
+    table: T,
+    referencedColumns: NonEmpty<NoInfer<ColumnIn<S, T>>>,
     options: ColumnConversions<Cols[number]> & TableForeignKeyOptions<Cols[number]>,
   ): Operation<"create_constraint">;
 }

@@ -1,6 +1,6 @@
 /**
  * The TypeScript migration DSL: typed, immutable builders that end in exactly the canonical data a
- * pgroll migration file parses to. See the README's "The migration DSL" for a tour.
+ * pgroll migration file parses to. See docs/typescript.md, "The migration DSL", for a tour.
  *
  * @module
  */
@@ -73,6 +73,21 @@ export {
 export type { ColumnConversions, CreateConstraint, PerColumn, SomeColumns } from "./constraints.ts";
 
 export { isOperation, operation, operationData } from "./operation.ts";
-export type { Operation, OperationData } from "./operation.ts";
+export type { Operation, OperationData, OperationParams } from "./operation.ts";
+
+export { migration } from "./scope.ts";
+export type { MigrationBody, MigrationScope } from "./scope.ts";
+export type {
+  ColumnIn,
+  FolderMigrationName,
+  FolderSchema,
+  PluginOperationParams,
+  PluginOperationParamsIn,
+  SchemaBefore,
+  SchemaBeforeIn,
+  SchemaShape,
+  TableIn,
+  UntypedSchema,
+} from "./folder-schema.ts";
 
 export type { NonEmpty, StorageParameters } from "./internal.ts";

@@ -6,6 +6,7 @@
 import type { z } from "zod";
 import { type Issue, ValidationError } from "../errors.ts";
 import { issuesFromZod } from "../migration/migration.ts";
+import type { PluginOperationParams } from "./folder-schema.ts";
 import { deepFreeze, type DeepReadonly, misuse, requireName } from "./internal.ts";
 
 const OPERATION_BRAND: unique symbol = Symbol.for("pgtandem.dsl.operation");
@@ -80,13 +81,22 @@ export function simpleOperation<Kind extends string>(
 }
 
 /**
+ * The params `operation(kind, …)` takes: typed for the kinds of the plugins `pgtandem types`
+ * found in the folder's config, any object otherwise.
+ */
+export type OperationParams<Kind extends string> = Kind extends keyof PluginOperationParams
+  ? PluginOperationParams[Kind]
+  : Readonly<Record<string, unknown>>;
+
+/**
  * An operation given as raw data: a plugin's kind, or any kind the DSL has no builder for.
  * `operation("acme:add_audit_columns", { table: "users" })`. The body is checked when the
- * migration is loaded, by the kind's registered params schema.
+ * migration is loaded, by the kind's registered params schema; its type too, for the kinds of
+ * the plugins in the folder's generated types (`pgtandem types`).
  */
 export function operation<Kind extends string>(
   kind: Kind,
-  params: Readonly<Record<string, unknown>>,
+  params: OperationParams<Kind>,
 ): Operation<Kind> {
   requireName(kind, "operation kind");
   if (typeof params !== "object" || params === null || Array.isArray(params)) {

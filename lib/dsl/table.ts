@@ -30,6 +30,7 @@ import { type TableForeignKeyOptions, tableReference } from "./references.ts";
 import { type SqlExpression, sqlText } from "./sql.ts";
 import { checkColumns, TABLE_REF, type TableInfo, tableInfo, type TableLike } from "./table-ref.ts";
 import type { TableRef } from "./table-ref.ts";
+import type { ColumnIn, SchemaShape, TableIn, UntypedSchema } from "./folder-schema.ts";
 
 /** DEFERRABLE settings of a constraint. */
 export interface ConstraintTiming {
@@ -69,16 +70,20 @@ export interface ExcludeDefinition {
   readonly predicate?: SqlExpression;
 }
 
-/** A `create_table` operation being built; also a reference to the new table (columns `C`). */
-export interface CreateTable<C extends string> extends Operation<"create_table">, TableRef<C> {
+/**
+ * A `create_table` operation being built; also a reference to the new table (columns `C`). `S` is
+ * the schema the migration sees (`migration(name, …)`), which checks foreign keys' target tables.
+ */
+export interface CreateTable<C extends string, S extends SchemaShape = UntypedSchema>
+  extends Operation<"create_table">, TableRef<C> {
   /** A comment stored on the table. */
-  comment(text: string): CreateTable<C>;
+  comment(text: string): CreateTable<C, S>;
   /** A named primary key over the given columns (when no column is marked `primaryKey()`). */
   primaryKey(
     name: string,
     columns: NonEmpty<C>,
     options?: ConstraintTiming & IndexParameterOptions<C>,
-  ): CreateTable<C>;
+  ): CreateTable<C, S>;
   /** A named unique constraint over the given columns. */
   unique(
     name: string,
@@ -87,7 +92,7 @@ export interface CreateTable<C extends string> extends Operation<"create_table">
       /** `nulls_not_distinct`: treat NULLs as equal. */
       readonly nullsNotDistinct?: boolean;
     },
-  ): CreateTable<C>;
+  ): CreateTable<C, S>;
   /** A named check constraint: `.check("price_positive", sql\`price > 0\`)`. */
   check(
     name: string,
@@ -96,24 +101,24 @@ export interface CreateTable<C extends string> extends Operation<"create_table">
       /** `no_inherit`: do not pass the constraint to child tables. */
       readonly noInherit?: boolean;
     },
-  ): CreateTable<C>;
+  ): CreateTable<C, S>;
   /**
    * A named foreign key from `columns` to `referencedColumns` of `table`, in order:
    * `.foreignKey("fk_sellers", ["seller_name", "seller_zip"], sellers, ["name", "zip"])`.
    */
-  foreignKey<R extends string>(
+  foreignKey<T extends TableIn<S>>(
     name: string,
     columns: NonEmpty<C>,
-    table: TableLike<R>,
-    referencedColumns: NonEmpty<NoInfer<R>>,
+    table: T,
+    referencedColumns: NonEmpty<NoInfer<ColumnIn<S, T>>>,
     options?: ConstraintTiming & TableForeignKeyOptions<C>,
-  ): CreateTable<C>;
+  ): CreateTable<C, S>;
   /** A named EXCLUDE constraint. */
   exclude(
     name: string,
     exclude: ExcludeDefinition,
     options?: ConstraintTiming & IndexParameterOptions<C>,
-  ): CreateTable<C>;
+  ): CreateTable<C, S>;
 }
 
 interface TableState {

@@ -5,8 +5,15 @@
  * long statements: a session default we do not set is one that can break a run.
  */
 import postgres from "postgres";
+import { setTimeout as sleep } from "node:timers/promises";
 import { PgtandemError, sqlstateOf } from "../errors.ts";
 import { ident } from "../sql.ts";
+import {
+  boundedSocketFactory,
+  type ConnectAttempts,
+  MAX_CONNECT_ATTEMPTS,
+  remaining,
+} from "./connect-socket.ts";
 
 export interface ConnectionOptions {
   url: string;
@@ -19,6 +26,11 @@ export interface ConnectionOptions {
   /** The role every statement runs as (the `role` setting: SET ROLE at connect), when given. */
   role?: string;
   applicationName?: string;
+  /**
+   * How long connecting may take in all, retries included (--connect-timeout); default
+   * DEFAULT_CONNECT_TIMEOUT_MS.
+   */
+  connectTimeoutMs?: number;
   /** Connections in the pool; backfill and DDL of one run are sequential, so 1 suffices. */
   max?: number;
   /**
@@ -30,6 +42,9 @@ export interface ConnectionOptions {
 }
 
 export type Sql = postgres.Sql;
+
+/** --connect-timeout's default: 10 s, as libpq users expect from connect_timeout. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 
 /**
  * Settings that exist only from some major on: sent when the server knows them. An unknown
@@ -75,21 +90,37 @@ export function sessionSettings(options: ConnectionOptions): Record<string, stri
   return settings;
 }
 
-/** Connects and checks the server answers; errors never contain the password. */
+/**
+ * Connects and checks the server answers, within `connectTimeoutMs` in all and at most
+ * MAX_CONNECT_ATTEMPTS sockets (connect-socket.ts); a server still starting up is waited for
+ * within the same time. The error names the host and port, never the password.
+ */
 export async function connect(options: ConnectionOptions): Promise<Sql> {
+  const timeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+  const deadline = Date.now() + timeoutMs;
   for (;;) {
     let live = false;
-    const sql = openPool(options, () => {
-      if (live) options.onClose?.();
-    });
+    const attempts: ConnectAttempts = { count: 0, live: false, exhausted: false };
+    const sql = openPool(
+      options,
+      boundedSocketFactory(attempts, deadline, timeoutMs),
+      timeoutMs,
+      () => {
+        if (live) options.onClose?.();
+      },
+    );
     try {
-      const [row] = await sql<{ replication_role: string }[]>`
-        select current_setting('session_replication_role') as replication_role`;
+      const [row] = await withDeadline(
+        sql<{ replication_role: string }[]>`
+          select current_setting('session_replication_role') as replication_role`,
+        deadline,
+      );
+      live = attempts.live = true;
       checkSessionReplicationRole(row?.replication_role);
-      live = true;
       return sql;
     } catch (error) {
-      await sql.end({ timeout: 1 }).catch(() => {});
+      live = false;
+      await sql.end({ timeout: 0 }).catch(() => {});
       const rejected = rejectedSetting(error);
       if (rejected) {
         rejectedSettings.set(
@@ -99,25 +130,107 @@ export async function connect(options: ConnectionOptions): Promise<Sql> {
         continue;
       }
       if (error instanceof PgtandemError) throw error;
-      const message = redactSecrets((error as Error).message, options.url);
-      throw new PgtandemError(
-        "query",
-        `cannot connect to ${redactUrl(options.url)}${
-          options.role ? ` as role "${options.role}"` : ""
-        }: ${message}`,
-        { cause: error },
-      );
+      // 57P03: the server is starting up or recovering; it will take connections shortly.
+      if (sqlstateOf(error) === "57P03" && remaining(deadline) > 500) {
+        await sleep(500);
+        continue;
+      }
+      throw connectError(options, sql, attempts, error, timeoutMs);
     }
   }
 }
 
-function openPool(options: ConnectionOptions, onclose: () => void): Sql {
+/** `promise`, or a rejection with code CONNECT_DEADLINE once `deadline` (epoch ms) passes. */
+async function withDeadline<T>(promise: Promise<T>, deadline: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(Object.assign(new Error("no answer"), { code: "CONNECT_DEADLINE" })),
+      remaining(deadline),
+    );
+  });
+  promise.catch(() => {}); // rejected by the pool's end once the deadline won the race
+  try {
+    return await Promise.race([promise, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * One line: where (host and port, the role), then what happened, from what the attempts saw
+ * rather than from the driver's last words (after a foreign reply those are meaningless).
+ */
+function connectError(
+  options: ConnectionOptions,
+  sql: Sql,
+  attempts: ConnectAttempts,
+  error: unknown,
+  timeoutMs: number,
+): PgtandemError {
+  const code = (error as { code?: unknown }).code;
+  const count = Math.min(attempts.count, MAX_CONNECT_ATTEMPTS);
+  const tries = count > 1 ? ` (${count} attempts)` : "";
+  const seconds = `${Math.round(timeoutMs / 100) / 10}s`;
+  const reason = attempts.foreignReply !== undefined
+    ? `the server's reply is not PostgreSQL's protocol ("${attempts.foreignReply}"): is this the right port?`
+    : attempts.socketError && attempts.socketError.code !== "CONNECT_TIMEOUT"
+    ? socketErrorText(attempts.socketError, tries)
+    : attempts.exhausted
+    ? `the server closed the connection before the startup finished${tries}: is this a PostgreSQL server?`
+    : code === "CONNECT_DEADLINE" || code === "CONNECT_TIMEOUT" ||
+        attempts.socketError?.code === "CONNECT_TIMEOUT"
+    ? `no answer within ${seconds} (--connect-timeout${count > 1 ? `, ${count} attempts` : ""})`
+    : redactSecrets((error as Error).message, options.url);
+  return new PgtandemError(
+    "connection",
+    `cannot connect to PostgreSQL at ${serverAddress(sql)}${
+      options.role ? ` as role "${options.role}"` : ""
+    }: ${reason}`,
+    { cause: error },
+  );
+}
+
+/** A TCP-level failure in words; the code stays for searching. */
+function socketErrorText(error: Error & { code?: string }, tries: string): string {
+  switch (error.code) {
+    case "ECONNREFUSED":
+      return `connection refused${tries}: is PostgreSQL running and listening there?`;
+    case "ENOTFOUND":
+    case "EAI_AGAIN":
+      return `host not found (${error.code})`;
+    default:
+      return `${error.message}${tries}`;
+  }
+}
+
+/** host:port (or the Unix socket) the pool connects to, as postgres.js parsed the URL. */
+function serverAddress(sql: Sql): string {
+  const { host, port, path } = sql.options as unknown as {
+    host: string[];
+    port: number[];
+    path?: string | false;
+  };
+  if (path) return path;
+  return host.map((h, i) => `${h.includes(":") ? `[${h}]` : h}:${port[i] ?? port[0]}`).join(",");
+}
+
+function openPool(
+  options: ConnectionOptions,
+  socket: ReturnType<typeof boundedSocketFactory>,
+  timeoutMs: number,
+  onclose: () => void,
+): Sql {
   try {
     return postgres(options.url, {
       max: options.max ?? 1,
       onnotice: () => {},
       connection: sessionSettings(options),
-      connect_timeout: 10,
+      // The driver's timer (seconds) covers the startup after the TCP connect; `connect` bounds
+      // the whole, so this one only backs it up.
+      connect_timeout: Math.ceil(timeoutMs / 1000) + 1,
+      // A documented option ("Custom socket" in its README) its types leave out.
+      ...({ socket } as Record<string, unknown>),
       // Never recycled by the driver: a closed connection is always news (see onClose).
       idle_timeout: 0,
       max_lifetime: null,

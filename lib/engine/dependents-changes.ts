@@ -9,7 +9,7 @@
  */
 import { isTemporaryName } from "../naming.ts";
 import type { VirtualColumn, VirtualSchema, VirtualTable } from "../schema/model.ts";
-import type { OperationStep } from "./steps.ts";
+import type { OperationStep } from "../operations/steps.ts";
 
 /** A physical column of the migration's initial schema that complete drops. */
 export interface ColumnChange {

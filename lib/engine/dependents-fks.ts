@@ -18,7 +18,7 @@ import type { ColumnChange, MigrationChanges } from "./dependents-changes.ts";
 import { qualifiedName } from "./dependents-sql.ts";
 import { type Action, sqlAction } from "../plan/action.ts";
 import type { Sql } from "./connection.ts";
-import type { OperationStep } from "./steps.ts";
+import type { OperationStep } from "../operations/steps.ts";
 
 export interface ForeignKeyActions {
   prepare: Action[];

@@ -42,7 +42,7 @@ import {
 import { type Action, sqlAction } from "../plan/action.ts";
 import type { CompletePhases } from "./phases.ts";
 import type { StateStore } from "./state.ts";
-import type { OperationStep } from "./steps.ts";
+import type { OperationStep } from "../operations/steps.ts";
 
 export interface DependentsContext {
   sql: Sql;

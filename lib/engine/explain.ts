@@ -24,7 +24,7 @@ import {
 import { dependentStartActions, withDependentObjects } from "./dependents.ts";
 import { prepareMigration, type PrepareOptions } from "./prepare.ts";
 import type { StateStore } from "./state.ts";
-import type { OperationStep } from "./steps.ts";
+import type { OperationStep } from "../operations/steps.ts";
 import { versionSchemaName } from "../naming.ts";
 
 /** One statement of a plan, in execution order. */

@@ -34,7 +34,7 @@ import { simplifyExpression } from "../sql-rewrite.ts";
 import type { Sql } from "./connection.ts";
 import { expressionSearchPath } from "./expression-names.ts";
 import { type ScopeColumn, type UserSql, userSqlOf } from "./expression-sources.ts";
-import type { OperationStep } from "./steps.ts";
+import type { OperationStep } from "../operations/steps.ts";
 
 export interface ExpressionCheckOptions {
   /** The schema being migrated: names resolve in it, then in pg_catalog. */

@@ -7,7 +7,7 @@
 import { groupOf, memberOfOperation } from "../migration/group.ts";
 import type { LoadedMigration } from "../migration/loader.ts";
 import type { ActionOrigin } from "../plan/action.ts";
-import type { OperationStep } from "./steps.ts";
+import type { OperationStep } from "../operations/steps.ts";
 
 /**
  * Sets file and full path on every origin of `steps` (in place). `steps` are the steps of the

@@ -10,7 +10,7 @@ import type { Action } from "../plan/action.ts";
 import type { VirtualSchema, VirtualTable } from "../schema/model.ts";
 import { findTable } from "../schema/virtual.ts";
 import { expandOperations } from "./expansion.ts";
-import { buildSteps, type OperationStep } from "./steps.ts";
+import { buildSteps, type OperationStep } from "../operations/steps.ts";
 
 /** A column an expression may name: its virtual name and its type as SQL. */
 export interface ScopeColumn {

@@ -11,7 +11,7 @@ import { type GroupMember, memberOfOperation } from "../migration/group.ts";
 import type { ParsedOperation } from "../operations/operation.ts";
 import type { VirtualSchema } from "../schema/model.ts";
 import { cloneSchema } from "../schema/virtual.ts";
-import { buildSteps } from "./steps.ts";
+import { buildSteps } from "../operations/steps.ts";
 
 /**
  * The virtual schema a migration's start produced, as the next migration meets it: after

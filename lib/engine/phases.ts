@@ -7,7 +7,7 @@ import type { VirtualSchema } from "../schema/model.ts";
 import { cloneSchema } from "../schema/virtual.ts";
 import { dependentRollbackActions } from "./dependents.ts";
 import { type Action, isSwitchOver } from "../plan/action.ts";
-import { activeSteps, hasOpaqueStep, type OperationStep } from "./steps.ts";
+import { activeSteps, hasOpaqueStep, type OperationStep } from "../operations/steps.ts";
 import { triggerActions, triggerDropActions } from "./triggers.ts";
 import { createVersionViewsActions, dropVersionSchemaAction } from "./views.ts";
 

@@ -15,7 +15,7 @@ import { groupValidationError, isolatedMemberIssue } from "./group-checks.ts";
 import { groupOf } from "../migration/group.ts";
 import type { StateStore } from "./state.ts";
 import { shapeIssues } from "./shape-checks.ts";
-import { buildSteps, type OperationStep } from "./steps.ts";
+import { buildSteps, type OperationStep } from "../operations/steps.ts";
 import { backfillIssues } from "./backfill-checks.ts";
 import { userSqlIssues } from "./expression-check.ts";
 import { anchorOrigins } from "./expression-origin.ts";
@@ -77,7 +77,7 @@ export async function prepareMigration(
     const isolated = isolatedMemberIssue(group, loaded.operations);
     if (isolated) throw isolated;
   }
-  const initial = await state.readVirtualSchema(schema);
+  const initial = await state.catalog.readVirtualSchema(schema);
   const { steps, issues } = buildSteps(loaded.operations, initial, schema, { validate: true });
   let warnings: Issue[] = [];
   const threaded = issues.length > 0;

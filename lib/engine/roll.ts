@@ -17,7 +17,7 @@ import type { LoadedMigration } from "../migration/loader.ts";
 import { groupOf } from "../migration/group.ts";
 import { migrationVersionName, parseMigration, toCanonicalJson } from "../migration/migration.ts";
 import type { Registry } from "../operations/registry.ts";
-import { type PluginTracker, pluginTracker } from "../plugins/record.ts";
+import type { PluginTracker } from "../plugins/record.ts";
 import type { VirtualSchema } from "../schema/model.ts";
 import { virtualFromPhysical } from "../schema/virtual.ts";
 import { runLockKey, withAdvisoryLock } from "./advisory-lock.ts";
@@ -37,7 +37,7 @@ import {
 import type { StateStore } from "./state.ts";
 import { prepareMigration } from "./prepare.ts";
 import { withDependentObjects } from "./dependents.ts";
-import { buildSteps, type OperationStep } from "./steps.ts";
+import { buildSteps, type OperationStep } from "../operations/steps.ts";
 
 export interface BackfillSettings {
   batchSize: number;
@@ -73,9 +73,10 @@ export interface EngineOptions {
   warn?: (message: string) => void;
   /**
    * Records the plugins a migration uses at start and loads recorded plugins whose kinds the
-   * registry lacks at complete/rollback (default: lib/plugins' own).
+   * registry lacks at complete/rollback. Passed in by the caller (the CLI session gives
+   * lib/plugins' own), so the engine never loads modules itself.
    */
-  plugins?: PluginTracker;
+  plugins: PluginTracker;
 }
 
 /** What pgtandem_runs.backfill records about a start, so an interrupted one can be finished. */
@@ -122,7 +123,7 @@ export class Engine {
         },
       );
 
-      const plugins = (this.#o.plugins ?? pluginTracker).used(loaded.operations);
+      const plugins = this.#o.plugins.used(loaded.operations);
       const members = groupOf(loaded)?.map((m) => ({ name: m.name, document: m.document }));
       await state.startMigration(schema, name, toCanonicalJson(loaded.migration), initial, {
         plugins,
@@ -171,7 +172,7 @@ export class Engine {
     await this.#execute(phases.rest);
     const views = phases.views ??
       viewActions(
-        await this.#o.state.readVirtualSchema(this.#o.schema),
+        await this.#o.state.catalog.readVirtualSchema(this.#o.schema),
         this.#phaseOptions(versionSchema),
       );
     await this.#execute(views);
@@ -225,10 +226,10 @@ export class Engine {
   /** The run's progress record (pgtandem_runs.backfill), with defaults filled in. */
   async #runState(name: string): Promise<RunState> {
     const run = await this.#o.state.runInfo(this.#o.schema, name);
-    const saved = (run?.backfill ?? {}) as Partial<RunState>;
+    const saved = run?.backfill ?? {};
     return {
       phase: saved.phase,
-      tables: saved.tables ?? {},
+      tables: (saved.tables ?? {}) as Record<string, BackfillProgress>,
       finished: saved.finished ?? [],
       recorded: run !== undefined,
     };
@@ -266,7 +267,10 @@ export class Engine {
           if (phases.refreshViews) {
             // Raw SQL changed the schema: rebuild this version's views from the catalog.
             // The state schema (and read_schema in it) is the login user's, not --role's.
-            const current = await asSessionUser(tx, () => state.readVirtualSchema(schema, tx));
+            const current = await asSessionUser(
+              tx,
+              () => state.catalog.readVirtualSchema(schema, tx),
+            );
             for (const action of viewActions(current, this.#phaseOptions(versionSchema))) {
               this.#log(`  ${action.sql}`);
               await tx.unsafe(action.sql).simple();
@@ -340,7 +344,7 @@ export class Engine {
     if (!active) throw new StateError(`no migration is in progress in schema "${schema}"`);
     const run = await state.runInfo(schema, active.name);
     const recorded = run?.backfill.expanded;
-    const tracker = this.#o.plugins ?? pluginTracker;
+    const tracker = this.#o.plugins;
     if (Array.isArray(recorded)) {
       // What start ran: only plugin kinds that did not expand need their plugin.
       await tracker.restore(
@@ -378,7 +382,7 @@ export class Engine {
   async #startedSchema(name: string, parent: string | null): Promise<VirtualSchema> {
     const { state, schema } = this.#o;
     const run = await state.runInfo(schema, name);
-    if (run) return run.startedSchema as VirtualSchema;
+    if (run) return run.startedSchema;
     const resulting = parent ? await state.schemaAfter(schema, parent) : undefined;
     return resulting ? virtualFromPhysical(resulting) : { name: schema, tables: [] };
   }

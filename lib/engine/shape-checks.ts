@@ -8,7 +8,7 @@ import type { Issue } from "../errors.ts";
 import { isTemporaryName, NEEDS_BACKFILL_COLUMN } from "../naming.ts";
 import type { Sql } from "./connection.ts";
 import type { Action } from "../plan/action.ts";
-import type { OperationStep } from "./steps.ts";
+import type { OperationStep } from "../operations/steps.ts";
 
 /** PostgreSQL's hard limit on a table's attributes, dropped ones included. */
 export const MAX_TABLE_COLUMNS = 1600;

@@ -5,12 +5,13 @@
  */
 import type postgres from "postgres";
 import { sqlstateOf, StateError } from "../errors.ts";
-import type { ReplicaIdentity, Schema, VirtualSchema } from "../schema/model.ts";
+import type { Schema } from "../schema/model.ts";
 import { normalizeSchema } from "../schema/normalize.ts";
-import { virtualFromPhysical } from "../schema/virtual.ts";
 import { ident } from "../sql.ts";
 import { withLockRetry } from "./retry.ts";
+import { Catalog } from "../schema/catalog.ts";
 import { stateInitSql } from "./state-sql.ts";
+import { initialRunRecord, parseRunRow, type RunInfo, type RunRow } from "./run-record.ts";
 import type { RecordedMember } from "../migration/group.ts";
 import { expandGroupRow } from "./group-history.ts";
 
@@ -35,18 +36,7 @@ export interface MigrationRow {
   migrationType: MigrationType;
 }
 
-/** pgtandem's bookkeeping for one started migration (absent for ones pgroll started). */
-export interface RunInfo {
-  /** The virtual schema snapshot taken before the migration's start changed anything. */
-  startedSchema: unknown;
-  /** Backfill progress by table, as saved by `saveBackfillProgress`. */
-  backfill: Record<string, unknown>;
-  /** The plugins the migration used, as given to `startMigration`. */
-  plugins: unknown[];
-  /** The members when the migration is a group's composite (see lib/migration/group.ts). */
-  members?: RecordedMember[];
-  createdAt: Date;
-}
+export type { RunInfo } from "./run-record.ts";
 
 interface MigrationRecord {
   name: string;
@@ -68,6 +58,11 @@ export class StateStore {
   private readonly sql: postgres.Sql;
   /** The state schema, `pgroll` unless the user chose another. */
   readonly stateSchema: string;
+  /**
+   * Reads of the live schema, through the same pool (its `read_schema` lives in the state
+   * schema). The store itself keeps to the history.
+   */
+  readonly catalog: Catalog;
 
   /**
    * @param sql a postgres.js pool; the store takes connections from it per call.
@@ -76,6 +71,7 @@ export class StateStore {
   constructor(sql: postgres.Sql, stateSchema: string) {
     this.sql = sql;
     this.stateSchema = stateSchema;
+    this.catalog = new Catalog(sql, stateSchema, withLockRetry);
   }
 
   /** A quoted, state-schema-qualified name. */
@@ -213,7 +209,7 @@ export class StateStore {
             name,
             JSON.stringify(startedSchema),
             JSON.stringify(options.plugins ?? []),
-            JSON.stringify(options.members ? { members: options.members } : {}),
+            JSON.stringify(initialRunRecord(options.members)),
           ],
         );
       });
@@ -295,22 +291,12 @@ export class StateStore {
 
   /** pgtandem's run row for migration `name`, absent when pgroll started it. */
   async runInfo(schema: string, name: string): Promise<RunInfo | undefined> {
-    const [row] = await this.sql.unsafe<
-      { started_schema: unknown; backfill: unknown; plugins: unknown; created_at: Date }[]
-    >(
+    const [row] = await this.sql.unsafe<RunRow[]>(
       `SELECT started_schema, backfill, plugins, created_at FROM ${this.t("pgtandem_runs")}
       WHERE schema = $1 AND name = $2`,
       [schema, name],
     );
-    if (!row) return undefined;
-    const backfill = isRecord(row.backfill) ? row.backfill : {};
-    return {
-      startedSchema: row.started_schema,
-      backfill,
-      plugins: Array.isArray(row.plugins) ? row.plugins : [],
-      ...(Array.isArray(backfill.members) ? { members: backfill.members as RecordedMember[] } : {}),
-      createdAt: row.created_at,
-    };
+    return row ? parseRunRow(schema, name, row) : undefined;
   }
 
   /**
@@ -383,71 +369,6 @@ export class StateStore {
     return (row && resultingSchemaOf(row.resulting_schema)) ?? undefined;
   }
 
-  /** The live schema via `read_schema()`, with nulls and pgroll's spellings normalised. */
-  async readSchema(schema: string): Promise<Schema> {
-    const [row] = await readsCatalog(
-      "read the schema",
-      () =>
-        this.sql.unsafe<{ schema: unknown }[]>(
-          `SELECT ${this.t("read_schema")}($1) AS schema`,
-          [schema],
-        ),
-    );
-    return normalizeSchema(row?.schema);
-  }
-
-  /** Each table's live user columns in attnum order (read_schema's JSON objects lose it). */
-  async columnOrder(schema: string): Promise<Record<string, string[]>> {
-    const [row] = await this.sql.unsafe<{ column_order: Record<string, string[]> }[]>(
-      `SELECT ${COLUMN_ORDER_SQL} AS column_order`,
-      [schema],
-    );
-    return row?.column_order ?? {};
-  }
-
-  /**
-   * The live schema as a virtual schema (every name maps to itself), columns in attnum order,
-   * each table's replica identity filled in (read_schema's JSON has none; rollback of
-   * set_replica_identity restores it from here).
-   */
-  async readVirtualSchema(
-    schema: string,
-    via: postgres.Sql | postgres.TransactionSql = this.sql,
-  ): Promise<VirtualSchema> {
-    // One statement, one snapshot: the column order matches the schema it describes.
-    const [row] = await readsCatalog("read the schema", () =>
-      via.unsafe<
-        {
-          schema: unknown;
-          column_order: Record<string, string[]>;
-          replica_identity: Record<string, ReplicaIdentity>;
-        }[]
-      >(
-        `SELECT ${this.t("read_schema")}($1) AS schema, ${COLUMN_ORDER_SQL} AS column_order,
-          ${REPLICA_IDENTITY_SQL} AS replica_identity`,
-        [schema],
-      ));
-    const virtual = virtualFromPhysical(normalizeSchema(row?.schema), row?.column_order ?? {});
-    for (const table of virtual.tables) {
-      const identity = row?.replica_identity[table.physicalName];
-      if (identity) table.replicaIdentity = identity;
-    }
-    return virtual;
-  }
-
-  /** Does `schema` hold any table? With no history, such a schema needs a baseline first. */
-  async schemaHasTables(schema: string): Promise<boolean> {
-    const [row] = await this.sql.unsafe<{ found: boolean }[]>(
-      `SELECT EXISTS (
-        SELECT FROM pg_catalog.pg_class c
-        JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-        WHERE n.nspname = $1 AND c.relkind IN ('r', 'p')
-      ) AS found`,
-      [schema],
-    );
-    return row?.found === true;
-  }
-
   /**
    * The "existing schema without history" check start and migrate make: `schema` has tables
    * but not a single history row (a baseline counts as history, although `history()` starts
@@ -458,7 +379,7 @@ export class StateStore {
       `SELECT EXISTS (SELECT FROM ${this.t("migrations")} WHERE schema = $1) AS found`,
       [schema],
     );
-    return row?.found !== true && await this.schemaHasTables(schema);
+    return row?.found !== true && await this.catalog.schemaHasTables(schema);
   }
 
   /**
@@ -512,39 +433,6 @@ export class StateStore {
     return rows.map(toMigrationRow);
   }
 }
-
-/** `{table: [columns in attnum order]}` of schema $1, as a jsonb expression. */
-const COLUMN_ORDER_SQL = `(
-  SELECT COALESCE(jsonb_object_agg(c.relname, COALESCE((
-    SELECT jsonb_agg(a.attname ORDER BY a.attnum)
-    FROM pg_catalog.pg_attribute a
-    WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
-  ), '[]'::jsonb)), '{}'::jsonb)
-  FROM pg_catalog.pg_class c
-  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-  WHERE n.nspname = $1 AND c.relkind IN ('r', 'p')
-)`;
-
-/**
- * `{table: {type, index?}}` of schema $1, as a jsonb expression. An INDEX identity whose index
- * was dropped behaves as NOTHING, and is reported so (it cannot be set again as it is).
- */
-const REPLICA_IDENTITY_SQL = `(
-  SELECT COALESCE(jsonb_object_agg(c.relname, CASE
-    WHEN c.relreplident = 'i' AND ri.relname IS NOT NULL
-      THEN jsonb_build_object('type', 'INDEX', 'index', ri.relname)
-    ELSE jsonb_build_object('type', CASE c.relreplident
-      WHEN 'd' THEN 'DEFAULT' WHEN 'f' THEN 'FULL' ELSE 'NOTHING' END)
-  END), '{}'::jsonb)
-  FROM pg_catalog.pg_class c
-  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-  LEFT JOIN LATERAL (
-    SELECT ic.relname FROM pg_catalog.pg_index i
-    JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
-    WHERE i.indrelid = c.oid AND i.indisreplident
-  ) ri ON true
-  WHERE n.nspname = $1 AND c.relkind IN ('r', 'p')
-)`;
 
 function toMigrationRow(row: MigrationRecord): MigrationRow {
   return {

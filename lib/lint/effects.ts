@@ -255,38 +255,11 @@ export function statementEffect(
     relation: PgNode | undefined,
     lock: TableLock,
     effect: TableEffect,
-    extra: { concurrent?: boolean; note?: string } = {},
-  ): StatementEffect => ({
-    kind,
-    ...(relation?.relname ? { table: relation.relname as string } : {}),
-    ...(relation?.schemaname ? { tableSchema: relation.schemaname as string } : {}),
-    lock,
-    effect,
-    concurrent: extra.concurrent ?? false,
-    ...(extra.note ? { note: extra.note } : {}),
-  });
+    extra: EffectExtra = {},
+  ) => effectOn(kind, relation, lock, effect, extra);
   switch (kind) {
-    case "AlterTableStmt": {
-      // ALTER VIEW / INDEX / SEQUENCE …: the lock is on that object, not on a table's data.
-      if (node.objtype !== "OBJECT_TABLE") return on(undefined, "none", "catalog");
-      const table = node.relation?.relname ?? "";
-      let best: CommandEffect = { lock: "none", effect: "none" };
-      const notes: string[] = [];
-      for (const raw of node.cmds ?? []) {
-        const cmd = nodeOf(raw, "AlterTableCmd");
-        if (!cmd) continue;
-        const found = alterTableCommand(cmd, context, table);
-        if (found.note) notes.push(found.note);
-        if (found.other) notes.push(`also locks table "${found.other.table}" ${found.other.lock}`);
-        best = {
-          lock: lockRank(found.lock) > lockRank(best.lock) ? found.lock : best.lock,
-          effect: EFFECT_RANK[found.effect] > EFFECT_RANK[best.effect] ? found.effect : best.effect,
-        };
-      }
-      const effect = on(node.relation, best.lock, best.effect);
-      if (notes.length > 0) effect.note = [...new Set(notes)].join("; ");
-      return effect;
-    }
+    case "AlterTableStmt":
+      return alterTableEffect(statement, context);
     case "IndexStmt":
       return node.concurrent
         ? on(node.relation, "SHARE UPDATE EXCLUSIVE", "scan", {
@@ -294,75 +267,23 @@ export function statementEffect(
           note: "writes go on during the build",
         })
         : on(node.relation, "SHARE", "scan", { note: "blocks writes during the build" });
-    case "DropStmt": {
-      if (node.removeType === "OBJECT_INDEX") {
-        return node.concurrent
-          ? on(undefined, "SHARE UPDATE EXCLUSIVE", "catalog", { concurrent: true })
-          : on(undefined, "ACCESS EXCLUSIVE", "catalog", { note: "locks the index's table" });
-      }
-      if (node.removeType === "OBJECT_TABLE") {
-        const name = stringList(nodeOf(node.objects?.[0], "List")?.items);
-        return {
-          kind,
-          ...(name.length > 0 ? { table: name.at(-1)! } : {}),
-          ...(name.length > 1 ? { tableSchema: name.at(-2)! } : {}),
-          lock: "ACCESS EXCLUSIVE",
-          effect: "catalog",
-          concurrent: false,
-        };
-      }
-      return on(undefined, "none", "none");
-    }
+    case "DropStmt":
+      return dropEffect(statement);
     case "RenameStmt":
       if (node.renameType === "OBJECT_INDEX") {
         return on(undefined, "SHARE UPDATE EXCLUSIVE", "catalog");
       }
       return on(node.relation, "ACCESS EXCLUSIVE", "catalog");
-    case "CommentStmt": {
-      const parts = stringList(nodeOf(node.object, "List")?.items);
-      const table = node.objtype === "OBJECT_COLUMN" ? parts.at(-2) : parts.at(-1);
-      return {
-        kind,
-        ...(table && (node.objtype === "OBJECT_COLUMN" || node.objtype === "OBJECT_TABLE")
-          ? { table }
-          : {}),
-        lock: "SHARE UPDATE EXCLUSIVE",
-        effect: "catalog",
-        concurrent: false,
-      };
-    }
+    case "CommentStmt":
+      return commentEffect(statement);
     case "CreateTrigStmt":
       return on(node.relation, "SHARE ROW EXCLUSIVE", "catalog");
-    case "CreateStmt": {
-      const fk = findNodes(node.tableElts, "Constraint").find((c) =>
-        c.contype === "CONSTR_FOREIGN"
-      );
-      if (fk) {
-        const other = referenced(fk);
-        return {
-          kind,
-          table: other.table,
-          ...(other.schema ? { tableSchema: other.schema } : {}),
-          lock: "SHARE ROW EXCLUSIVE",
-          effect: "none",
-          concurrent: false,
-          note: "a new table; its foreign key locks the referenced table",
-        };
-      }
-      return on(undefined, "none", "none", { note: "a new table" });
-    }
-    case "ViewStmt": {
-      const from = findNodes(node.query, "RangeVar")[0];
-      return on(from, "ACCESS SHARE", "none");
-    }
-    case "VacuumStmt": {
-      const options = (node.options ?? []).map((o: unknown) => nodeOf(o, "DefElem")?.defname);
-      const relation = nodeOf(node.rels?.[0], "VacuumRelation")?.relation;
-      if (!node.is_vacuumcmd) return on(relation, "SHARE UPDATE EXCLUSIVE", "scan");
-      return options.includes("full")
-        ? on(relation, "ACCESS EXCLUSIVE", "rewrite", { note: "VACUUM FULL rewrites the table" })
-        : on(relation, "SHARE UPDATE EXCLUSIVE", "scan", { concurrent: true });
-    }
+    case "CreateStmt":
+      return createTableEffect(statement);
+    case "ViewStmt":
+      return on(findNodes(node.query, "RangeVar")[0], "ACCESS SHARE", "none");
+    case "VacuumStmt":
+      return vacuumEffect(statement);
     case "ClusterStmt":
       return on(node.relation, "ACCESS EXCLUSIVE", "rewrite", {
         note: "CLUSTER rewrites the table",
@@ -386,6 +307,119 @@ export function statementEffect(
     default:
       return on(undefined, "none", "none");
   }
+}
+
+interface EffectExtra {
+  concurrent?: boolean;
+  note?: string;
+}
+
+/** The effect of a statement on `relation` (a RangeVar), or on no table in particular. */
+function effectOn(
+  kind: string,
+  relation: PgNode | undefined,
+  lock: TableLock,
+  effect: TableEffect,
+  extra: EffectExtra = {},
+): StatementEffect {
+  return {
+    kind,
+    ...(relation?.relname ? { table: relation.relname as string } : {}),
+    ...(relation?.schemaname ? { tableSchema: relation.schemaname as string } : {}),
+    lock,
+    effect,
+    concurrent: extra.concurrent ?? false,
+    ...(extra.note ? { note: extra.note } : {}),
+  };
+}
+
+/** ALTER TABLE: the strongest lock and effect of its commands, with their notes. */
+function alterTableEffect({ kind, node }: ParsedStatement, context: EffectContext) {
+  // ALTER VIEW / INDEX / SEQUENCE …: the lock is on that object, not on a table's data.
+  if (node.objtype !== "OBJECT_TABLE") return effectOn(kind, undefined, "none", "catalog");
+  const table = node.relation?.relname ?? "";
+  let best: CommandEffect = { lock: "none", effect: "none" };
+  const notes: string[] = [];
+  for (const raw of node.cmds ?? []) {
+    const cmd = nodeOf(raw, "AlterTableCmd");
+    if (!cmd) continue;
+    const found = alterTableCommand(cmd, context, table);
+    if (found.note) notes.push(found.note);
+    if (found.other) notes.push(`also locks table "${found.other.table}" ${found.other.lock}`);
+    best = {
+      lock: lockRank(found.lock) > lockRank(best.lock) ? found.lock : best.lock,
+      effect: EFFECT_RANK[found.effect] > EFFECT_RANK[best.effect] ? found.effect : best.effect,
+    };
+  }
+  const effect = effectOn(kind, node.relation, best.lock, best.effect);
+  if (notes.length > 0) effect.note = [...new Set(notes)].join("; ");
+  return effect;
+}
+
+/** DROP INDEX [CONCURRENTLY] and DROP TABLE; other drops touch no table's data. */
+function dropEffect({ kind, node }: ParsedStatement): StatementEffect {
+  if (node.removeType === "OBJECT_INDEX") {
+    return node.concurrent
+      ? effectOn(kind, undefined, "SHARE UPDATE EXCLUSIVE", "catalog", { concurrent: true })
+      : effectOn(kind, undefined, "ACCESS EXCLUSIVE", "catalog", {
+        note: "locks the index's table",
+      });
+  }
+  if (node.removeType === "OBJECT_TABLE") {
+    const name = stringList(nodeOf(node.objects?.[0], "List")?.items);
+    return {
+      kind,
+      ...(name.length > 0 ? { table: name.at(-1)! } : {}),
+      ...(name.length > 1 ? { tableSchema: name.at(-2)! } : {}),
+      lock: "ACCESS EXCLUSIVE",
+      effect: "catalog",
+      concurrent: false,
+    };
+  }
+  return effectOn(kind, undefined, "none", "none");
+}
+
+/** COMMENT ON TABLE / COLUMN names its table in a name list, not a RangeVar. */
+function commentEffect({ kind, node }: ParsedStatement): StatementEffect {
+  const parts = stringList(nodeOf(node.object, "List")?.items);
+  const table = node.objtype === "OBJECT_COLUMN" ? parts.at(-2) : parts.at(-1);
+  return {
+    kind,
+    ...(table && (node.objtype === "OBJECT_COLUMN" || node.objtype === "OBJECT_TABLE")
+      ? { table }
+      : {}),
+    lock: "SHARE UPDATE EXCLUSIVE",
+    effect: "catalog",
+    concurrent: false,
+  };
+}
+
+/** A new table locks nothing, unless a foreign key of it locks the table it references. */
+function createTableEffect({ kind, node }: ParsedStatement): StatementEffect {
+  const fk = findNodes(node.tableElts, "Constraint").find((c) => c.contype === "CONSTR_FOREIGN");
+  if (!fk) return effectOn(kind, undefined, "none", "none", { note: "a new table" });
+  const other = referenced(fk);
+  return {
+    kind,
+    table: other.table,
+    ...(other.schema ? { tableSchema: other.schema } : {}),
+    lock: "SHARE ROW EXCLUSIVE",
+    effect: "none",
+    concurrent: false,
+    note: "a new table; its foreign key locks the referenced table",
+  };
+}
+
+/** VACUUM (FULL rewrites under ACCESS EXCLUSIVE) and ANALYZE. */
+function vacuumEffect({ kind, node }: ParsedStatement): StatementEffect {
+  const options = (node.options ?? []).map((o: unknown) => nodeOf(o, "DefElem")?.defname);
+  const relation = nodeOf(node.rels?.[0], "VacuumRelation")?.relation;
+  if (!node.is_vacuumcmd) return effectOn(kind, relation, "SHARE UPDATE EXCLUSIVE", "scan");
+  return options.includes("full")
+    ? effectOn(kind, relation, "ACCESS EXCLUSIVE", "rewrite", {
+      note: "VACUUM FULL rewrites the table",
+    })
+    : effectOn(kind, relation, "SHARE UPDATE EXCLUSIVE", "scan", { concurrent: true });
 }
 
 /**

@@ -2,11 +2,17 @@
  * The safety lint: finds what in a migration would lock or rewrite a live table, using
  * PostgreSQL's own parse tree (never regular expressions). Built-in operations are online by
  * construction, so it looks at what the engine cannot make safe: the raw SQL of `sql`
- * operations, and volatile defaults of add_column. Used by `plan` and `validate`.
+ * operations, volatile defaults of add_column, the operations a plugin operation expands into, and
+ * the SQL a plugin operation that plans its own actions runs at start. Used by `plan` and
+ * `validate`.
  *
  * @module
  */
+import { parseMigration } from "../migration/migration.ts";
+import { builtinRegistry } from "../operations/builtins.ts";
 import type { ParsedOperation } from "../operations/operation.ts";
+import { buildSteps } from "../operations/steps.ts";
+import type { SqlAction } from "../plan/action.ts";
 import type { VirtualSchema, VirtualTable } from "../schema/model.ts";
 import { addColumnEffect, lockRank, statementEffect, volatileCalls } from "./effects.ts";
 import {
@@ -69,17 +75,88 @@ export async function lintMigration(
     return [finding(RULES.parserUnavailable, [], error.message)];
   }
   const findings: LintFinding[] = [];
+  const pluginActions = pluginStartActions(operations, options);
   operations.forEach((operation, index) => {
     const base = ["operations", index, operation.kind];
-    if (operation.kind === "sql") {
-      const params = operation.params as { up: string; down?: string };
-      findings.push(...lintSql(parser, params.up, [...base, "up"], options));
-      if (params.down) findings.push(...lintSql(parser, params.down, [...base, "down"], options));
-    } else if (operation.kind === "add_column") {
-      findings.push(...lintAddColumn(parser, operation.params as AddColumnLike, base));
+    findings.push(...lintOperation(parser, operation, base, options));
+    const expanded = expandedOperations(operation);
+    expanded?.forEach((inner, position) => {
+      const path = [...base, "expansion", position, inner.kind];
+      findings.push(...lintOperation(parser, inner, path, options));
+    });
+    if (!expanded) {
+      for (const action of pluginActions.get(operation) ?? []) {
+        findings.push(...lintSql(parser, action.sql, [...base, "start", action.id], options));
+      }
     }
   });
   return findings;
+}
+
+/** What the lint looks at in one built-in operation: raw SQL, and add_column's default. */
+function lintOperation(
+  parser: SqlParser,
+  operation: ParsedOperation,
+  base: (string | number)[],
+  options: LintOptions,
+): LintFinding[] {
+  if (operation.kind === "sql") {
+    const params = operation.params as { up: string; down?: string };
+    return [
+      ...lintSql(parser, params.up, [...base, "up"], options),
+      ...(params.down ? lintSql(parser, params.down, [...base, "down"], options) : []),
+    ];
+  }
+  if (operation.kind === "add_column") {
+    return lintAddColumn(parser, operation.params as AddColumnLike, base);
+  }
+  return [];
+}
+
+/**
+ * The built-in operations a plugin operation expands into, linted as if written in the file.
+ * Undefined for operations that do not expand, and for an expansion that does not parse (validate
+ * reports that).
+ */
+function expandedOperations(operation: ParsedOperation): ParsedOperation[] | undefined {
+  const documents = operation.definition.expansion?.(operation.params);
+  if (!documents) return undefined;
+  try {
+    const source = `operation "${operation.kind}"`;
+    return parseMigration(source, operation.kind, { operations: documents }, builtinRegistry())
+      .operations;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The SQL a plugin operation that plans its own actions runs at start, by operation: the
+ * plugin wrote that SQL, so the lint reads it as it reads a raw `sql` operation (built-in
+ * operations are online by construction and are not re-checked). Empty when the migration does
+ * not plan (validate reports why).
+ */
+function pluginStartActions(
+  operations: readonly ParsedOperation[],
+  options: LintOptions,
+): Map<ParsedOperation, SqlAction[]> {
+  const byOperation = new Map<ParsedOperation, SqlAction[]>();
+  if (!operations.some((op) => op.kind.includes(":") && !op.definition.expansion)) {
+    return byOperation;
+  }
+  try {
+    const { steps } = buildSteps(operations, options.schema, options.baseSchema, {
+      validate: false,
+    });
+    for (const step of steps) {
+      if (!step.operation.kind.includes(":")) continue;
+      const actions = step.result.actions.filter((a): a is SqlAction => a.kind === "sql");
+      byOperation.set(step.operation, actions);
+    }
+  } catch {
+    // A migration that does not plan is validate's to report.
+  }
+  return byOperation;
 }
 
 interface AddColumnLike {

@@ -1,6 +1,6 @@
 /**
  * The safety lint's rules: what each one catches, why it hurts a live database, and the safe way
- * to do the same. The README's "The safety lint" renders this table; the lint (lint.ts) fires them.
+ * to do the same. docs/plan-lint-convert.md's "The safety lint" renders this table; the lint (lint.ts) fires them.
  *
  * @module
  */

@@ -11,7 +11,7 @@ import { afterTriggers, sqlAction } from "../plan/action.ts";
 import { type AddColumnParams, addColumnParams } from "../migration/params/add_column.ts";
 import { notNullCheckName, temporaryColumnName, uniqueIndexName } from "../naming.ts";
 import type { VirtualTable } from "../schema/model.ts";
-import { findTable } from "../schema/virtual.ts";
+import { findTable, knownTable } from "../schema/virtual.ts";
 import { ident, literal } from "../sql.ts";
 import { renameIdentifiers } from "../sql-rewrite.ts";
 import {
@@ -109,7 +109,7 @@ export const addColumn: OperationDefinition<AddColumnParams> = {
   },
 
   start(params, { schema, baseSchema }): StartResult {
-    const table = findTable(schema, params.table)!;
+    const table = knownTable(schema, params.table);
     const oldColumns = table.columns.map((c) => ({ name: c.name, physicalName: c.physicalName }));
     const column = params.column;
     const temp = temporaryColumnName(column.name);
@@ -239,7 +239,7 @@ export const addColumn: OperationDefinition<AddColumnParams> = {
   },
 
   complete(params, { before, baseSchema }) {
-    const table = findTable(before, params.table)!;
+    const table = knownTable(before, params.table);
     const column = params.column;
     const temp = temporaryColumnName(column.name);
     const qualified = ident(baseSchema, table.physicalName);
@@ -282,7 +282,7 @@ export const addColumn: OperationDefinition<AddColumnParams> = {
   },
 
   rollback(params, { before, baseSchema }) {
-    const table = findTable(before, params.table)!;
+    const table = knownTable(before, params.table);
     const temp = temporaryColumnName(params.column.name);
     // Constraints and indexes on the column go with it.
     return [

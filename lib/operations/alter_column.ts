@@ -10,7 +10,7 @@ import { afterTriggers, sqlAction } from "../plan/action.ts";
 import { type AlterColumnParams, alterColumnParams } from "../migration/params/alter_column.ts";
 import { notNullCheckName, temporaryColumnName } from "../naming.ts";
 import type { VirtualTable } from "../schema/model.ts";
-import { findColumn, findTable } from "../schema/virtual.ts";
+import { findColumn, findTable, knownColumn, knownTable } from "../schema/virtual.ts";
 import { ident, literal } from "../sql.ts";
 import { renameIdentifiers } from "../sql-rewrite.ts";
 import {
@@ -47,7 +47,7 @@ export const alterColumn: OperationDefinition<AlterColumnParams> = {
     if (!table) return issues;
     const missing = requireColumn(table, params.column, ["column"]);
     if (missing.length > 0) return missing;
-    const column = findColumn(table, params.column)!;
+    const column = knownColumn(table, params.column);
     issues.push(...upDownIssues(params));
     if (params.nullable === false) {
       if (!column.nullable) {
@@ -103,9 +103,9 @@ export const alterColumn: OperationDefinition<AlterColumnParams> = {
   },
 
   start(params, { schema, baseSchema }): StartResult {
-    const table = findTable(schema, params.table)!;
+    const table = knownTable(schema, params.table);
     const before = structuredClone(table);
-    const column = findColumn(table, params.column)!;
+    const column = knownColumn(table, params.column);
     const oldPhysical = column.physicalName;
     const temp = temporaryColumnName(column.name);
     const qualified = ident(baseSchema, table.physicalName);
@@ -213,8 +213,8 @@ export const alterColumn: OperationDefinition<AlterColumnParams> = {
   },
 
   complete(params, { before, baseSchema }) {
-    const table = findTable(before, params.table)!;
-    const column = findColumn(table, params.column)!;
+    const table = knownTable(before, params.table);
+    const column = knownColumn(table, params.column);
     const temp = temporaryColumnName(column.name);
     const qualified = ident(baseSchema, table.physicalName);
     const on = { table: table.physicalName };
@@ -243,7 +243,7 @@ export const alterColumn: OperationDefinition<AlterColumnParams> = {
   },
 
   rollback(params, { before, baseSchema }) {
-    const table = findTable(before, params.table)!;
+    const table = knownTable(before, params.table);
     // Dropping the copy drops what was added on it, but a check that names no column at all
     // (`CHECK (true)`) is not tied to the copy: drop the operation's own constraints by name.
     const own = [params.check?.name, params.references?.name].filter((n) => n !== undefined);
@@ -301,7 +301,7 @@ function copyOf(params: AlterColumnParams): ColumnCopy {
 
 /** The column as the new version sees it. */
 function applyVirtually(table: VirtualTable, params: AlterColumnParams, temp: string): void {
-  const column = findColumn(table, params.column)!;
+  const column = knownColumn(table, params.column);
   column.physicalName = temp;
   if (params.type !== undefined) {
     column.type = params.type;

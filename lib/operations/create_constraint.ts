@@ -12,7 +12,7 @@ import {
 } from "../migration/params/create_constraint.ts";
 import { isTemporaryName, temporaryColumnName } from "../naming.ts";
 import type { VirtualTable } from "../schema/model.ts";
-import { findColumn, findTable } from "../schema/virtual.ts";
+import { findColumn, findTable, knownTable } from "../schema/virtual.ts";
 import { ident, identList } from "../sql.ts";
 import { renameIdentifiers } from "../sql-rewrite.ts";
 import { constraintNameFreeIssues, issue, nameLengthIssues, requireTable } from "./checks.ts";
@@ -78,7 +78,7 @@ export const createConstraint: OperationDefinition<CreateConstraintParams> = {
   },
 
   start(params, { schema, baseSchema }): StartResult {
-    const table = findTable(schema, params.table)!;
+    const table = knownTable(schema, params.table);
     const before = structuredClone(table);
     const columns = columnsOf(params);
     const qualified = ident(baseSchema, table.physicalName);
@@ -143,7 +143,7 @@ export const createConstraint: OperationDefinition<CreateConstraintParams> = {
   },
 
   complete(params, { before, baseSchema }) {
-    const table = findTable(before, params.table)!;
+    const table = knownTable(before, params.table);
     const columns = columnsOf(params);
     const qualified = ident(baseSchema, table.physicalName);
     const on = { table: table.physicalName };
@@ -182,7 +182,7 @@ export const createConstraint: OperationDefinition<CreateConstraintParams> = {
   },
 
   rollback(params, { before, baseSchema }) {
-    const table = findTable(before, params.table)!;
+    const table = knownTable(before, params.table);
     return duplicateRollbackActions(table, columnsOf(params).map((column) => ({ column })), {
       baseSchema,
     });

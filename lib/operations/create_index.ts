@@ -13,7 +13,7 @@ import {
   type IndexField,
 } from "../migration/params/create_index.ts";
 import type { VirtualSchema, VirtualTable } from "../schema/model.ts";
-import { findColumn, findTable, indexExists } from "../schema/virtual.ts";
+import { findColumn, findTable, indexExists, knownTable } from "../schema/virtual.ts";
 import { ident } from "../sql.ts";
 import { renameIdentifiers } from "../sql-rewrite.ts";
 import { issue, nameLengthIssues, type Path, requireColumn, requireTable } from "./checks.ts";
@@ -59,7 +59,7 @@ export const createIndex: OperationDefinition<CreateIndexParams> = {
   },
 
   start(params, { schema, baseSchema }) {
-    const table = findTable(schema, params.table)!;
+    const table = knownTable(schema, params.table);
     const sql = indexSql(params, table, baseSchema);
     const predicate = given(params.predicate);
     table.indexes[params.name] = {

@@ -7,7 +7,7 @@
 import type { Issue } from "../errors.ts";
 import type { Action } from "../plan/action.ts";
 import type { VirtualSchema, VirtualTable } from "../schema/model.ts";
-import { findTable } from "../schema/virtual.ts";
+import { knownTable } from "../schema/virtual.ts";
 import { issue, requireTable } from "./checks.ts";
 import {
   duplicateCompleteActions,
@@ -60,7 +60,7 @@ export function startDrop(
   baseSchema: string,
   input: DropConstraintInput,
 ): StartResult {
-  const table = findTable(schema, input.table)!;
+  const table = knownTable(schema, input.table);
   const before = structuredClone(table);
   const columns = constraintColumns(table, input.name)!;
   const actions: Action[] = duplicateStartActions(before, columns.map((column) => ({ column })), {
@@ -100,7 +100,7 @@ export function completeDrop(
   baseSchema: string,
   input: DropConstraintInput,
 ) {
-  const table = findTable(before, input.table)!;
+  const table = knownTable(before, input.table);
   const columns = constraintColumns(table, input.name)!;
   return duplicateCompleteActions(table, columns.map((column) => ({ column })), {
     baseSchema,
@@ -113,7 +113,7 @@ export function rollbackDrop(
   baseSchema: string,
   input: DropConstraintInput,
 ) {
-  const table = findTable(before, input.table)!;
+  const table = knownTable(before, input.table);
   const columns = constraintColumns(table, input.name)!;
   return duplicateRollbackActions(table, columns.map((column) => ({ column })), { baseSchema });
 }

@@ -5,7 +5,7 @@
  */
 import { sqlAction } from "../plan/action.ts";
 import { type DropColumnParams, dropColumnParams } from "../migration/params/drop_column.ts";
-import { findColumn, findTable } from "../schema/virtual.ts";
+import { knownColumn, knownTable } from "../schema/virtual.ts";
 import { ident } from "../sql.ts";
 import { issue, requireColumn, requireTable } from "./checks.ts";
 import type { OperationDefinition, StartResult } from "./operation.ts";
@@ -32,8 +32,8 @@ export const dropColumn: OperationDefinition<DropColumnParams> = {
   },
 
   start(params, { schema }): StartResult {
-    const table = findTable(schema, params.table)!;
-    const column = findColumn(table, params.column)!;
+    const table = knownTable(schema, params.table);
+    const column = knownColumn(table, params.column);
     const newColumns = table.columns.filter((c) => c !== column).map((c) => ({
       name: c.name,
       physicalName: c.physicalName,
@@ -66,8 +66,8 @@ export const dropColumn: OperationDefinition<DropColumnParams> = {
   },
 
   complete(params, { before, baseSchema }) {
-    const table = findTable(before, params.table)!;
-    const column = findColumn(table, params.column)!;
+    const table = knownTable(before, params.table);
+    const column = knownColumn(table, params.column);
     return [
       sqlAction(
         `drop_column_${table.physicalName}_${column.physicalName}`,

@@ -6,7 +6,7 @@
 import { sqlAction } from "../plan/action.ts";
 import { type DropTableParams, dropTableParams } from "../migration/params/drop_table.ts";
 import { deletedTableName } from "../naming.ts";
-import { findTable } from "../schema/virtual.ts";
+import { findTable, knownTable } from "../schema/virtual.ts";
 import { ident } from "../sql.ts";
 import { requireTable } from "./checks.ts";
 import type { OperationDefinition } from "./operation.ts";
@@ -21,7 +21,7 @@ export const dropTable: OperationDefinition<DropTableParams> = {
   },
 
   start(params, { schema, baseSchema }) {
-    const table = findTable(schema, params.name)!;
+    const table = knownTable(schema, params.name);
     schema.tables = schema.tables.filter((t) => t !== table);
     // The table's indexes keep their names until complete drops it, and so does the table under
     // its deletion name.

@@ -19,7 +19,7 @@
  *    changes, so no table rewrite. Both are removed at complete (copy) and rollback (old column).
  */
 import { type Action, afterTriggers, sqlAction } from "../plan/action.ts";
-import { shortenIdentifier } from "../engine/triggers.ts";
+import { shortenIdentifier } from "../naming.ts";
 import * as naming from "../naming.ts";
 import { doBlock, ident, literal } from "../sql.ts";
 

@@ -12,7 +12,7 @@ import { afterTriggers, sqlAction } from "../plan/action.ts";
 import type { Action, SqlAction } from "../plan/action.ts";
 import { duplicateName, notNullCheckName, temporaryColumnName } from "../naming.ts";
 import type { Index, VirtualColumn, VirtualTable } from "../schema/model.ts";
-import { findColumn } from "../schema/virtual.ts";
+import { findColumn, knownColumn } from "../schema/virtual.ts";
 import { ident, identList, literal } from "../sql.ts";
 import { renameIdentifiers } from "../sql-rewrite.ts";
 import { checkSql } from "./column-sql.ts";
@@ -61,7 +61,7 @@ interface Resolved {
 
 function resolve(table: VirtualTable, copies: readonly ColumnCopy[]): Resolved[] {
   return copies.map((copy) => {
-    const source = findColumn(table, copy.column)!;
+    const source = knownColumn(table, copy.column);
     return { copy, source, temp: temporaryColumnName(source.name) };
   });
 }
@@ -463,7 +463,7 @@ export function duplicateTriggers(
     });
   }
   for (const name of columns) {
-    const column = findColumn(table, name)!;
+    const column = knownColumn(table, name);
     specs.push({
       table: table.physicalName,
       direction: "down",
@@ -478,7 +478,7 @@ export function duplicateTriggers(
 
 /** Points the new version's columns at their copies. */
 export function useCopies(table: VirtualTable, columns: readonly string[]): void {
-  for (const name of columns) findColumn(table, name)!.physicalName = temporaryColumnName(name);
+  for (const name of columns) knownColumn(table, name).physicalName = temporaryColumnName(name);
 }
 
 /**

@@ -69,7 +69,7 @@ export interface FinishContext {
   baseSchema: string;
 }
 
-export interface OperationDefinition<Params = any> {
+export interface OperationDefinition<Params = unknown> {
   /** The key of the operation object in a migration file, e.g. "create_table" or "acme:audit". */
   kind: string;
   /** One line for `--help`, the JSON Schema and the docs. */

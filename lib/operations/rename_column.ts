@@ -4,7 +4,7 @@
  */
 import { sqlAction } from "../plan/action.ts";
 import { type RenameColumnParams, renameColumnParams } from "../migration/params/rename_column.ts";
-import { findColumn, findTable, renameColumnReferences } from "../schema/virtual.ts";
+import { knownColumn, knownTable, renameColumnReferences } from "../schema/virtual.ts";
 import { ident } from "../sql.ts";
 import { columnNameFreeIssues, nameLengthIssues, requireColumn, requireTable } from "./checks.ts";
 import type { OperationDefinition } from "./operation.ts";
@@ -29,15 +29,15 @@ export const renameColumn: OperationDefinition<RenameColumnParams> = {
   },
 
   start(params, { schema }) {
-    const table = findTable(schema, params.table)!;
-    findColumn(table, params.from)!.name = params.to;
+    const table = knownTable(schema, params.table);
+    knownColumn(table, params.from).name = params.to;
     renameColumnReferences(table, params.from, params.to);
     return { actions: [] };
   },
 
   complete(params, { before, baseSchema }) {
-    const table = findTable(before, params.table)!;
-    const physical = findColumn(table, params.from)!.physicalName;
+    const table = knownTable(before, params.table);
+    const physical = knownColumn(table, params.from).physicalName;
     return [
       sqlAction(
         `rename_column_${table.physicalName}_${physical}_to_${params.to}`,

@@ -10,7 +10,7 @@ import {
   renameConstraintParams,
 } from "../migration/params/rename_constraint.ts";
 import type { VirtualTable } from "../schema/model.ts";
-import { findTable } from "../schema/virtual.ts";
+import { knownTable } from "../schema/virtual.ts";
 import { ident } from "../sql.ts";
 import { constraintNameFreeIssues, issue, nameLengthIssues, requireTable } from "./checks.ts";
 import { relationNameFreeIssues } from "./create_index.ts";
@@ -45,7 +45,7 @@ export const renameConstraint: OperationDefinition<RenameConstraintParams> = {
   },
 
   start(params, { schema }) {
-    const table = findTable(schema, params.table)!;
+    const table = knownTable(schema, params.table);
     const { from, to } = params;
     const ownsIndex = hasIndex(table, from);
     // Until complete the catalog keeps the old name.
@@ -79,7 +79,7 @@ export const renameConstraint: OperationDefinition<RenameConstraintParams> = {
   },
 
   complete(params, { before, baseSchema }) {
-    const table = findTable(before, params.table)!;
+    const table = knownTable(before, params.table);
     return [
       sqlAction(
         `rename_constraint_${table.physicalName}_${params.from}_to_${params.to}`,

@@ -5,7 +5,7 @@
  */
 import { sqlAction } from "../plan/action.ts";
 import { type RenameTableParams, renameTableParams } from "../migration/params/rename_table.ts";
-import { findTable } from "../schema/virtual.ts";
+import { findTable, knownTable } from "../schema/virtual.ts";
 import { ident } from "../sql.ts";
 import { nameLengthIssues, requireTable, tableNameFreeIssues } from "./checks.ts";
 import type { OperationDefinition } from "./operation.ts";
@@ -28,7 +28,7 @@ export const renameTable: OperationDefinition<RenameTableParams> = {
   },
 
   start(params, { schema }) {
-    findTable(schema, params.from)!.name = params.to;
+    knownTable(schema, params.from).name = params.to;
     return { actions: [] };
   },
 

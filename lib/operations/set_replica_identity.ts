@@ -13,7 +13,7 @@ import {
   setReplicaIdentityParams,
 } from "../migration/params/set_replica_identity.ts";
 import type { ReplicaIdentity, VirtualTable } from "../schema/model.ts";
-import { findColumn, findTable } from "../schema/virtual.ts";
+import { findColumn, knownTable } from "../schema/virtual.ts";
 import { ident } from "../sql.ts";
 import { issue, requireTable } from "./checks.ts";
 import type { OperationDefinition } from "./operation.ts";
@@ -33,7 +33,7 @@ export const setReplicaIdentity: OperationDefinition<SetReplicaIdentityParams> =
   },
 
   start(params, { schema, baseSchema }) {
-    const table = findTable(schema, params.table)!;
+    const table = knownTable(schema, params.table);
     const identity = identityOf(params);
     const sql = identitySql(table, identity, baseSchema, false);
     table.replicaIdentity = identity;
@@ -51,7 +51,7 @@ export const setReplicaIdentity: OperationDefinition<SetReplicaIdentityParams> =
   },
 
   rollback(params, { before, baseSchema }) {
-    const table = findTable(before, params.table)!;
+    const table = knownTable(before, params.table);
     const previous = table.replicaIdentity ?? { type: "DEFAULT" };
     return [
       sqlAction(

@@ -2,7 +2,7 @@
  * PostgreSQL's own parser (libpg_query compiled to WebAssembly, npm `libpg-query`), shared by the
  * safety lint, `plan`'s lock refinement and `convert`. It is loaded lazily, on first use: commands
  * that never look inside SQL never pay for it, and a build that cannot load the WebAssembly (a
- * compiled binary without the .wasm file, see the README's "The parser in a compiled binary") fails only those
+ * compiled binary without the .wasm file, see docs/plan-lint-convert.md, "The parser in a compiled binary") fails only those
  * features, with {@link SqlParserUnavailableError}, never the whole CLI.
  *
  * Parse trees are libpg_query's JSON (the protobuf field names of PostgreSQL's parse nodes), kept

@@ -10,13 +10,16 @@
  * ```
  *
  * The name is not `*.json` on purpose: a migrations folder's `.json` files are migrations, to
- * pgtandem and to pgroll. JSON with comments (`//`, `/* … *\/`) is accepted.
+ * pgtandem and to pgroll. JSON with comments (`//`, `/* … *\/`) and trailing commas is accepted
+ * (jsonc.ts); every error names the line and column, and a plugin listed here that fails to load
+ * names this file and its place in `plugins`.
  */
 import { readFile, stat } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { z } from "zod";
 import { formatPath, PgtandemError } from "../errors.ts";
 import type { Registry } from "../operations/registry.ts";
+import { formatPosition, JsoncSyntaxError, parseJsonc, positionOf } from "./jsonc.ts";
 import { type LoadedPlugin, loadPluginFile, registerPlugins } from "./loader.ts";
 
 /** The config file's name, looked for in the migrations folder. */
@@ -35,6 +38,8 @@ export interface PluginConfig {
   path: string;
   /** Plugin paths as written, resolved against the config file's folder. */
   plugins: string[];
+  /** For each plugin, where the config file lists it: `plugins[1] (line 3, column 5)`. */
+  origins: string[];
 }
 
 /**
@@ -55,29 +60,45 @@ export async function findConfig(target: string | undefined): Promise<PluginConf
       cause,
     });
   }
+  text = text.replace(/^\uFEFF/, "");
   let raw: unknown;
   try {
-    raw = JSON.parse(stripComments(text.replace(/^\uFEFF/, "")));
+    raw = parseJsonc(text);
   } catch (cause) {
+    if (!(cause instanceof JsoncSyntaxError)) throw cause;
     throw new PgtandemError(
       "invalid_input",
-      `${path}: malformed JSON: ${(cause as Error).message}`,
+      `${path}: malformed JSON at ${formatPosition(cause.position)}: ${cause.message}`,
       { cause },
     );
   }
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    const where = issue.path.length > 0
-      ? `${formatPath(issue.path.map((p) => typeof p === "symbol" ? String(p) : p))}: `
-      : "";
-    const message = issue.code === "unrecognized_keys"
-      ? `unknown field "${issue.keys[0]}" (known: plugins)`
+    const issuePath = issue.path.map((p) => typeof p === "symbol" ? String(p) : p);
+    const unknownKey = issue.code === "unrecognized_keys" ? issue.keys[0] : undefined;
+    const position = unknownKey !== undefined
+      ? positionOf(text, [...issuePath, unknownKey], { key: true })
+      : positionOf(text, issuePath);
+    const where = [
+      ...(position ? [formatPosition(position)] : []),
+      ...(issuePath.length > 0 ? [formatPath(issuePath)] : []),
+    ].map((part) => `${part}: `).join("");
+    const message = unknownKey !== undefined
+      ? `unknown field "${unknownKey}" (known: plugins)`
       : issue.message;
     throw new PgtandemError("invalid_input", `${path}: ${where}${message}`);
   }
   const folder = dirname(path);
-  return { path, plugins: (parsed.data.plugins ?? []).map((p) => resolve(folder, p)) };
+  const plugins = parsed.data.plugins ?? [];
+  return {
+    path,
+    plugins: plugins.map((p) => resolve(folder, p)),
+    origins: plugins.map((_, i) => {
+      const position = positionOf(text, ["plugins", i]);
+      return `plugins[${i}]${position ? ` (${formatPosition(position)})` : ""}`;
+    }),
+  };
 }
 
 /**
@@ -90,37 +111,28 @@ export async function loadCommandPlugins(
   registry: Registry,
 ): Promise<LoadedPlugin[]> {
   const config = await findConfig(target);
-  const files = [...flags, ...(config?.plugins ?? [])];
+  const files = [
+    ...flags.map((file) => ({ file, origin: undefined })),
+    ...(config?.plugins ?? []).map((file, i) => ({ file, origin: config!.origins[i] })),
+  ];
   const seen = new Set<string>();
   const plugins: LoadedPlugin[] = [];
-  for (const file of files) {
+  for (const { file, origin } of files) {
     const absolute = resolve(file);
     if (seen.has(absolute)) continue;
     seen.add(absolute);
-    plugins.push(await loadPluginFile(file));
+    try {
+      plugins.push(await loadPluginFile(file));
+    } catch (error) {
+      // A path from the config file: say so, or the user looks for a --plugin nobody gave.
+      if (origin === undefined || !(error instanceof PgtandemError)) throw error;
+      throw new PgtandemError(
+        error.code,
+        `${config!.path}: ${origin}: ${error.message}`,
+        { cause: error },
+      );
+    }
   }
   registerPlugins(registry, plugins);
   return plugins;
-}
-
-/** JSON with comments → JSON: drops `//` and `/* *\/` comments outside strings. */
-function stripComments(text: string): string {
-  let out = "";
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i]!;
-    if (ch === '"') {
-      const start = i;
-      for (i++; i < text.length && text[i] !== '"'; i++) if (text[i] === "\\") i++;
-      out += text.slice(start, i + 1);
-    } else if (ch === "/" && text[i + 1] === "/") {
-      while (i < text.length && text[i] !== "\n") i++;
-      out += "\n";
-    } else if (ch === "/" && text[i + 1] === "*") {
-      const end = text.indexOf("*/", i + 2);
-      // Keep line breaks so JSON.parse positions still match the file's lines.
-      out += text.slice(i, end === -1 ? text.length : end + 2).replace(/[^\n]/g, " ");
-      i = end === -1 ? text.length : end + 1;
-    } else out += ch;
-  }
-  return out;
 }

@@ -29,6 +29,7 @@ import type { Action } from "../plan/action.ts";
 import type { Issue } from "../errors.ts";
 import type { FinishContext, StartContext, StartResult } from "../operations/operation.ts";
 import type { VirtualSchema } from "../schema/model.ts";
+import { type PluginBuilders, pluginBuilders } from "./builders.ts";
 
 /** The brand key; its value is the plugin API version the plugin was defined with. */
 export const PLUGIN_BRAND: unique symbol = Symbol.for("pgtandem.plugin");
@@ -109,6 +110,26 @@ export interface Plugin {
   readonly operations: Readonly<Record<string, PluginOperationSpec>>;
 }
 
+/** Type-only key carrying a plugin's params schemas; never present at run time. */
+declare const PLUGIN_KINDS: unique symbol;
+
+/**
+ * A plugin with a typed builder per kind (lib/plugins/builders.ts):
+ * `audit.addTimestamps({ table: "users" })` is `operation("audit:add_timestamps", …)` with its
+ * params typed by the kind's zod schema.
+ */
+export type TypedPlugin<Schemas> = Plugin & PluginBuilders<Schemas> & {
+  readonly [PLUGIN_KINDS]?: Schemas;
+};
+
+/**
+ * The params (zod input) of each kind of a plugin module's default export, kind → params: what
+ * `pgtandem types` puts in the folder's types for `operation(kind, params)`.
+ */
+export type PluginOperations<P> = P extends { readonly [PLUGIN_KINDS]?: infer Schemas }
+  ? { [Kind in keyof NonNullable<Schemas>]: z.input<NonNullable<Schemas>[Kind] & z.ZodType> }
+  : Record<never, never>;
+
 /**
  * Defines a plugin; the plugin module's default export. Checks happen when the plugin is loaded
  * (`--plugin` or the config file), where every problem is reported with the plugin's file.
@@ -116,13 +137,15 @@ export interface Plugin {
 export function definePlugin<
   const Name extends string,
   Schemas extends Namespaced<Name, Schemas>,
->(definition: PluginDefinition<Name, Schemas>): Plugin {
+>(definition: PluginDefinition<Name, Schemas>): TypedPlugin<Schemas> {
   const { name, operations } = definition ?? ({} as PluginDefinition<Name, Schemas>);
+  const frozen = Object.freeze({ ...operations }) as Plugin["operations"];
   return Object.freeze({
+    ...(typeof operations === "object" && operations !== null ? pluginBuilders(frozen) : {}),
     [PLUGIN_BRAND]: PLUGIN_API_VERSION,
     name,
-    operations: Object.freeze({ ...operations }) as Plugin["operations"],
-  });
+    operations: frozen,
+  }) as unknown as TypedPlugin<Schemas>;
 }
 
 /** True when `value` was made by `definePlugin` of any copy of pgtandem. */

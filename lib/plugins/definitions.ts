@@ -10,7 +10,7 @@
  * collect their complete actions in order, their rollback actions in reverse order.
  */
 import { isOperation, operationData } from "../dsl/operation.ts";
-import { buildSteps } from "../engine/steps.ts";
+import { buildSteps } from "../operations/steps.ts";
 import type { Action } from "../plan/action.ts";
 import { type Issue, ValidationError } from "../errors.ts";
 import { parseMigration } from "../migration/migration.ts";

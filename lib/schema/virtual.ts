@@ -2,6 +2,7 @@
  * Helpers over the virtual schema. Operations call these instead of poking at arrays so lookups,
  * renames and deletions behave the same everywhere.
  */
+import { StateError } from "../errors.ts";
 import { isTemporaryName, NEEDS_BACKFILL_COLUMN } from "../naming.ts";
 import type { Schema, Table, VirtualColumn, VirtualSchema, VirtualTable } from "./model.ts";
 
@@ -57,6 +58,34 @@ export function findTable(schema: VirtualSchema, name: string): VirtualTable | u
 
 export function findColumn(table: VirtualTable, name: string): VirtualColumn | undefined {
   return table.columns.find((c) => c.name === name);
+}
+
+/**
+ * The table an operation's validate already checked exists. Absent only when the schema came from
+ * somewhere validate did not see (a snapshot saved by another release, a replay gone wrong): that
+ * is a state error naming the table, not a TypeError deep in an operation.
+ */
+export function knownTable(schema: VirtualSchema, name: string): VirtualTable {
+  const table = findTable(schema, name);
+  if (!table) {
+    throw new StateError(
+      `table "${name}" is missing from the schema of "${schema.name}" being replayed ` +
+        `(the saved migration state does not match the migration)`,
+    );
+  }
+  return table;
+}
+
+/** The column an operation's validate already checked exists; see {@link knownTable}. */
+export function knownColumn(table: VirtualTable, name: string): VirtualColumn {
+  const column = findColumn(table, name);
+  if (!column) {
+    throw new StateError(
+      `column "${name}" is missing from table "${table.name}" in the schema being replayed ` +
+        `(the saved migration state does not match the migration)`,
+    );
+  }
+  return column;
 }
 
 /** Is `name` taken by a constraint of any kind on this table? */

@@ -88,3 +88,13 @@ function withDatabase(url: string, database: string): string {
   parsed.pathname = `/${encodeURIComponent(database)}`;
   return parsed.toString();
 }
+
+/**
+ * The latest migration of `schema` in `db`'s history (read from the database, so a test never
+ * carries "the previous version" in a variable shared across tests).
+ */
+export async function latestMigration(db: TestDatabase, schema = "public"): Promise<string> {
+  const [row] = await db.sql`select pgroll.latest_migration(${schema}) as name`;
+  if (!row?.name) throw new Error(`no migration in the history of schema "${schema}"`);
+  return row.name as string;
+}

@@ -21,7 +21,7 @@ export const analyzeCommand: Command = {
       context.io,
       async ({ state }) => {
         await state.assertInitialized();
-        return await state.readSchema(context.config.schema);
+        return await state.catalog.readSchema(context.config.schema);
       },
     );
     context.io.stdout.write(`${JSON.stringify(schema, null, 2)}\n`);

@@ -1,4 +1,4 @@
-import type { Command } from "../command.ts";
+import { type Command, printResult } from "../command.ts";
 import { withSession } from "../session.ts";
 
 export const completeCommand: Command = {
@@ -14,7 +14,10 @@ export const completeCommand: Command = {
       context.io,
       ({ engine }) => engine.complete(),
     );
-    context.io.stdout.write(`Migration "${name}" completed successfully!\n`);
+    printResult(context, `Migration "${name}" completed successfully!\n`, {
+      migration: name,
+      status: "complete",
+    });
     return 0;
   },
 };

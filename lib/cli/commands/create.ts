@@ -3,15 +3,22 @@
  * (`export default defineMigration({ operations: [] })`, importing "pgtandem", which the binary
  * serves), or pgroll's YAML / JSON. pgroll's create asks for operations interactively; this one
  * never prompts, so it behaves the same in scripts.
+ *
+ * `--json` is the global "print JSON" flag and pgroll's "write JSON" at once. Alone, it writes a
+ * JSON file as pgroll does, except in a folder of TypeScript migrations (its last migration is a
+ * `.ts` file): there it writes TypeScript, so asking for a JSON report never turns a TypeScript
+ * project into a mixed one. A file of the same name with any migration extension is refused,
+ * whether or not the folder counts it as a migration.
  */
-import { mkdir } from "node:fs/promises";
-import { join } from "node:path";
+import { mkdir, readdir } from "node:fs/promises";
+import { extname, join } from "node:path";
 import { PgtandemError } from "../../errors.ts";
-import { listMigrationFolder } from "../../migration/folder.ts";
+import { listMigrationFolder, MIGRATION_FILE_EXTENSIONS } from "../../migration/folder.ts";
 import { extensionOf, formatMigration, writeText } from "../../migration/writer.ts";
 import { byteLength, MAX_IDENTIFIER_BYTES, versionSchemaName } from "../../naming.ts";
 import { type Command, type CommandContext, UsageError } from "../command.ts";
 import { assertFileName } from "./pull.ts";
+import { refreshSchemaTypes } from "./types.ts";
 
 type FileFormat = "ts" | "yaml" | "json";
 
@@ -23,7 +30,8 @@ export const createCommand: Command = {
   examples: [
     "pgtandem create --name 03_add_email --dir ./migrations        # 03_add_email.ts",
     "pgtandem create 03_add_email --yaml --dir ./migrations        # 03_add_email.yaml",
-    "--json alone writes a JSON file; with --ts or --yaml it only makes the report JSON.",
+    "--json makes the report JSON; alone it also writes JSON (pgroll), except in a folder",
+    "whose last migration is TypeScript: there the file is TypeScript too.",
     "Exit codes: 0 created; 1 a migration of that name exists, bad name, bad usage",
   ],
   run(context) {
@@ -48,33 +56,38 @@ async function create(context: CommandContext): Promise<number> {
       `migration name "${name}" is too long: its version schema "${versionSchema}" would exceed ${MAX_IDENTIFIER_BYTES} bytes`,
     );
   }
-  const format = fileFormat(context);
   const dir = (flags.dir as string | undefined) ?? ".";
   await mkdir(dir, { recursive: true });
-  const clash = (await listMigrationFolder(dir)).find((e) => e.name === name);
+  const clash = (await readdir(dir)).find((file) =>
+    (MIGRATION_FILE_EXTENSIONS as readonly string[]).includes(extname(file).toLowerCase()) &&
+    file.slice(0, -extname(file).length) === name
+  );
   if (clash) {
     throw new PgtandemError(
       "invalid_input",
-      `a migration named "${name}" already exists: ${clash.path}`,
+      `a migration named "${name}" already exists: ${join(dir, clash)}`,
     );
   }
+  const format = fileFormat(context, (await listMigrationFolder(dir)).at(-1)?.extension);
   const path = join(dir, `${name}${format === "ts" ? ".ts" : extensionOf(format)}`);
   await writeText(path, scaffold(format, flags.empty === true));
+  const types = await refreshSchemaTypes(context, dir);
   context.io.stdout.write(
     context.config.json
       ? `${JSON.stringify({ name, file: path, format }, null, 2)}\n`
-      : `Created ${path}\n`,
+      : `Created ${path}\n${types.map((file) => `Updated ${file}\n`).join("")}`,
   );
   return 0;
 }
 
-function fileFormat(context: CommandContext): FileFormat {
+/** --ts, --yaml; --json alone: JSON, or TypeScript when the folder's last migration is. */
+function fileFormat(context: CommandContext, lastExtension: string | undefined): FileFormat {
   const { ts, yaml, json } = context.args.flags;
   if (ts && yaml) throw new UsageError("choose one of --ts and --yaml");
   if (ts) return "ts";
   if (yaml) return "yaml";
-  if (json) return "json";
-  return "ts";
+  if (!json) return "ts";
+  return lastExtension === ".ts" ? "ts" : "json";
 }
 
 /** The new file's text: no operations, and unless `empty` a commented example. */

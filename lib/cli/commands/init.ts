@@ -1,5 +1,5 @@
 import { VERSION } from "../../version.ts";
-import { type Command, noPositionals } from "../command.ts";
+import { type Command, noPositionals, printResult } from "../command.ts";
 import { withSession } from "../session.ts";
 
 export const initCommand: Command = {
@@ -12,7 +12,10 @@ export const initCommand: Command = {
     await withSession(context.config, context.registry, context.io, async ({ state }) => {
       await state.init(VERSION);
     });
-    context.io.stdout.write("Initialization complete\n");
+    printResult(context, "Initialization complete\n", {
+      status: "initialized",
+      stateSchema: context.config.stateSchema,
+    });
     return 0;
   },
 };

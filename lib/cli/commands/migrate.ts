@@ -43,7 +43,7 @@ import { PgtandemError, StateError } from "../../errors.ts";
 import { withAdvisoryLock } from "../../engine/advisory-lock.ts";
 import { connect, type Sql } from "../../engine/connection.ts";
 import { userSqlIssues } from "../../engine/expression-check.ts";
-import { buildSteps, hasOpaqueStep } from "../../engine/steps.ts";
+import { buildSteps, hasOpaqueStep } from "../../operations/steps.ts";
 import { describeIssues, schemaOnceCompleted } from "../../engine/group-checks.ts";
 import type { StateStore } from "../../engine/state.ts";
 import { composeGroup, intermediateVersionWarnings, memberList } from "../../migration/group.ts";
@@ -443,7 +443,7 @@ export async function precheckIssues(
   loaded: readonly LoadedMigration[],
 ): Promise<{ migration: LoadedMigration; issues: Issue[] }[]> {
   const schema = config.schema;
-  let current: VirtualSchema = await session.state.readVirtualSchema(schema);
+  let current: VirtualSchema = await session.state.catalog.readVirtualSchema(schema);
   const versionSchemas = new Map<string, string>();
   const failures: { migration: LoadedMigration; issues: Issue[] }[] = [];
   let chained = true;
@@ -569,6 +569,7 @@ function connectForLock(config: Config): Promise<Sql> {
     url: config.postgresUrl,
     schema: config.schema,
     lockTimeoutMs: 0,
+    connectTimeoutMs: config.connectTimeoutMs,
     max: 1,
     applicationName: "pgtandem-migrate-lock",
   });

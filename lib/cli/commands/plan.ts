@@ -4,7 +4,7 @@
  * rows, and the safety lint's findings. Nothing is changed: every read runs in one READ ONLY
  * transaction, so PostgreSQL itself guarantees it.
  *
- * The JSON shape (stable; documented in the README, "plan"):
+ * The JSON shape (stable; documented in docs/plan-lint-convert.md, "plan"):
  * `{ migration, schema, versionSchema, phases: [{ command, phase, transaction, note?,
  * statements: [{ id, sql, table, lock, effect, concurrent, userSql, note? }] }],
  * backfill: [{ table, estimatedRows }], warnings: [{ file, path, message }],

@@ -1,4 +1,4 @@
-import { type Command, noPositionals } from "../command.ts";
+import { type Command, noPositionals, printResult } from "../command.ts";
 import { withSession } from "../session.ts";
 
 export const rollbackCommand: Command = {
@@ -14,7 +14,10 @@ export const rollbackCommand: Command = {
       context.io,
       ({ engine }) => engine.rollback(),
     );
-    context.io.stdout.write(`Migration "${name}" rolled back\n`);
+    printResult(context, `Migration "${name}" rolled back\n`, {
+      migration: name,
+      status: "rolled_back",
+    });
     return 0;
   },
 };

@@ -1,6 +1,6 @@
-import { loadMigrationFile } from "../../migration/loader.ts";
+import { type LoadedMigration, loadMigrationFile } from "../../migration/loader.ts";
 import { composeGroup, intermediateVersionWarnings } from "../../migration/group.ts";
-import { type Command, UsageError } from "../command.ts";
+import { type Command, printResult, UsageError } from "../command.ts";
 import { withSession } from "../session.ts";
 
 export const startCommand: Command = {
@@ -19,7 +19,7 @@ export const startCommand: Command = {
     const files = context.args.positionals;
     if (files.length === 0) throw new UsageError(`"start" needs a migration file`);
     // Parse and check the files before touching the database.
-    const members = [];
+    const members: LoadedMigration[] = [];
     for (const file of files) members.push(await loadMigrationFile(file, context.registry));
     const loaded = members.length === 1 ? members[0]! : composeGroup(members);
     const { io, config } = context;
@@ -31,16 +31,22 @@ export const startCommand: Command = {
       const what = members.length > 1
         ? `Migration group "${outcome.name}" (${members.length} migrations)`
         : `Migration "${outcome.name}"`;
-      if (context.args.flags.complete) {
-        await engine.complete();
-        io.stdout.write(`${what} started and completed\n`);
-      } else if (outcome.versionSchema) {
-        io.stdout.write(
-          `New version of the schema available under the postgres "${outcome.versionSchema}" schema\n`,
-        );
-      } else {
-        io.stdout.write(`${what} started successfully\n`);
-      }
+      const completed = context.args.flags.complete === true;
+      if (completed) await engine.complete();
+      printResult(
+        context,
+        completed
+          ? `${what} started and completed\n`
+          : outcome.versionSchema
+          ? `New version of the schema available under the postgres "${outcome.versionSchema}" schema\n`
+          : `${what} started successfully\n`,
+        {
+          migration: outcome.name,
+          status: completed ? "complete" : "started",
+          versionSchema: outcome.versionSchema ?? null,
+          ...(members.length > 1 ? { group: members.map((m) => m.migration.name) } : {}),
+        },
+      );
     });
     return 0;
   },

@@ -7,7 +7,7 @@
 import { type Issue, PgtandemError, ValidationError } from "../../errors.ts";
 import { formatPath } from "../../errors.ts";
 import type { StateStore } from "../../engine/state.ts";
-import { buildSteps, hasOpaqueStep } from "../../engine/steps.ts";
+import { buildSteps, hasOpaqueStep } from "../../operations/steps.ts";
 import { backfillIssues } from "../../engine/backfill-checks.ts";
 import { dependentObjectIssues } from "../../engine/dependents.ts";
 import { shapeIssues } from "../../engine/shape-checks.ts";
@@ -33,7 +33,7 @@ export const validateCommand: Command = {
     "pgtandem validate migrations/03_add_email.yaml",
     "pgtandem validate migrations/   # what migrate DIR would apply: a group, or one by one",
     'Prints "FILE: valid", or every problem as "FILE: path: message", one per line.',
-    "Also runs the safety lint (see the README): findings go to stderr, as",
+    "Also runs the safety lint (see docs/plan-lint-convert.md): findings go to stderr, as",
     '"FILE: error|warning RULE: path: message" plus the safe alternative.',
     "Every expression (up, down, default, check, predicate, generated) is checked against",
     "the schema it will meet, read-only; raw SQL is parsed. A broken down is a warning.",
@@ -186,7 +186,7 @@ async function schemaToCheckAgainst(
 ): Promise<{ virtual: VirtualSchema; note?: string }> {
   const active = await state.activeMigration(schema);
   const live = async (why?: string) => {
-    const virtual = await state.readVirtualSchema(schema);
+    const virtual = await state.catalog.readVirtualSchema(schema);
     return why === undefined ? { virtual } : { virtual, note: why };
   };
   if (!active) return await live();
@@ -205,14 +205,14 @@ async function schemaToCheckAgainst(
     if (error instanceof PgtandemError) return await live(fallback);
     throw error;
   }
-  const { steps } = buildSteps(operations, run.startedSchema as VirtualSchema, schema, {
+  const { steps } = buildSteps(operations, run.startedSchema, schema, {
     validate: false,
   });
   if (hasOpaqueStep(steps, "atStart") || hasOpaqueStep(steps, "atComplete")) {
     return await live(fallback);
   }
   return {
-    virtual: schemaOnceCompleted(steps.at(-1)?.after ?? (run.startedSchema as VirtualSchema)),
+    virtual: schemaOnceCompleted(steps.at(-1)?.after ?? (run.startedSchema)),
     note:
       `Note: migration "${active.name}" is active; checked against the schema it leaves once completed`,
   };

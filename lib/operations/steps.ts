@@ -7,7 +7,7 @@
 import type { Issue } from "../errors.ts";
 import type { VirtualSchema } from "../schema/model.ts";
 import { cloneSchema } from "../schema/virtual.ts";
-import type { ParsedOperation, StartResult } from "../operations/operation.ts";
+import type { ParsedOperation, StartResult } from "./operation.ts";
 
 export interface OperationStep {
   index: number;
