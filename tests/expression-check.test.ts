@@ -410,6 +410,34 @@ test("a raw SQL failure at start is reported by its field, not an internal id", 
   );
 });
 
+test("any statement failing at start names its file and operation, not an internal id", async () => {
+  // Parse analysis accepts a volatile generated expression; only CREATE TABLE refuses it.
+  const file = await migrationFile("61_generated_volatile.json", {
+    operations: [
+      { create_table: { name: "first_ok", columns: [{ name: "id", type: "int", pk: true }] } },
+      {
+        create_table: {
+          name: "second_bad",
+          columns: [
+            { name: "id", type: "int", pk: true },
+            { name: "r", type: "float8", generated: { expression: "random()" } },
+          ],
+        },
+      },
+    ],
+  });
+  const result = await expectCliRejected(
+    db,
+    ["start", file],
+    new RegExp(
+      `changes rolled back: ${
+        escape(file)
+      }: operations\\[1\\]\\.create_table: generation expression is not immutable`,
+    ),
+  );
+  expect(result.stderr).not.toContain("failed to execute");
+});
+
 test("checking takes no lock a writer would notice: validate runs beside an EXCLUSIVE lock", async () => {
   // EXCLUSIVE conflicts with every lock but ACCESS SHARE: a check that took more would wait
   // (and fail on lock_timeout) instead of completing.

@@ -1,7 +1,8 @@
 /**
  * Anchors the origins operations give their user SQL (`["up"]`, relative to the operation body)
  * to the migration file and the operation, so a statement that fails at start is reported where
- * the user wrote it: `03_emails.ts: operations[1].alter_column.up: …`. For a group, the member
+ * the user wrote it: `03_emails.ts: operations[1].alter_column.up: …` (or, for a statement of its
+ * own, the operation: `03_emails.ts: operations[1].create_table: …`). For a group, the member
  * file and its own operation index; for an operation a plugin expanded, `expanded[j]` below it.
  */
 import { groupOf, memberOfOperation } from "../migration/group.ts";
@@ -33,8 +34,9 @@ export function anchorOrigins(
     }
     const anchor = (origin: ActionOrigin): ActionOrigin =>
       origin.file !== undefined ? origin : { file: member.path, path: [...prefix, ...origin.path] };
+    // A statement with no user field of its own is still the operation's: a failure names it.
     for (const action of step.result.actions) {
-      if (action.kind === "sql" && action.origin) action.origin = anchor(action.origin);
+      if (action.kind === "sql") action.origin = anchor(action.origin ?? { path: [] });
     }
     for (const trigger of step.result.triggers ?? []) {
       if (trigger.origin) trigger.origin = anchor(trigger.origin);
