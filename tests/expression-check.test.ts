@@ -476,6 +476,50 @@ test("checking takes no lock a writer would notice: validate runs beside an EXCL
   }
 });
 
+test("pg_locks: the only lock the check asks for on a table is ACCESS SHARE", async () => {
+  // An `up` reading another table makes parse analysis lock that table, ACCESS SHARE like any
+  // query. Held away by an ACCESS EXCLUSIVE lock, the request waits where pg_locks shows it.
+  const holder = postgres(db.url, { max: 1, onnotice: () => {} });
+  try {
+    const file = await migrationFile(
+      "71_locks.json",
+      one({
+        add_column: {
+          table: "users",
+          column: { name: "team_count", type: "bigint", nullable: true },
+          up: "(SELECT count(*) FROM teams)",
+        },
+      }),
+    );
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const holding = holder.begin(async (tx) => {
+      await tx.unsafe("LOCK TABLE teams IN ACCESS EXCLUSIVE MODE");
+      await released;
+    });
+    await waitFor(async () =>
+      (await db.sql`select 1 from pg_locks where relation = 'public.teams'::regclass
+        and mode = 'AccessExclusiveLock' and granted`).length > 0
+    );
+    const validating = cli(db.url, ["validate", file, "--lock-timeout", "0"]);
+    const ours = async () =>
+      await db.sql<{ relation: string; mode: string; granted: boolean }[]>`
+        select l.relation::regclass::text as relation, l.mode, l.granted from pg_locks l
+        join pg_stat_activity a on a.pid = l.pid
+        where a.application_name like 'pgtandem%' and l.locktype = 'relation'
+          and l.relation in ('public.users'::regclass, 'public.teams'::regclass)`;
+    await waitFor(async () => (await ours()).some((l) => !l.granted));
+    expect(await ours()).toEqual([{ relation: "teams", mode: "AccessShareLock", granted: false }]);
+    release();
+    await holding;
+    const result = await validating;
+    expect(result.stderr).toBe("");
+    expect(result.stdout).toBe(`${file}: valid\n`);
+  } finally {
+    await holder.end();
+  }
+});
+
 test("plan in its READ ONLY transaction checks the same, and leaves the session as it was", async () => {
   const file = await migrationFile(
     "80_plan.json",
@@ -597,4 +641,13 @@ describe("the lint and validate's verdict agree", () => {
 /** Escapes a path for a RegExp. */
 function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/** Polls `condition` until it holds (a lock shows up in pg_locks); no fixed sleep decides. */
+async function waitFor(condition: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    if (await condition()) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error("condition not reached");
 }
