@@ -438,24 +438,42 @@ test("any statement failing at start names its file and operation, not an intern
   expect(result.stderr).not.toContain("failed to execute");
 });
 
+/** pgtandem's table locks on users and teams, as pg_locks shows them. */
+async function ourLocks() {
+  return await db.sql<{ relation: string; mode: string; granted: boolean }[]>`
+    select l.relation::regclass::text as relation, l.mode, l.granted from pg_locks l
+    join pg_stat_activity a on a.pid = l.pid
+    where a.application_name like 'pgtandem%' and l.locktype = 'relation'
+      and l.relation in ('public.users'::regclass, 'public.teams'::regclass)`;
+}
+
+/** Runs `fn` with a second session, the lock holder, ended afterwards. */
+async function withHolder(fn: (holder: postgres.Sql) => Promise<void>): Promise<void> {
+  const holder = postgres(db.url, { max: 1, onnotice: () => {} });
+  try {
+    await fn(holder);
+  } finally {
+    await holder.end();
+  }
+}
+
 test("checking takes no lock a writer would notice: validate runs beside an EXCLUSIVE lock", async () => {
   // EXCLUSIVE conflicts with every lock but ACCESS SHARE: a check that took more would wait
   // (and fail on lock_timeout) instead of completing.
-  const holder = postgres(db.url, { max: 1, onnotice: () => {} });
-  try {
-    const file = await migrationFile(
-      "70_locked.json",
-      one({
-        alter_column: {
-          table: "users",
-          column: "name",
-          type: "varchar(200)",
-          check: { name: "name_len", constraint: "length(name) < 200" },
-          up: "(SELECT name FROM teams LIMIT 0) || name",
-          down: "name",
-        },
-      }),
-    );
+  const file = await migrationFile(
+    "70_locked.json",
+    one({
+      alter_column: {
+        table: "users",
+        column: "name",
+        type: "varchar(200)",
+        check: { name: "name_len", constraint: "length(name) < 200" },
+        up: "(SELECT name FROM teams LIMIT 0) || name",
+        down: "name",
+      },
+    }),
+  );
+  await withHolder(async (holder) => {
     await holder.begin(async (tx) => {
       await tx.unsafe("LOCK TABLE users, teams IN EXCLUSIVE MODE");
       const before = await dumpSchema(db.sql, "public");
@@ -463,34 +481,26 @@ test("checking takes no lock a writer would notice: validate runs beside an EXCL
       expect(result.stderr).toBe("");
       expect(result.code).toBe(0);
       // Nothing of ours is left holding or waiting for a lock on the tables.
-      const locks = await db.sql`
-        select l.mode, l.granted from pg_locks l
-        join pg_stat_activity a on a.pid = l.pid
-        where a.application_name like 'pgtandem%'
-          and l.relation in ('public.users'::regclass, 'public.teams'::regclass)`;
-      expect(locks).toEqual([]);
+      expect(await ourLocks()).toEqual([]);
       expect(await dumpSchema(db.sql, "public")).toEqual(before);
     });
-  } finally {
-    await holder.end();
-  }
+  });
 });
 
 test("pg_locks: the only lock the check asks for on a table is ACCESS SHARE", async () => {
   // An `up` reading another table makes parse analysis lock that table, ACCESS SHARE like any
   // query. Held away by an ACCESS EXCLUSIVE lock, the request waits where pg_locks shows it.
-  const holder = postgres(db.url, { max: 1, onnotice: () => {} });
-  try {
-    const file = await migrationFile(
-      "71_locks.json",
-      one({
-        add_column: {
-          table: "users",
-          column: { name: "team_count", type: "bigint", nullable: true },
-          up: "(SELECT count(*) FROM teams)",
-        },
-      }),
-    );
+  const file = await migrationFile(
+    "71_locks.json",
+    one({
+      add_column: {
+        table: "users",
+        column: { name: "team_count", type: "bigint", nullable: true },
+        up: "(SELECT count(*) FROM teams)",
+      },
+    }),
+  );
+  await withHolder(async (holder) => {
     let release!: () => void;
     const released = new Promise<void>((resolve) => (release = resolve));
     const holding = holder.begin(async (tx) => {
@@ -502,22 +512,16 @@ test("pg_locks: the only lock the check asks for on a table is ACCESS SHARE", as
         and mode = 'AccessExclusiveLock' and granted`).length > 0
     );
     const validating = cli(db.url, ["validate", file, "--lock-timeout", "0"]);
-    const ours = async () =>
-      await db.sql<{ relation: string; mode: string; granted: boolean }[]>`
-        select l.relation::regclass::text as relation, l.mode, l.granted from pg_locks l
-        join pg_stat_activity a on a.pid = l.pid
-        where a.application_name like 'pgtandem%' and l.locktype = 'relation'
-          and l.relation in ('public.users'::regclass, 'public.teams'::regclass)`;
-    await waitFor(async () => (await ours()).some((l) => !l.granted));
-    expect(await ours()).toEqual([{ relation: "teams", mode: "AccessShareLock", granted: false }]);
+    await waitFor(async () => (await ourLocks()).some((l) => !l.granted));
+    expect(await ourLocks()).toEqual([
+      { relation: "teams", mode: "AccessShareLock", granted: false },
+    ]);
     release();
     await holding;
     const result = await validating;
     expect(result.stderr).toBe("");
     expect(result.stdout).toBe(`${file}: valid\n`);
-  } finally {
-    await holder.end();
-  }
+  });
 });
 
 test("plan in its READ ONLY transaction checks the same, and leaves the session as it was", async () => {
