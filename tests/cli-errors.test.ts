@@ -143,15 +143,20 @@ describe("failures during start roll back everything", () => {
       {
         operations: [
           { create_table: { name: "fresh", columns: [{ name: "id", type: "int", pk: true }] } },
+          // Passes every check before start (a bad default would not: validate reads it now);
+          // only the CREATE TABLE itself finds the generated expression volatile.
           {
-            add_column: {
-              table: "accounts",
-              column: { name: "n", type: "integer", default: "'not a number'" },
+            create_table: {
+              name: "fresh2",
+              columns: [
+                { name: "id", type: "int", pk: true },
+                { name: "g", type: "float8", generated: { expression: "random()" } },
+              ],
             },
           },
         ],
       },
-      /failed to start migration "bad13", changes rolled back: .*invalid input syntax for type integer/,
+      /failed to start migration "bad13", changes rolled back: .*generation expression is not immutable/,
     );
     expect(result.code).toBe(1);
     expect(await tableExists(db.sql, "public", "fresh")).toBe(false);
@@ -162,7 +167,7 @@ describe("failures during start roll back everything", () => {
     await expectRejected(
       "bad14.json",
       { operations: [{ sql: { up: "create tabel oops (id int)" } }] },
-      /raw SQL failed: syntax error/,
+      /bad14\.json: operations\[0\]\.sql\.up: syntax error at or near "tabel"/,
     );
   });
 });

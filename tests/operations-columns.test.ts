@@ -440,7 +440,8 @@ describe("bad input", () => {
           },
         }],
       },
-      /failed to start migration "x1", changes rolled back: .*(syntax error|mismatched parentheses)/,
+      // Found before start now (tests/expression-check.test.ts), naming the field.
+      /x1\.json: operations\[0\]\.alter_column\.up: syntax error/,
     );
   });
 

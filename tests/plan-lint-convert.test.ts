@@ -519,11 +519,7 @@ describe("safety lint", () => {
       fires: [sql("UPDATE big SET x = x + 1")],
       clean: [sql("UPDATE big SET x = x + 1 WHERE id < 100; DELETE FROM items")],
     },
-    {
-      rule: "sql-syntax",
-      fires: [sql("ALTER TABLE items FROBNICATE")],
-      clean: [sql("ALTER TABLE items ALTER COLUMN name SET STATISTICS 10")],
-    },
+    // sql-syntax: plan now refuses SQL that does not parse (tests/expression-check.test.ts).
   ];
 
   for (const c of cases) {
@@ -553,16 +549,19 @@ describe("safety lint", () => {
     const unsafe = await file([sql("ALTER TABLE items ALTER COLUMN qty TYPE bigint")]);
     const failed = await cli(db.url, ["validate", unsafe]);
     expect(failed.code).toBe(1);
-    expect(failed.stdout).toBe(`${unsafe}: valid\n`);
+    // A lint error makes the file invalid: never "valid" with exit 1 (issue 11, item 5).
+    expect(failed.stdout).toBe("");
     expect(failed.stderr).toContain(`${unsafe}: error alter-column-type: operations[0].sql.up: `);
     expect(failed.stderr).toMatch(/\n {2}safe alternative: use alter_column/);
+    expect(failed.stderr).toContain(`${unsafe}: invalid: 1 lint error\n`);
     const json = JSON.parse((await cli(db.url, ["validate", unsafe, "--json"])).stdout);
-    expect(json.valid).toBe(true);
+    expect(json.valid).toBe(false);
     expect(json.lint[0]).toMatchObject({ rule: "alter-column-type", severity: "error" });
 
     const warning = await file([sql("ALTER TABLE items REPLICA IDENTITY FULL")]);
     const warned = await cli(db.url, ["validate", warning]);
     expect(warned.code).toBe(0);
+    expect(warned.stdout).toBe(`${warning}: valid\n`);
     expect(warned.stderr).toContain("warning access-exclusive-lock");
   });
 

@@ -4,12 +4,12 @@
  * INVALID index is never left behind.
  */
 import type postgres from "postgres";
-import { PgtandemError, QueryError, sqlstateOf } from "../errors.ts";
+import { formatPath, PgtandemError, QueryError, sqlstateOf } from "../errors.ts";
 import { ident, literal } from "../sql.ts";
 import type { Sql } from "./connection.ts";
 import { type LockWaitOptions, stronglyLockedTables, waitForLongLockHolders } from "./lock-wait.ts";
 import { runPartitionedIndexAction } from "./partitioned-index.ts";
-import type { Action, ConcurrentIndexAction, SqlAction } from "../plan/action.ts";
+import type { Action, ActionOrigin, ConcurrentIndexAction, SqlAction } from "../plan/action.ts";
 import { withLockRetry } from "./retry.ts";
 
 export interface ExecuteOptions {
@@ -125,7 +125,8 @@ async function runStatement(sql: Sql, action: SqlAction, options: ExecuteOptions
     const state = sqlstateOf(error);
     if (state && action.ignoreSqlstates?.includes(state)) return;
     if (action.warnOnly) {
-      options.onWarning?.(`${action.warnOnly}: ${(error as Error).message}`);
+      const where = action.origin ? ` (${originText(action.origin)})` : "";
+      options.onWarning?.(`${action.warnOnly}: ${(error as Error).message}${where}`);
       return;
     }
     // User SQL may have opened a transaction and failed inside it; leave the session clean.
@@ -253,6 +254,14 @@ function wrapError(action: Action, error: unknown): Error {
 }
 
 function describeAction(action: Action): string {
+  // User SQL is reported where the user wrote it, not by our internal statement id.
+  if (action.kind === "sql" && action.origin?.file !== undefined) return originText(action.origin);
   if (action.kind === "sql" && action.userSql) return "raw SQL failed";
   return `failed to execute "${action.id}"`;
+}
+
+/** `03_emails.ts: operations[1].alter_column.up`, or the bare field before anchoring. */
+function originText(origin: ActionOrigin): string {
+  const path = formatPath(origin.path);
+  return origin.file !== undefined ? `${origin.file}: ${path}` : path;
 }

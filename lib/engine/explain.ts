@@ -9,6 +9,7 @@
  *
  * @module
  */
+import type { Issue } from "../errors.ts";
 import type { LoadedMigration } from "../migration/loader.ts";
 import type { VirtualSchema } from "../schema/model.ts";
 import type { Sql } from "./connection.ts";
@@ -98,6 +99,8 @@ export interface Explained {
   initial: VirtualSchema;
   /** Its checked steps (the last one's schema is what it leaves). */
   steps: OperationStep[];
+  /** What start accepts but warns about (see PreparedMigration.warnings). */
+  warnings: Issue[];
 }
 
 /** The full plan of a migration: every statement start, complete and rollback would run. */
@@ -105,7 +108,7 @@ export async function explainMigration(
   loaded: LoadedMigration,
   options: ExplainOptions,
 ): Promise<Explained> {
-  const { initial, steps, versionSchema } = await prepareMigration(loaded, options);
+  const { initial, steps, versionSchema, warnings } = await prepareMigration(loaded, options);
   const latest = options.latestVersion ?? await options.state.latestVersion(options.schema);
   const phaseOptions: PhaseOptions = {
     baseSchema: options.schema,
@@ -137,7 +140,7 @@ export async function explainMigration(
     phases,
     backfill: tables.map((table) => ({ table, estimatedRows: estimates.get(table) ?? null })),
   };
-  return { plan, initial, steps };
+  return { plan, initial, steps, warnings };
 }
 
 /**

@@ -87,6 +87,8 @@ export function groupValidationError(
   issues: readonly Issue[],
   initial: VirtualSchema,
   baseSchema: string,
+  /** False for issues that are not about the schema threading (a misspelt expression). */
+  fromSchema = true,
 ): GroupValidationError {
   const located = issues.map((issue) => locate(group, issue));
   const first = located[0]!;
@@ -96,7 +98,7 @@ export function groupValidationError(
   const index = first.issue.path[0] === "operations" && typeof first.issue.path[1] === "number"
     ? first.member.firstOperation + first.issue.path[1]
     : undefined;
-  const earlier = index === undefined
+  const earlier = index === undefined || !fromSchema
     ? undefined
     : conflictingMember(group, operations, group.indexOf(first.member), initial, baseSchema);
   if (!earlier) return new GroupValidationError(first.member.path, [first.issue, ...rest]);

@@ -2,7 +2,7 @@
  * The checks start makes before it writes anything, shared by start itself and by `plan` (which
  * must refuse exactly when start would, with the same errors).
  */
-import { StateError, ValidationError } from "../errors.ts";
+import { type Issue, StateError, ValidationError } from "../errors.ts";
 import type { LoadedMigration } from "../migration/loader.ts";
 import { migrationVersionName } from "../migration/migration.ts";
 import { versionSchemaName } from "../naming.ts";
@@ -18,6 +18,8 @@ import { shapeIssues } from "./shape-checks.ts";
 import { buildSteps, type OperationStep } from "../operations/steps.ts";
 import { backfillIssues } from "./backfill-checks.ts";
 import { versionSchemaIssues } from "./version-schema.ts";
+import { userSqlIssues } from "./expression-check.ts";
+import { anchorOrigins } from "./expression-origin.ts";
 
 export interface PrepareOptions {
   sql: Sql;
@@ -45,6 +47,8 @@ export interface PreparedMigration {
   expanded?: Record<string, unknown>[];
   /** Companions of user triggers on rewritten columns, created once the sync triggers exist. */
   dependentStart: Action[];
+  /** What start accepts but the user should hear about (a `down` expression that fails). */
+  warnings: Issue[];
 }
 
 /**
@@ -85,6 +89,19 @@ export async function prepareMigration(
   const initial = options.initial ?? await state.catalog.readVirtualSchema(schema);
   const live = options.initial === undefined;
   const { steps, issues } = buildSteps(loaded.operations, initial, schema, { validate: true });
+  let warnings: Issue[] = [];
+  const threaded = issues.length > 0;
+  if (issues.length === 0) {
+    // Every user expression against the schema it will meet, before any other catalog check.
+    const checked = await userSqlIssues(options.sql, steps, {
+      baseSchema: schema,
+      // Checked against the schema earlier files of a folder leave: what they create is not
+      // in the catalog yet.
+      objectsMayBeMissing: !live,
+    });
+    issues.push(...checked.errors);
+    warnings = checked.warnings;
+  }
   if (live && issues.length === 0) issues.push(...await shapeIssues(options.sql, schema, steps));
   const versionSchema = options.useVersionSchema
     ? versionSchemaName(schema, migrationVersionName(loaded.migration))
@@ -115,18 +132,23 @@ export async function prepareMigration(
   }
   if (issues.length > 0) {
     throw group
-      ? groupValidationError(group, loaded.operations, issues, initial, schema)
+      ? groupValidationError(group, loaded.operations, issues, initial, schema, threaded)
       : new ValidationError(loaded.path, issues);
   }
   // Validated as written (issues name the plugin operation); run as the operations it stands for.
   const expanded = expandOperations(loaded.migration.operations, loaded.operations);
-  if (!expanded) return { initial, steps, versionSchema, dependentStart };
+  if (!expanded) {
+    anchorOrigins(steps, loaded);
+    return { initial, steps, versionSchema, dependentStart, warnings };
+  }
   const run = buildSteps(expanded.operations, initial, schema, { validate: false });
+  anchorOrigins(run.steps, loaded, true);
   return {
     initial,
     steps: run.steps,
     versionSchema,
     expanded: expanded.documents,
     dependentStart,
+    warnings,
   };
 }

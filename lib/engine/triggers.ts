@@ -114,6 +114,7 @@ export function triggerActions(specs: readonly TriggerSpec[], options: TriggerOp
         {
           table: group.table,
           lock: "ACCESS SHARE",
+          ...(spec.origin ? { origin: spec.origin } : {}),
           ...(spec.direction === "down"
             ? {
               warnOnly:

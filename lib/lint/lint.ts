@@ -392,6 +392,9 @@ function alterTableFindings(cmd: PgNode, table: VirtualTable, state: ScriptState
       return [];
     }
     case "AT_DropColumn":
+      // Only a column the current version has is in use: dropping one the migration added (the
+      // usual `down` of a raw `ADD COLUMN`, or a later statement of the same script) is not.
+      if (!table.columns.some((c) => c.name === cmd.name || c.physicalName === cmd.name)) return [];
       return [
         found1(RULES.dropInUse, `column "${cmd.name}" of ${on} is used by the current version`),
       ];

@@ -34,6 +34,7 @@ import {
   columnSql,
   deferrableSql,
   isSerialType,
+  physicalColumnNames,
   tableForeignKeySql,
 } from "./column-sql.ts";
 import type { OperationDefinition, StartResult } from "./operation.ts";
@@ -165,7 +166,7 @@ export const addColumn: OperationDefinition<AddColumnParams> = {
       );
     }
     if (column.check) {
-      const renames = new Map([[column.name, temp]]);
+      const renames = new Map([...physicalColumnNames(table), [column.name, temp]]);
       actions.push(
         sqlAction(
           `add_check_${table.physicalName}_${column.check.name}`,
@@ -231,6 +232,7 @@ export const addColumn: OperationDefinition<AddColumnParams> = {
         targetColumn: temp,
         expression: params.up,
         columns: oldColumns,
+        origin: { path: ["up"] },
       }],
       backfills: [{ table: table.physicalName }],
     };

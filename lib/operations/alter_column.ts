@@ -27,7 +27,7 @@ import {
   recordForeignKey,
   validateConstraint,
 } from "./constraint-ddl.ts";
-import { checkSql, deferrableSql, tableForeignKeySql } from "./column-sql.ts";
+import { checkSql, deferrableSql, physicalColumnNames, tableForeignKeySql } from "./column-sql.ts";
 import {
   type ColumnCopy,
   duplicateCompleteActions,
@@ -118,7 +118,7 @@ export const alterColumn: OperationDefinition<AlterColumnParams> = {
     });
     // The changes constrain the copy: they run after the trigger that fills it.
     const actions: Action[] = [];
-    const renames = new Map([[column.name, temp]]);
+    const renames = new Map([...physicalColumnNames(table), [column.name, temp]]);
     if (params.nullable === false) {
       actions.push(
         addNotNullCheck(baseSchema, table.physicalName, temp, notNullCheckName(column.name)),
@@ -197,6 +197,7 @@ export const alterColumn: OperationDefinition<AlterColumnParams> = {
           targetColumn: temp,
           expression: params.up || ident(column.name),
           columns: oldColumns,
+          ...(params.up ? { origin: { path: ["up"] } } : {}),
         },
         {
           table: table.physicalName,
@@ -204,6 +205,7 @@ export const alterColumn: OperationDefinition<AlterColumnParams> = {
           targetColumn: oldPhysical,
           expression: params.down || ident(column.name),
           columns: newColumns,
+          ...(params.down ? { origin: { path: ["down"] } } : {}),
         },
       ],
       backfills: [{ table: table.physicalName }],

@@ -9,7 +9,7 @@ import type {
   TableConstraint,
   TableForeignKeyReference,
 } from "../migration/params/shared.ts";
-import type { VirtualSchema } from "../schema/model.ts";
+import type { VirtualSchema, VirtualTable } from "../schema/model.ts";
 import { findColumn, findTable } from "../schema/virtual.ts";
 import { ident, identList } from "../sql.ts";
 
@@ -79,6 +79,17 @@ export function columnSql(
     );
   }
   return parts.join(" ");
+}
+
+/**
+ * Virtual → physical column names of `table` where they differ: a check names columns as the new
+ * version sees them, but runs on the physical table (a column an earlier operation of the
+ * migration renamed, or is rewriting into a copy).
+ */
+export function physicalColumnNames(table: VirtualTable): Map<string, string> {
+  return new Map(
+    table.columns.filter((c) => c.name !== c.physicalName).map((c) => [c.name, c.physicalName]),
+  );
 }
 
 /** `CHECK (expr) [NO INHERIT]`; an expression already written as `CHECK (…)` is kept. */

@@ -16,7 +16,7 @@ import { findColumn, findTable, knownTable } from "../schema/virtual.ts";
 import { ident, identList } from "../sql.ts";
 import { renameIdentifiers } from "../sql-rewrite.ts";
 import { constraintNameFreeIssues, issue, nameLengthIssues, requireTable } from "./checks.ts";
-import { checkSql, tableForeignKeySql } from "./column-sql.ts";
+import { checkSql, physicalColumnNames, tableForeignKeySql } from "./column-sql.ts";
 import { recordCheck, recordForeignKey, validateConstraint } from "./constraint-ddl.ts";
 import {
   duplicateCompleteActions,
@@ -105,7 +105,10 @@ export const createConstraint: OperationDefinition<CreateConstraintParams> = {
         });
         break;
       case "check": {
-        const renames = new Map(columns.map((c) => [c, temporaryColumnName(c)]));
+        const renames = new Map([
+          ...physicalColumnNames(before),
+          ...columns.map((c) => [c, temporaryColumnName(c)] as const),
+        ]);
         actions.push(
           sqlAction(
             `create_check_${table.physicalName}_${params.name}`,

@@ -67,7 +67,10 @@ export function startDrop(
     baseSchema,
     skipConstraints: new Set([input.name]),
   });
-  const triggers = duplicateTriggers(before, columns, input.up, input.down);
+  // Origins name create_constraint's per-column fields; drop_constraint's `up` is one string.
+  const triggers = duplicateTriggers(before, columns, input.up, input.down).map((
+    { origin: _, ...spec },
+  ) => spec);
   useCopies(table, columns);
   // Until complete the constraint (and a unique constraint's index) stays on the old columns.
   table.droppedConstraints = [...(table.droppedConstraints ?? []), input.name];

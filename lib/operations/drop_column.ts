@@ -60,6 +60,7 @@ export const dropColumn: OperationDefinition<DropColumnParams> = {
         targetColumn: column.physicalName,
         expression: params.down,
         columns: newColumns,
+        origin: { path: ["down"] },
       }],
     };
   },

@@ -459,6 +459,7 @@ export function duplicateTriggers(
       targetColumn: temporaryColumnName(name),
       expression: up[name] || ident(name),
       columns: oldColumns,
+      ...(up[name] ? { origin: { path: ["up", name] } } : {}),
     });
   }
   for (const name of columns) {
@@ -469,6 +470,7 @@ export function duplicateTriggers(
       targetColumn: column.physicalName,
       expression: down[name] || ident(name),
       columns: newColumns,
+      ...(down[name] ? { origin: { path: ["down", name] } } : {}),
     });
   }
   return specs;

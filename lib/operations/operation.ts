@@ -12,7 +12,7 @@
  */
 import type { z } from "zod";
 import type { Issue } from "../errors.ts";
-import type { Action } from "../plan/action.ts";
+import type { Action, ActionOrigin } from "../plan/action.ts";
 import type { VirtualSchema } from "../schema/model.ts";
 
 /** Keeps one physical column in step with another while two versions write to one table. */
@@ -30,6 +30,8 @@ export interface TriggerSpec {
   expression: string;
   /** The columns the expression may name: virtual name → physical column, for the writing version. */
   columns: { name: string; physicalName: string }[];
+  /** The field the user wrote the expression in (see ActionOrigin); absent for a derived one. */
+  origin?: ActionOrigin;
 }
 
 /** Rows of a physical table to push through the up triggers. */

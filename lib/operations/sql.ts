@@ -26,18 +26,28 @@ export const rawSql: OperationDefinition<SqlParams> = {
   start(params) {
     if (params.onComplete) return { actions: [] };
     return {
-      actions: [sqlAction(rawId("up"), params.up, { userSql: true, lock: "ACCESS EXCLUSIVE" })],
+      actions: [
+        sqlAction(rawId("up"), params.up, {
+          userSql: true,
+          lock: "ACCESS EXCLUSIVE",
+          origin: { path: ["up"] },
+        }),
+      ],
     };
   },
 
   complete(params) {
     if (!params.onComplete) return [];
-    return [sqlAction(rawId("on_complete"), params.up, { userSql: true })];
+    return [
+      sqlAction(rawId("on_complete"), params.up, { userSql: true, origin: { path: ["up"] } }),
+    ];
   },
 
   rollback(params) {
     if (!params.down) return [];
-    return [sqlAction(rawId("down"), params.down, { userSql: true })];
+    return [
+      sqlAction(rawId("down"), params.down, { userSql: true, origin: { path: ["down"] } }),
+    ];
   },
 
   opaque(params) {

@@ -47,6 +47,20 @@ export interface SqlAction {
    * goes on (a check whose failure is the user's to judge, not a reason to refuse).
    */
   warnOnly?: string;
+  /** Where the user SQL this statement runs was written; errors name it. */
+  origin?: ActionOrigin;
+}
+
+/**
+ * The field of a migration that holds the user SQL an action runs. An operation sets the path
+ * relative to its own body (`["up"]`, `["column", "default"]`); before start the engine anchors
+ * it to the file and the operation (`["operations", 1, "alter_column", "up"]`), so a failure
+ * reads `03_emails.ts: operations[1].alter_column.up: column "emial" does not exist`.
+ */
+export interface ActionOrigin {
+  /** The migration file, once anchored. */
+  file?: string;
+  path: (string | number)[];
 }
 
 /**
@@ -101,6 +115,7 @@ export function sqlAction(
     guard?: FastDefaultGuard;
     afterTriggers?: boolean;
     warnOnly?: string;
+    origin?: ActionOrigin;
   } = {},
 ): SqlAction {
   const action: SqlAction = {
@@ -116,6 +131,7 @@ export function sqlAction(
   if (options.guard) action.guard = options.guard;
   if (options.afterTriggers) action.afterTriggers = true;
   if (options.warnOnly) action.warnOnly = options.warnOnly;
+  if (options.origin) action.origin = options.origin;
   return action;
 }
 

@@ -7,7 +7,8 @@
  * The JSON shape (stable; documented in docs/plan-lint-convert.md, "plan"):
  * `{ migration, schema, versionSchema, phases: [{ command, phase, transaction, note?,
  * statements: [{ id, sql, table, lock, effect, concurrent, userSql, note? }] }],
- * backfill: [{ table, estimatedRows }], lint: [{ rule, severity, path, message,
+ * backfill: [{ table, estimatedRows }], warnings: [{ file, path, message }],
+ * lint: [{ rule, severity, path, message,
  * safeAlternative }] }`. A group (several files, or a folder whose unapplied files migrate starts
  * as one) adds `group: { members, migrate }` and lint findings carry the member `file`. A folder
  * whose unapplied files migrate applies one by one is planned file by file (plan-folder.ts).
@@ -92,7 +93,7 @@ export const planCommand: Command = {
             migrateMode = pending.group ? "group" : "one-by-one";
           }
           const loaded = members.length === 1 ? members[0]! : composeGroup(members);
-          const { plan, initial } = await explainMigration(loaded, {
+          const { plan, initial, warnings } = await explainMigration(loaded, {
             sql: readOnly,
             state,
             schema: config.schema,
@@ -106,10 +107,14 @@ export const planCommand: Command = {
             rowEstimates: await tableRowEstimates(readOnly, config.schema),
           });
           const group = groupOf(loaded);
-          if (!group) return { plan, lint, group: undefined };
+          if (!group) {
+            const located = warnings.map((w) => ({ file: loaded.path, ...w }));
+            return { plan, lint, warnings: located, group: undefined };
+          }
           return {
             plan,
             lint: lint.map((f) => inMemberFile(group, f)),
+            warnings: warnings.map((w) => inMemberFile(group, w)),
             group: { members: group.map((m) => m.name), migrate: migrateMode },
           };
         }),
@@ -120,7 +125,7 @@ export const planCommand: Command = {
       } else io.stdout.write("Database is up to date; no migrations to plan\n");
       return 0;
     }
-    const { plan, lint, group } = planned;
+    const { plan, lint, warnings, group } = planned;
     let refined = plan;
     try {
       refined = refinePlan(plan, await loadSqlParser());
@@ -130,11 +135,15 @@ export const planCommand: Command = {
     }
     if (config.json) {
       io.stdout.write(
-        `${JSON.stringify({ ...refined, ...(group ? { group } : {}), lint }, null, 2)}\n`,
+        `${JSON.stringify({ ...refined, ...(group ? { group } : {}), warnings, lint }, null, 2)}\n`,
       );
     } else {
       if (group) io.stdout.write(groupHeader(refined, group));
       io.stdout.write(renderPlan(refined, lint, io, io.stdout));
+      // What start accepts with a warning (a broken `down`), as validate prints it.
+      for (const w of warnings) {
+        io.stderr.write(`${w.file}: warning: ${formatPath(w.path)}: ${w.message}\n`);
+      }
     }
     return 0;
   },
@@ -147,10 +156,13 @@ interface GroupInfo {
   migrate: "group" | "one-by-one" | null;
 }
 
-/** A lint finding of a group, located in its member file. */
+/** A lint finding or warning of a group, located in its member file. */
 type GroupLintFinding = LintFinding & { file?: string };
 
-function inMemberFile(group: readonly GroupMember[], finding: LintFinding): GroupLintFinding {
+function inMemberFile<F extends { path: (string | number)[] }>(
+  group: readonly GroupMember[],
+  finding: F,
+): F & { file?: string } {
   const [head, index, ...rest] = finding.path;
   if (head !== "operations" || typeof index !== "number") return finding;
   const { member, local } = memberOfOperation(group, index);

@@ -13,6 +13,7 @@ import { versionSchemaIssues } from "../../engine/version-schema.ts";
 import { backfillIssues } from "../../engine/backfill-checks.ts";
 import { dependentObjectIssues } from "../../engine/dependents.ts";
 import { shapeIssues } from "../../engine/shape-checks.ts";
+import { userSqlIssues } from "../../engine/expression-check.ts";
 import { type LoadedMigration, loadMigrationFile } from "../../migration/loader.ts";
 import { parseMigration } from "../../migration/migration.ts";
 import type { Registry } from "../../operations/registry.ts";
@@ -33,7 +34,9 @@ export const validateCommand: Command = {
     'Prints "FILE: valid", or every problem as "FILE: path: message", one per line.',
     "Also runs the safety lint (see docs/plan-lint-convert.md): findings go to stderr, as",
     '"FILE: error|warning RULE: path: message" plus the safe alternative.',
-    "Exit codes: 0 valid (lint warnings allowed); 1 invalid (every issue printed), a lint",
+    "Every expression (up, down, default, check, predicate, generated) is checked against",
+    "the schema it will meet, read-only; raw SQL is parsed. A broken down is a warning.",
+    "Exit codes: 0 valid (warnings allowed); 1 invalid (every issue printed), a lint",
     "error, file missing, not initialized",
   ],
   async run(context) {
@@ -44,6 +47,7 @@ export const validateCommand: Command = {
     let issues: Issue[];
     let note: string | undefined;
     let lint: LintFinding[] = [];
+    let warnings: Issue[] = [];
     try {
       loaded = await loadMigrationFile(file, context.registry);
     } catch (error) {
@@ -58,15 +62,19 @@ export const validateCommand: Command = {
       issues = found.issues;
       note = found.note;
       lint = found.lint;
+      warnings = found.warnings;
     }
     issues ??= [];
+    // A lint error makes the file invalid as an issue does; warnings never do.
+    const lintErrors = lint.filter((f) => f.severity === "error").length;
+    const valid = issues.length === 0 && lintErrors === 0;
     if (config.json) {
       io.stdout.write(
-        `${JSON.stringify({ file, valid: issues.length === 0, issues, lint }, null, 2)}\n`,
+        `${JSON.stringify({ file, valid, issues, warnings, lint }, null, 2)}\n`,
       );
     } else if (issues.length === 0) {
       if (note) io.stderr.write(`${note}\n`);
-      io.stdout.write(`${file}: valid\n`);
+      if (valid) io.stdout.write(`${file}: valid\n`);
     } else {
       for (const issue of issues) {
         const where = issue.path.length > 0 ? `${formatPath(issue.path)}: ` : "";
@@ -74,14 +82,22 @@ export const validateCommand: Command = {
       }
     }
     if (!config.json) {
+      for (const w of warnings) {
+        const where = w.path.length > 0 ? `${formatPath(w.path)}: ` : "";
+        io.stderr.write(`${file}: warning: ${where}${w.message}\n`);
+      }
       for (const f of lint) {
         const where = f.path.length > 0 ? `${formatPath(f.path)}: ` : "";
         io.stderr.write(`${file}: ${f.severity} ${f.rule}: ${where}${f.message}\n`);
         io.stderr.write(`  safe alternative: ${f.safeAlternative}\n`);
       }
+      if (issues.length === 0 && lintErrors > 0) {
+        io.stderr.write(
+          `${file}: invalid: ${lintErrors} lint error${lintErrors > 1 ? "s" : ""}\n`,
+        );
+      }
     }
-    const lintErrors = lint.some((f) => f.severity === "error");
-    return issues.length === 0 && !lintErrors ? 0 : 1;
+    return valid ? 0 : 1;
   },
 };
 
@@ -89,7 +105,7 @@ async function check(
   { state, sql }: Session,
   context: CommandContext,
   loaded: LoadedMigration,
-): Promise<{ issues: Issue[]; note?: string; lint: LintFinding[] }> {
+): Promise<{ issues: Issue[]; note?: string; lint: LintFinding[]; warnings: Issue[] }> {
   const { config } = context;
   const schema = config.schema;
   const name = loaded.migration.name;
@@ -104,6 +120,12 @@ async function check(
   const { virtual, note } = await schemaToCheckAgainst(state, schema, context.registry);
   const built = buildSteps(loaded.operations, virtual, schema, { validate: true });
   issues.push(...built.issues);
+  let warnings: Issue[] = [];
+  if (built.issues.length === 0) {
+    const checked = await userSqlIssues(sql, built.steps, { baseSchema: schema });
+    issues.push(...checked.errors);
+    warnings = checked.warnings;
+  }
   // Objects depending on what the migration replaces or drops (only the live catalog knows them).
   if (note === undefined && built.issues.length === 0) {
     issues.push(...await shapeIssues(sql, schema, built.steps));
@@ -120,12 +142,15 @@ async function check(
       ...await versionSchemaIssues(sql, schema, loaded.migration, { applied: inHistory }),
     );
   }
-  const lint = await lintMigration(loaded.operations, {
+  const linted = await lintMigration(loaded.operations, {
     schema: virtual,
     baseSchema: schema,
     rowEstimates: await tableRowEstimates(sql, schema),
   });
-  return note === undefined ? { issues, lint } : { issues, note, lint };
+  // SQL that does not parse is already an issue of its field; the lint would only repeat it.
+  const where = new Set(issues.map((i) => formatPath(i.path)));
+  const lint = linted.filter((f) => !(f.rule === "sql-syntax" && where.has(formatPath(f.path))));
+  return note === undefined ? { issues, lint, warnings } : { issues, note, lint, warnings };
 }
 
 /**
