@@ -10,7 +10,7 @@ import type { Action, FastDefaultGuard } from "../plan/action.ts";
 import { afterTriggers, sqlAction } from "../plan/action.ts";
 import { type AddColumnParams, addColumnParams } from "../migration/params/add_column.ts";
 import { notNullCheckName, temporaryColumnName, uniqueIndexName } from "../naming.ts";
-import type { VirtualTable } from "../schema/model.ts";
+import type { VirtualSchema, VirtualTable } from "../schema/model.ts";
 import { findTable, knownTable } from "../schema/virtual.ts";
 import { ident, literal } from "../sql.ts";
 import { renameIdentifiers } from "../sql-rewrite.ts";
@@ -112,124 +112,29 @@ export const addColumn: OperationDefinition<AddColumnParams> = {
     const table = knownTable(schema, params.table);
     const oldColumns = table.columns.map((c) => ({ name: c.name, physicalName: c.physicalName }));
     const column = params.column;
-    const temp = temporaryColumnName(column.name);
-    const qualified = ident(baseSchema, table.physicalName);
     const hasDefault = column.default !== undefined && column.default !== null;
-    const notNull = column.nullable !== true;
-    // With `up`, the default is set after the column exists (catalog-only, applies to new rows)
-    // and existing rows get `up` in batches. Without it, the default is part of ADD COLUMN and
-    // must be non-volatile so PostgreSQL stores it without rewriting the table.
-    const inlineDefault = hasDefault && !params.up;
-    const definition = columnSql(column, schema, baseSchema, {
-      physicalName: temp,
-      omitUnique: true,
-      omitCheck: true,
-      omitNotNull: !inlineDefault,
-      omitDefault: !inlineDefault,
-      omitReferences: true,
-    });
-    const actions: Action[] = [
-      sqlAction(
-        `add_column_${table.physicalName}_${temp}`,
-        `ALTER TABLE ${qualified} ADD COLUMN ${definition}`,
-        {
-          table: table.physicalName,
-          ...(hasDefault && params.up !== column.default
-            ? { guard: volatileDefaultGuard(table, column, inlineDefault) }
-            : {}),
-        },
-      ),
-    ];
-    if (hasDefault && params.up) {
-      actions.push(
-        sqlAction(
-          `set_default_${table.physicalName}_${temp}`,
-          `ALTER TABLE ${qualified} ALTER COLUMN ${ident(temp)} SET DEFAULT ${column.default}`,
-          { table: table.physicalName },
-        ),
-      );
-    }
-    if (column.comment !== undefined) {
-      actions.push(
-        sqlAction(
-          `comment_column_${table.physicalName}_${temp}`,
-          `COMMENT ON COLUMN ${qualified}.${ident(temp)} IS ${literal(column.comment)}`,
-          { table: table.physicalName },
-        ),
-      );
-    }
-    // What follows constrains the new column: it runs after the trigger that fills it.
-    const firstConstraint = actions.length;
-    if (notNull && !inlineDefault) {
-      actions.push(
-        addNotNullCheck(baseSchema, table.physicalName, temp, notNullCheckName(column.name)),
-      );
-    }
-    if (column.check) {
-      const renames = new Map([...physicalColumnNames(table), [column.name, temp]]);
-      actions.push(
-        sqlAction(
-          `add_check_${table.physicalName}_${column.check.name}`,
-          `ALTER TABLE ${qualified} ADD CONSTRAINT ${ident(column.check.name)} ${
-            checkSql(
-              renameIdentifiers(column.check.constraint, renames),
-              column.check.no_inherit ?? false,
-            )
-          } NOT VALID`,
-          { table: table.physicalName },
-        ),
-      );
-    }
-    if (column.references) {
-      const ref = column.references;
-      const foreignKey = tableForeignKeySql(
-        [temp],
-        { ...ref, columns: [ref.column] },
-        schema,
-        baseSchema,
-      );
-      const deferrable = deferrableSql(ref.deferrable, ref.initially_deferred);
-      actions.push(
-        sqlAction(
-          `add_foreign_key_${table.physicalName}_${ref.name}`,
-          `ALTER TABLE ${qualified} ADD CONSTRAINT ${ident(ref.name)} ${foreignKey}${
-            deferrable ? ` ${deferrable}` : ""
-          } NOT VALID`,
-          { table: table.physicalName, lock: "SHARE ROW EXCLUSIVE" },
-        ),
-      );
-      // Valid once start is done, as pgroll's inline REFERENCES is (VALIDATE does not block
-      // writes). With `up`, after the backfill: it skips foreign-key triggers, and only VALIDATE
-      // checks the rows it wrote.
-      const validate = validateConstraint(baseSchema, table.physicalName, ref.name);
-      actions.push({
-        ...validate,
-        id: `start_${validate.id}`,
-        ...(params.up ? { afterBackfill: true } : {}),
-      });
-    }
-    if (column.unique) {
-      actions.push({
-        kind: "concurrent_index",
-        id: `create_unique_index_${table.physicalName}_${temp}`,
-        name: uniqueIndexName(column.name),
-        table: table.physicalName,
-        sql: `CREATE UNIQUE INDEX CONCURRENTLY ${
-          ident(uniqueIndexName(column.name))
-        } ON ${qualified} (${ident(temp)})`,
-        lock: "SHARE UPDATE EXCLUSIVE",
-        transactional: false,
-      });
-    }
-    addVirtualColumn(table, params, temp);
-    const ordered = actions.map((a, i) => (i >= firstConstraint ? afterTriggers(a) : a));
-    if (!params.up) return { actions: ordered };
+    const added: AddedColumn = {
+      params,
+      table,
+      temp: temporaryColumnName(column.name),
+      qualified: ident(baseSchema, table.physicalName),
+      schema,
+      baseSchema,
+      // With `up`, the default is set after the column exists (catalog-only, applies to new rows)
+      // and existing rows get `up` in batches. Without it, the default is part of ADD COLUMN and
+      // must be non-volatile so PostgreSQL stores it without rewriting the table.
+      inlineDefault: hasDefault && !params.up,
+    };
+    // The constraints on the new column run after the trigger that fills it.
+    const actions = [...columnActions(added), ...constraintActions(added).map(afterTriggers)];
+    addVirtualColumn(table, params, added.temp);
+    if (!params.up) return { actions };
     return {
-      actions: ordered,
+      actions,
       triggers: [{
         table: table.physicalName,
         direction: "up",
-        targetColumn: temp,
+        targetColumn: added.temp,
         expression: params.up,
         columns: oldColumns,
         origin: { path: ["up"] },
@@ -237,7 +142,6 @@ export const addColumn: OperationDefinition<AddColumnParams> = {
       backfills: [{ table: table.physicalName }],
     };
   },
-
   complete(params, { before, baseSchema }) {
     const table = knownTable(before, params.table);
     const column = params.column;
@@ -296,6 +200,139 @@ export const addColumn: OperationDefinition<AddColumnParams> = {
     ];
   },
 };
+
+/** What start's action builders share about the column being added. */
+interface AddedColumn {
+  params: AddColumnParams;
+  table: VirtualTable;
+  /** The physical name until complete (`_pgroll_new_<name>`). */
+  temp: string;
+  /** The table, quoted and schema-qualified. */
+  qualified: string;
+  schema: VirtualSchema;
+  baseSchema: string;
+  /** The default goes into ADD COLUMN itself (no `up`): catalog-only only when not volatile. */
+  inlineDefault: boolean;
+}
+
+/** The column itself: ADD COLUMN, its default when `up` fills existing rows, its comment. */
+function columnActions(added: AddedColumn): Action[] {
+  const { params, table, temp, qualified, schema, baseSchema, inlineDefault } = added;
+  const column = params.column;
+  const hasDefault = column.default !== undefined && column.default !== null;
+  const definition = columnSql(column, schema, baseSchema, {
+    physicalName: temp,
+    omitUnique: true,
+    omitCheck: true,
+    omitNotNull: !inlineDefault,
+    omitDefault: !inlineDefault,
+    omitReferences: true,
+  });
+  const actions: Action[] = [
+    sqlAction(
+      `add_column_${table.physicalName}_${temp}`,
+      `ALTER TABLE ${qualified} ADD COLUMN ${definition}`,
+      {
+        table: table.physicalName,
+        ...(hasDefault && params.up !== column.default
+          ? { guard: volatileDefaultGuard(table, column, inlineDefault) }
+          : {}),
+      },
+    ),
+  ];
+  if (hasDefault && params.up) {
+    actions.push(
+      sqlAction(
+        `set_default_${table.physicalName}_${temp}`,
+        `ALTER TABLE ${qualified} ALTER COLUMN ${ident(temp)} SET DEFAULT ${column.default}`,
+        { table: table.physicalName },
+      ),
+    );
+  }
+  if (column.comment !== undefined) {
+    actions.push(
+      sqlAction(
+        `comment_column_${table.physicalName}_${temp}`,
+        `COMMENT ON COLUMN ${qualified}.${ident(temp)} IS ${literal(column.comment)}`,
+        { table: table.physicalName },
+      ),
+    );
+  }
+  return actions;
+}
+
+/** NOT NULL (as a NOT VALID check), CHECK, REFERENCES and UNIQUE on the new column. */
+function constraintActions(added: AddedColumn): Action[] {
+  const { params, table, temp, qualified, baseSchema, inlineDefault } = added;
+  const column = params.column;
+  const actions: Action[] = [];
+  if (column.nullable !== true && !inlineDefault) {
+    actions.push(
+      addNotNullCheck(baseSchema, table.physicalName, temp, notNullCheckName(column.name)),
+    );
+  }
+  if (column.check) {
+    const renames = new Map([...physicalColumnNames(table), [column.name, temp]]);
+    actions.push(
+      sqlAction(
+        `add_check_${table.physicalName}_${column.check.name}`,
+        `ALTER TABLE ${qualified} ADD CONSTRAINT ${ident(column.check.name)} ${
+          checkSql(
+            renameIdentifiers(column.check.constraint, renames),
+            column.check.no_inherit ?? false,
+          )
+        } NOT VALID`,
+        { table: table.physicalName },
+      ),
+    );
+  }
+  if (column.references) actions.push(...foreignKeyActions(added));
+  if (column.unique) {
+    actions.push({
+      kind: "concurrent_index",
+      id: `create_unique_index_${table.physicalName}_${temp}`,
+      name: uniqueIndexName(column.name),
+      table: table.physicalName,
+      sql: `CREATE UNIQUE INDEX CONCURRENTLY ${
+        ident(uniqueIndexName(column.name))
+      } ON ${qualified} (${ident(temp)})`,
+      lock: "SHARE UPDATE EXCLUSIVE",
+      transactional: false,
+    });
+  }
+  return actions;
+}
+
+/** The column's REFERENCES: added NOT VALID, validated once start is done. */
+function foreignKeyActions(added: AddedColumn): Action[] {
+  const { params, table, temp, qualified, schema, baseSchema } = added;
+  const ref = params.column.references!;
+  const foreignKey = tableForeignKeySql(
+    [temp],
+    { ...ref, columns: [ref.column] },
+    schema,
+    baseSchema,
+  );
+  const deferrable = deferrableSql(ref.deferrable, ref.initially_deferred);
+  // Valid once start is done, as pgroll's inline REFERENCES is (VALIDATE does not block writes).
+  // With `up`, after the backfill: it skips foreign-key triggers, and only VALIDATE checks the
+  // rows it wrote.
+  const validate = validateConstraint(baseSchema, table.physicalName, ref.name);
+  return [
+    sqlAction(
+      `add_foreign_key_${table.physicalName}_${ref.name}`,
+      `ALTER TABLE ${qualified} ADD CONSTRAINT ${ident(ref.name)} ${foreignKey}${
+        deferrable ? ` ${deferrable}` : ""
+      } NOT VALID`,
+      { table: table.physicalName, lock: "SHARE ROW EXCLUSIVE" },
+    ),
+    {
+      ...validate,
+      id: `start_${validate.id}`,
+      ...(params.up ? { afterBackfill: true } : {}),
+    },
+  ];
+}
 
 /**
  * A volatile default is never stored for existing rows: `up` fills them, so pgroll requires `up`
