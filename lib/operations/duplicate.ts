@@ -11,7 +11,14 @@
 import { afterTriggers, sqlAction } from "../plan/action.ts";
 import type { Action, SqlAction } from "../plan/action.ts";
 import { duplicateName, notNullCheckName, temporaryColumnName } from "../naming.ts";
-import type { Index, VirtualColumn, VirtualTable } from "../schema/model.ts";
+import type {
+  CheckConstraint,
+  ForeignKey,
+  Index,
+  UniqueConstraint,
+  VirtualColumn,
+  VirtualTable,
+} from "../schema/model.ts";
 import { findColumn, knownColumn } from "../schema/virtual.ts";
 import { ident, identList, literal } from "../sql.ts";
 import { renameIdentifiers } from "../sql-rewrite.ts";
@@ -142,68 +149,124 @@ export function duplicateStartActions(
   options: DuplicateOptions,
 ): Action[] {
   const resolved = resolve(table, copies);
-  const qualified = ident(options.baseSchema, table.physicalName);
-  const on = { table: table.physicalName };
-  const skip = options.skipConstraints ?? new Set<string>();
-  const renames = physicalRenames(resolved);
   const actions: Action[] = [];
   // Constraints on the copies come after the triggers that fill the copies.
   const constraints: Action[] = [];
-
   for (const r of resolved) {
-    const { copy, source, temp } = r;
-    const id = (what: string) => `${what}_${table.physicalName}_${temp}`;
-    // One implicit transaction: no insert meets the copy before its identity default, grants and
-    // domain placeholder (an old-side insert would fail on a NULL-rejecting domain).
-    const attributes = copyAttributesSql(copied(options.baseSchema, table, r), {
-      identity: mayBeIdentity(source) && !options.skipDefault,
-    });
-    const type = copy.type ?? source.type;
-    const add = mayBeDomain(r)
-      ? addCopySql(copied(options.baseSchema, table, r), type)
-      : `ALTER TABLE ${qualified} ADD COLUMN IF NOT EXISTS ${ident(temp)} ${type}`;
-    actions.push(sqlAction(id("duplicate_column"), `${add};\n${attributes}`, on));
-    if (mayBeDomain(r) || mayNeedOldGuard(source)) {
-      constraints.push(
-        domainGuardAction(copied(options.baseSchema, table, r), {
-          oldColumn: mayNeedOldGuard(source),
-        }),
-      );
-    }
-    if (!source.nullable && !copy.dropNotNull) {
-      // NOT NULL as a NOT VALID check: enforced for new writes at once, validated at complete.
-      constraints.push(
-        addNotNullCheck(
-          options.baseSchema,
-          table.physicalName,
-          temp,
-          duplicateName(notNullCheckName(source.name)),
-        ),
-      );
-    }
-    if (source.default !== null && !options.skipDefault) {
-      // A default that no longer fits a new type (SQLSTATE 42804) is dropped, as in pgroll.
-      actions.push(
-        sqlAction(
-          id("duplicate_default"),
-          `ALTER TABLE ${qualified} ALTER COLUMN ${ident(temp)} SET DEFAULT ${source.default}`,
-          { ...on, ignoreSqlstates: ["42804"] },
-        ),
-      );
-    }
-    if (source.comment !== null) {
-      actions.push(
-        sqlAction(
-          id("duplicate_comment"),
-          `COMMENT ON COLUMN ${qualified}.${ident(temp)} IS ${literal(source.comment)}`,
-          on,
-        ),
-      );
-    }
+    const column = copyColumnActions(table, r, options);
+    actions.push(...column.actions);
+    constraints.push(...column.constraints);
   }
+  const involved = involvedObjects(table, resolved, options);
+  constraints.push(...copyConstraintActions(table, resolved, involved, options));
+  return [...actions, ...constraints.map(afterTriggers)];
+}
 
-  for (const check of Object.values(table.checkConstraints)) {
-    if (skip.has(check.name) || !involves(check.columns, resolved)) continue;
+/**
+ * The constraints and indexes of the table on the copied columns (but those the caller skips):
+ * each is copied at start and takes its original's place at complete.
+ */
+interface Involved {
+  checks: CheckConstraint[];
+  foreignKeys: ForeignKey[];
+  uniques: UniqueConstraint[];
+  /** Indexes that back no unique constraint (those come with `uniques`). */
+  indexes: Index[];
+}
+
+function involvedObjects(
+  table: VirtualTable,
+  resolved: readonly Resolved[],
+  options: DuplicateOptions,
+): Involved {
+  const skip = options.skipConstraints ?? new Set<string>();
+  const copied = (o: { name: string; columns: readonly string[] }) =>
+    !skip.has(o.name) && involves(o.columns, resolved);
+  return {
+    checks: Object.values(table.checkConstraints).filter(copied),
+    foreignKeys: Object.values(table.foreignKeys).filter(copied),
+    uniques: Object.values(table.uniqueConstraints).filter(copied),
+    indexes: Object.values(table.indexes).filter((index) =>
+      !skip.has(index.name) && !(index.name in table.uniqueConstraints) &&
+      indexInvolves(index, resolved)
+    ),
+  };
+}
+
+/** One copy: the column with its attributes, default and comment; its NOT NULL and domain guard. */
+function copyColumnActions(
+  table: VirtualTable,
+  r: Resolved,
+  options: DuplicateOptions,
+): { actions: Action[]; constraints: Action[] } {
+  const { copy, source, temp } = r;
+  const qualified = ident(options.baseSchema, table.physicalName);
+  const on = { table: table.physicalName };
+  const id = (what: string) => `${what}_${table.physicalName}_${temp}`;
+  const actions: Action[] = [];
+  const constraints: Action[] = [];
+  // One implicit transaction: no insert meets the copy before its identity default, grants and
+  // domain placeholder (an old-side insert would fail on a NULL-rejecting domain).
+  const attributes = copyAttributesSql(copied(options.baseSchema, table, r), {
+    identity: mayBeIdentity(source) && !options.skipDefault,
+  });
+  const type = copy.type ?? source.type;
+  const add = mayBeDomain(r)
+    ? addCopySql(copied(options.baseSchema, table, r), type)
+    : `ALTER TABLE ${qualified} ADD COLUMN IF NOT EXISTS ${ident(temp)} ${type}`;
+  actions.push(sqlAction(id("duplicate_column"), `${add};\n${attributes}`, on));
+  if (mayBeDomain(r) || mayNeedOldGuard(source)) {
+    constraints.push(
+      domainGuardAction(copied(options.baseSchema, table, r), {
+        oldColumn: mayNeedOldGuard(source),
+      }),
+    );
+  }
+  if (!source.nullable && !copy.dropNotNull) {
+    // NOT NULL as a NOT VALID check: enforced for new writes at once, validated at complete.
+    constraints.push(
+      addNotNullCheck(
+        options.baseSchema,
+        table.physicalName,
+        temp,
+        duplicateName(notNullCheckName(source.name)),
+      ),
+    );
+  }
+  if (source.default !== null && !options.skipDefault) {
+    // A default that no longer fits a new type (SQLSTATE 42804) is dropped, as in pgroll.
+    actions.push(
+      sqlAction(
+        id("duplicate_default"),
+        `ALTER TABLE ${qualified} ALTER COLUMN ${ident(temp)} SET DEFAULT ${source.default}`,
+        { ...on, ignoreSqlstates: ["42804"] },
+      ),
+    );
+  }
+  if (source.comment !== null) {
+    actions.push(
+      sqlAction(
+        id("duplicate_comment"),
+        `COMMENT ON COLUMN ${qualified}.${ident(temp)} IS ${literal(source.comment)}`,
+        on,
+      ),
+    );
+  }
+  return { actions, constraints };
+}
+
+/** Start: a NOT VALID copy of each involved check and foreign key, a copy of each index. */
+function copyConstraintActions(
+  table: VirtualTable,
+  resolved: readonly Resolved[],
+  involved: Involved,
+  options: DuplicateOptions,
+): Action[] {
+  const qualified = ident(options.baseSchema, table.physicalName);
+  const on = { table: table.physicalName };
+  const renames = physicalRenames(resolved);
+  const constraints: Action[] = [];
+  for (const check of involved.checks) {
     const definition = renameIdentifiers(stripNotValid(check.definition), renames);
     constraints.push(
       sqlAction(
@@ -216,8 +279,7 @@ export function duplicateStartActions(
       ),
     );
   }
-  for (const fk of Object.values(table.foreignKeys)) {
-    if (skip.has(fk.name) || !involves(fk.columns, resolved)) continue;
+  for (const fk of involved.foreignKeys) {
     constraints.push(
       sqlAction(
         `duplicate_foreign_key_${table.physicalName}_${fk.name}`,
@@ -238,8 +300,7 @@ export function duplicateStartActions(
       },
     );
   }
-  for (const unique of Object.values(table.uniqueConstraints)) {
-    if (skip.has(unique.name) || !involves(unique.columns, resolved)) continue;
+  for (const unique of involved.uniques) {
     constraints.push(concurrentIndex(
       table,
       duplicateName(unique.name),
@@ -248,9 +309,7 @@ export function duplicateStartActions(
       })`,
     ));
   }
-  for (const index of Object.values(table.indexes)) {
-    if (skip.has(index.name) || index.name in table.uniqueConstraints) continue;
-    if (!indexInvolves(index, resolved)) continue;
+  for (const index of involved.indexes) {
     const tail = indexDefinitionTail(index.definition)!;
     constraints.push(concurrentIndex(
       table,
@@ -260,7 +319,7 @@ export function duplicateStartActions(
       } ON ${qualified} USING ${renameIdentifiers(tail, renames)}`,
     ));
   }
-  return [...actions, ...constraints.map(afterTriggers)];
+  return constraints;
 }
 
 /**
@@ -275,8 +334,8 @@ export function duplicateCompleteActions(
 ): Action[] {
   const resolved = resolve(table, copies);
   const qualified = ident(options.baseSchema, table.physicalName);
-  const skip = options.skipConstraints ?? new Set<string>();
   const on = { table: table.physicalName };
+  const involved = involvedObjects(table, resolved, options);
   const actions: Action[] = [];
 
   for (const r of resolved) {
@@ -288,17 +347,11 @@ export function duplicateCompleteActions(
     // Before the old column is dropped: its serial or identity sequence goes to the copy.
     actions.push(handOverAction(copied(options.baseSchema, table, r)));
   }
-  const validateCopy = (name: string, columns: readonly string[]) =>
-    validateCopied(options.baseSchema, table.physicalName, { name, columns }, resolved);
-  for (const check of Object.values(table.checkConstraints)) {
-    if (skip.has(check.name) || !involves(check.columns, resolved)) continue;
-    actions.push(validateCopy(check.name, check.columns));
+  for (const constraint of [...involved.checks, ...involved.foreignKeys]) {
+    actions.push(
+      validateCopied(options.baseSchema, table.physicalName, constraint, resolved),
+    );
   }
-  for (const fk of Object.values(table.foreignKeys)) {
-    if (skip.has(fk.name) || !involves(fk.columns, resolved)) continue;
-    actions.push(validateCopy(fk.name, fk.columns));
-  }
-
   actions.push(
     sqlAction(
       `drop_old_columns_${table.physicalName}_${resolved.map((r) => r.temp).join("_")}`,
@@ -318,27 +371,34 @@ export function duplicateCompleteActions(
       renameNotNullConstraint(options.baseSchema, table.physicalName, source.physicalName),
     );
   }
+  return [...actions, ...restoreNameActions(table, resolved, involved, options)];
+}
+
+/** Complete, once the copies are the columns: the copied constraints take the original names. */
+function restoreNameActions(
+  table: VirtualTable,
+  resolved: readonly Resolved[],
+  involved: Involved,
+  options: DuplicateOptions,
+): Action[] {
+  const qualified = ident(options.baseSchema, table.physicalName);
+  const on = { table: table.physicalName };
+  const actions: Action[] = [];
   const renameConstraint = (name: string) =>
     sqlAction(
       `rename_duplicate_constraint_${table.physicalName}_${name}`,
       `ALTER TABLE ${qualified} RENAME CONSTRAINT ${ident(duplicateName(name))} TO ${ident(name)}`,
       on,
     );
-  // Only a constraint that may have been left off (see validateCopy) may be missing here.
-  const renameCopy = (name: string, columns: readonly string[]) =>
-    retyped(columns, resolved)
-      ? { ...renameConstraint(name), ignoreSqlstates: ["42704"] }
-      : renameConstraint(name);
-  for (const check of Object.values(table.checkConstraints)) {
-    if (skip.has(check.name) || !involves(check.columns, resolved)) continue;
-    actions.push(renameCopy(check.name, check.columns));
+  // Only a constraint that may have been left off (see validateCopied) may be missing here.
+  for (const constraint of [...involved.checks, ...involved.foreignKeys]) {
+    actions.push(
+      retyped(constraint.columns, resolved)
+        ? { ...renameConstraint(constraint.name), ignoreSqlstates: ["42704"] }
+        : renameConstraint(constraint.name),
+    );
   }
-  for (const fk of Object.values(table.foreignKeys)) {
-    if (skip.has(fk.name) || !involves(fk.columns, resolved)) continue;
-    actions.push(renameCopy(fk.name, fk.columns));
-  }
-  for (const unique of Object.values(table.uniqueConstraints)) {
-    if (skip.has(unique.name) || !involves(unique.columns, resolved)) continue;
+  for (const unique of involved.uniques) {
     actions.push(
       sqlAction(
         `restore_unique_${table.physicalName}_${unique.name}`,
@@ -350,30 +410,24 @@ export function duplicateCompleteActions(
     );
   }
   const pkIndex = primaryKeyIndex(table);
-  for (const index of Object.values(table.indexes)) {
-    if (skip.has(index.name) || index.name in table.uniqueConstraints) continue;
-    if (!indexInvolves(index, resolved)) continue;
-    if (index.name === pkIndex) {
-      actions.push(
-        sqlAction(
+  for (const index of involved.indexes) {
+    actions.push(
+      index.name === pkIndex
+        ? sqlAction(
           `restore_primary_key_${table.physicalName}`,
           `ALTER TABLE ${qualified} ADD CONSTRAINT ${ident(index.name)} PRIMARY KEY USING INDEX ${
             ident(duplicateName(index.name))
           }`,
           on,
-        ),
-      );
-    } else {
-      actions.push(
-        sqlAction(
+        )
+        : sqlAction(
           `rename_duplicate_index_${table.physicalName}_${index.name}`,
           `ALTER INDEX IF EXISTS ${
             ident(options.baseSchema, duplicateName(index.name))
           } RENAME TO ${ident(index.name)}`,
           on,
         ),
-      );
-    }
+    );
   }
   return actions;
 }
