@@ -17,6 +17,7 @@ import type { LoadedMigration } from "../migration/loader.ts";
 import { groupOf } from "../migration/group.ts";
 import { migrationVersionName, parseMigration, toCanonicalJson } from "../migration/migration.ts";
 import type { Registry } from "../operations/registry.ts";
+import type { TriggerSpec } from "../operations/operation.ts";
 import { type PluginTracker, pluginTracker } from "../plugins/record.ts";
 import type { VirtualSchema } from "../schema/model.ts";
 import { virtualFromPhysical } from "../schema/virtual.ts";
@@ -190,13 +191,19 @@ export class Engine {
     const run = await this.#runState(name);
     for (const table of tables) {
       if (run.finished.includes(table)) continue;
-      await this.#backfill(name, table, run);
+      const specs = steps.flatMap((s) => s.result.triggers ?? []).filter((s) => s.table === table);
+      await this.#backfill(name, table, run, specs);
       run.finished.push(table);
       await this.#saveRun(name, { finished: run.finished });
     }
   }
 
-  async #backfill(name: string, table: string, run: RunState): Promise<void> {
+  async #backfill(
+    name: string,
+    table: string,
+    run: RunState,
+    triggerSpecs: TriggerSpec[],
+  ): Promise<void> {
     const { sql, schema, backfill, lockTimeoutMs } = this.#o;
     this.#log(`backfilling table "${table}"`);
     const options: Parameters<typeof runBackfill>[1] = {
@@ -206,6 +213,7 @@ export class Engine {
       batchDelayMs: backfill.batchDelayMs,
       ...(backfill.fixedBatchSize ? { targetBatchMs: 0 } : {}),
       lockTimeoutMs,
+      triggerSpecs,
       saveProgress: async (progress) => {
         run.tables[table] = progress;
         await this.#saveRun(name, { tables: run.tables });
