@@ -129,6 +129,8 @@ export interface BackfillResult {
   rows: number;
   batches: number;
   ms: number;
+  /** The batches computed the new columns themselves (else the up trigger did). */
+  direct: boolean;
 }
 
 /** Batch failures retried with a smaller batch: deadlock, serialization, statement_timeout. */
@@ -229,7 +231,12 @@ class BackfillRun {
     if (relation.identity) await this.#keyset(relation, relation.identity);
     else await this.#blocks(relation);
     await this.#checkDone(relation);
-    return { rows: this.#rows, batches: this.#batches, ms: performance.now() - this.#started };
+    return {
+      rows: this.#rows,
+      batches: this.#batches,
+      ms: performance.now() - this.#started,
+      direct: this.#direct,
+    };
   }
 
   /**

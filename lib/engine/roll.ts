@@ -227,7 +227,11 @@ export class Engine {
       options.onProgress = (p) => report(table, p);
     }
     const result = await runBackfill(sql, options);
-    this.#log(`backfilled table "${table}": ${result.rows} rows in ${result.batches} batches`);
+    this.#log(
+      `backfilled table "${table}": ${result.rows} rows in ${result.batches} batches${
+        result.direct ? " (new columns computed by the batches)" : " (through the up trigger)"
+      }`,
+    );
   }
 
   /** The run's progress record (pgtandem_runs.backfill), with defaults filled in. */

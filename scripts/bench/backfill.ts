@@ -102,8 +102,11 @@ export class Pgtandem {
   /** Starts (and with `complete`, completes) `alter_column name` on `table`. */
   async alterNameNotNull(table: string, complete: boolean): Promise<void> {
     const file = await this.migrationFile(table);
-    await this.run("start", file, ...(complete ? ["--complete"] : []));
+    await this.run("start", file, ...this.startArgs, ...(complete ? ["--complete"] : []));
   }
+
+  /** Extra arguments of every `start` (e.g. `--backfill-batch-size 1000`). */
+  startArgs: string[] = [];
 
   /** A fresh migration file of `alter_column name` on `table` (pgroll's benchmark migration). */
   async migrationFile(table: string): Promise<string> {
