@@ -30,7 +30,10 @@
  * nothing outside pg_catalog; see expression-names.ts), and the start-time check of each
  * expression plans it under the same path.
  *
- * The triggers are `ENABLE ALWAYS`, so they still fire when the backfill runs with
+ * The backfill computes the new columns in its own UPDATE ({@link backfillAssignments}) and sets
+ * `pgtandem.backfill` for its transaction, which the up trigger's WHEN clause tests: the trigger
+ * stays out of those writes. When the backfill cannot do that, it leaves the work to the up
+ * trigger. The triggers are `ENABLE ALWAYS`, so they still fire when the backfill runs with
  * `session_replication_role = replica` (which silences the user's own triggers), and their names
  * start with `~`, which sorts after every ASCII name: PostgreSQL fires the BEFORE triggers of one
  * event in byte order of their names, so a user's BEFORE trigger runs first and the value it
