@@ -1,16 +1,22 @@
 /**
- * Backfill: pushes every row that existed when it began through the table's up trigger, in short
- * batches, so the new columns get their values without one long, lock-holding UPDATE.
+ * Backfill: brings every row that existed when it began into the new shape — the new columns
+ * computed by the table's up expressions — in short batches, without one long, lock-holding UPDATE.
  *
  * Rows are visited by keyset ranges over an identity (primary key, else a unique NOT NULL index),
  * up to the largest key present at the start; rows inserted later are handled by the triggers.
  * A batch is two statements in one short transaction:
  *
  *   SELECT key FROM t WHERE key > $last AND key <= $max ORDER BY key OFFSET n-1 LIMIT 1  -- index only
- *   UPDATE t SET _pgroll_needs_backfill = false WHERE key > $last AND key <= $next AND _pgroll_needs_backfill
+ *   UPDATE t SET <new columns> = <up expressions>, _pgroll_needs_backfill = false
+ *     WHERE key > $last AND key <= $next AND _pgroll_needs_backfill
  *
- * The UPDATE fires the up trigger, which computes the new columns; rows whose marker is already
- * false (written through a trigger since) are not touched. Rows locked by a client are waited for
+ * The UPDATE computes the new columns itself, with the up trigger's column binding
+ * (triggers.ts `backfillAssignments`), and sets `pgtandem.backfill` for its transaction so the up
+ * trigger, whose WHEN clause tests it, stays out: a row costs what it costs a plain UPDATE. When
+ * one UPDATE cannot do what the trigger does (user triggers that fire for the batch and may
+ * change the row first, specs that read each other's results, a value only plpgsql's assignment
+ * converts), the batch sets only the marker and the trigger computes the columns, as it does for
+ * clients. Rows whose marker is already false (written through a trigger since) are not touched. Rows locked by a client are waited for
  * (up to lock_timeout, then the batch is retried smaller), never skipped: a skipped row would keep
  * its stale value. Measured against pgroll's CTE (`SELECT … FOR NO KEY UPDATE` + self-join UPDATE
  * setting the key to itself), the range form needs no join and no RETURNING, and its cost stays
@@ -36,6 +42,8 @@ import { PgtandemError, QueryError, sqlstateOf } from "../errors.ts";
 import { NEEDS_BACKFILL_COLUMN } from "../naming.ts";
 import { ident, literal } from "../sql.ts";
 import type postgres from "postgres";
+import type { TriggerSpec } from "../operations/operation.ts";
+import { BACKFILL_SETTING, backfillAssignments } from "./triggers.ts";
 import { explainRowSecurityError, triggerSilencing } from "./backfill-checks.ts";
 import { withLockRetry } from "./retry.ts";
 import { expressionSearchPath } from "./expression-names.ts";
@@ -81,7 +89,7 @@ export interface BackfillOptions {
   /** Pause between batches; default 0. */
   batchDelayMs?: number;
   /**
-   * Batch duration the batch size is adapted toward (grown or shrunk by at most 2× per batch,
+   * Batch duration the batch size is adapted toward (grown by at most 4×, shrunk by at most 2× per batch,
    * within [min(100, batchSize), maxBatchSize]); default 200 ms, 0 keeps the size fixed (except
    * that a batch retried after a lock timeout or deadlock is halved). Row locks are held for one
    * batch, so this bounds how long a client can wait on the backfill.
@@ -104,6 +112,11 @@ export interface BackfillOptions {
   silenceUserTriggers?: boolean;
   /** Progress saved by an earlier, interrupted run of the same backfill. */
   resumeFrom?: BackfillProgress;
+  /**
+   * The specs of the table's up trigger, in trigger order: batches compute the new columns
+   * themselves when one UPDATE can (see the module comment); without them, the trigger does.
+   */
+  triggerSpecs?: readonly TriggerSpec[];
   onProgress?: (progress: BackfillProgressEvent) => void;
   /** Persist progress; awaited after each committed batch (and once before the first). */
   saveProgress?: (progress: BackfillProgress) => Promise<void>;
@@ -118,6 +131,8 @@ export interface BackfillResult {
   rows: number;
   batches: number;
   ms: number;
+  /** The batches computed the new columns themselves (else the up trigger did). */
+  direct: boolean;
 }
 
 /** Batch failures retried with a smaller batch: deadlock, serialization, statement_timeout. */
@@ -168,6 +183,9 @@ interface BatchResult {
 
 const MARKER = ident(NEEDS_BACKFILL_COLUMN);
 
+/** The alias of the updated table in batches, which the direct form's sub-selects refer to. */
+const ROW = "pgtandem_row";
+
 class BackfillRun {
   readonly #sql: postgres.Sql;
   readonly #o: BackfillOptions;
@@ -181,6 +199,13 @@ class BackfillRun {
   #progress: BackfillProgress = { identity: [], lastKey: null, done: 0 };
   /** Batches run with session_replication_role = replica. */
   #silenced = false;
+  /**
+   * The batch UPDATE's SET list: the new columns computed in line and the marker cleared, or only
+   * the marker (the up trigger then computes them).
+   */
+  #assignments = `${MARKER} = false`;
+  /** The new columns are computed by the batch itself: the up trigger is kept out. */
+  #direct = false;
 
   constructor(sql: postgres.Sql, options: BackfillOptions) {
     this.#sql = sql;
@@ -193,14 +218,60 @@ class BackfillRun {
   async run(): Promise<BackfillResult> {
     this.#o.signal?.throwIfAborted();
     const relation = await readRelation(this.#sql, this.#o.schema, this.#o.table);
+    let firing: string[] = [];
     if (this.#o.silenceUserTriggers ?? true) {
-      this.#silenced = (await triggerSilencing(this.#sql, this.#o.schema, this.#o.table)).silenced;
+      const silencing = await triggerSilencing(this.#sql, this.#o.schema, this.#o.table);
+      this.#silenced = silencing.silenced;
+      firing = silencing.firing;
+    } else if (this.#o.triggerSpecs?.length) {
+      firing = ["(not silenced)"];
     }
+    // A user trigger that fires for a batch may change the row before the up trigger reads it:
+    // only the trigger then computes what a client's write would.
+    if (firing.length === 0) await this.#chooseDirect(relation);
     this.#total = await this.#read((tx) => estimateRows(tx, relation));
     if (relation.identity) await this.#keyset(relation, relation.identity);
     else await this.#blocks(relation);
     await this.#checkDone(relation);
-    return { rows: this.#rows, batches: this.#batches, ms: performance.now() - this.#started };
+    return {
+      rows: this.#rows,
+      batches: this.#batches,
+      ms: performance.now() - this.#started,
+      direct: this.#direct,
+    };
+  }
+
+  /**
+   * Computes the new columns in the batch UPDATE when that reproduces the up trigger: the SET list
+   * must exist and plan (an expression whose value only plpgsql's assignment would convert to the
+   * column's type does not).
+   */
+  async #chooseDirect(relation: Relation): Promise<void> {
+    const specs = this.#o.triggerSpecs ?? [];
+    if (specs.length === 0) return;
+    const columns = await this.#sql`
+      SELECT a.attname::text AS name FROM pg_catalog.pg_attribute a
+      WHERE a.attrelid = ${relation.oid} AND a.attnum > 0 AND NOT a.attisdropped`;
+    const assignments = backfillAssignments(
+      specs,
+      new Set(columns.map((c) => c.name as string)),
+      ROW,
+    );
+    if (assignments === undefined) return;
+    const set = `${assignments},\n    ${MARKER} = false`;
+    try {
+      await this.#read(async (tx) => {
+        await tx.unsafe(
+          `SELECT pg_catalog.set_config('search_path', $1, true)`,
+          [expressionSearchPath(this.#o.schema)],
+        );
+        await tx.unsafe(`EXPLAIN UPDATE ${relation.name} AS ${ROW} SET ${set} WHERE false`);
+      });
+    } catch {
+      return; // the trigger computes the columns, and reports whatever is wrong with them
+    }
+    this.#assignments = set;
+    this.#direct = true;
   }
 
   /**
@@ -241,10 +312,10 @@ class BackfillRun {
   async #keyset(relation: Relation, identity: string[]): Promise<void> {
     const resume = this.#o.resumeFrom;
     // Qualified with an alias: ORDER BY "id" would otherwise sort by the output column "id"::text.
-    const keys = identity.map((c) => `t.${ident(c)}`).join(", ");
-    const keyText = identity.map((c) => `t.${ident(c)}::text`).join(", ");
+    const keys = identity.map((c) => `${ROW}.${ident(c)}`).join(", ");
+    const keyText = identity.map((c) => `${ROW}.${ident(c)}::text`).join(", ");
     // ONLY: inheritance children have no trigger; partitions do, and hold all the rows.
-    const target = `${relation.partitioned ? "" : "ONLY "}${relation.name} AS t`;
+    const target = `${relation.partitioned ? "" : "ONLY "}${relation.name} AS ${ROW}`;
     let upper: string[];
     let last: string[] | null = null;
     if (
@@ -258,7 +329,7 @@ class BackfillRun {
       const top = await this.#read((tx) =>
         tx.unsafe(
           `SELECT ${keyText} FROM ${target} ORDER BY ${
-            identity.map((c) => `t.${ident(c)} DESC`).join(", ")
+            identity.map((c) => `${ROW}.${ident(c)} DESC`).join(", ")
           } LIMIT 1`,
         ).values()
       );
@@ -281,7 +352,7 @@ class BackfillRun {
         ).values();
         const next = found[0] ? (found[0] as unknown[]).map(String) : upper;
         const updated = await tx.unsafe(
-          `UPDATE ${target} SET ${MARKER} = false
+          `UPDATE ${target} SET ${this.#assignments}
            WHERE ${lower}(${keys}) <= ${row(next)} AND ${MARKER}`,
           [],
           { prepare: false },
@@ -324,7 +395,7 @@ class BackfillRun {
           const result = await this.#batch(async (tx, size) => {
             const to = Math.min(end, from + Math.max(1, Math.ceil(size / rowsPerBlock)));
             const updated = await tx.unsafe(
-              `UPDATE ONLY ${name} SET ${MARKER} = false
+              `UPDATE ONLY ${name} AS ${ROW} SET ${this.#assignments}
                WHERE ctid >= '(${from},0)'::tid AND ctid < '(${to},0)'::tid AND ${MARKER}`,
               [],
               { prepare: false },
@@ -370,34 +441,33 @@ class BackfillRun {
     const started = performance.now();
     const shrink = () => (this.#size = Math.max(1, Math.floor(this.#size / 2)));
     const cap = Math.floor(this.#o.statementTimeoutMs ?? 0);
-    const settings = [
-      `${Math.max(0, Math.floor(this.#o.lockTimeoutMs))}ms`,
-      `${cap > 0 ? cap : DEFAULT_BATCH_STATEMENT_TIMEOUT_MS}ms`,
-      expressionSearchPath(this.#o.schema),
-      this.#silenced ? "replica" : "origin",
+    const settings: [string, string][] = [
+      ["lock_timeout", `${Math.max(0, Math.floor(this.#o.lockTimeoutMs))}ms`],
+      ["statement_timeout", `${cap > 0 ? cap : DEFAULT_BATCH_STATEMENT_TIMEOUT_MS}ms`],
+      ["search_path", expressionSearchPath(this.#o.schema)],
+      ["enable_seqscan", "off"],
+      ["enable_sort", "off"],
+      ["row_security", "off"],
     ];
+    if (this.#silenced) settings.push(["session_replication_role", "replica"]);
+    if (this.#direct) settings.push([BACKFILL_SETTING, "on"]);
     const attempt = () =>
       withLockRetry(
         `backfill of table "${this.#o.table}"`,
         () =>
           this.#sql.begin("isolation level read committed", async (tx) => {
-            // search_path: the session must count as the old version, so the up trigger runs.
+            // search_path: the session counts as the old version (the up trigger runs unless
+            // the batch computes the columns itself, BACKFILL_SETTING) and the up expressions
+            // resolve names as in the trigger.
             // enable_seqscan/enable_sort off: without fresh statistics the planner may read the
             // whole table (or sort it) for a range of a few thousand keys — per batch.
             // row_security off: an error rather than rows silently skipped.
             await tx.unsafe(
-              `SELECT pg_catalog.set_config('lock_timeout', $1, true),
-                      pg_catalog.set_config('statement_timeout', $2, true),
-                      pg_catalog.set_config('search_path', $3, true),
-                      pg_catalog.set_config('enable_seqscan', 'off', true),
-                      pg_catalog.set_config('enable_sort', 'off', true),
-                      pg_catalog.set_config('row_security', 'off', true)${
-                this.#silenced
-                  ? `,
-                      pg_catalog.set_config('session_replication_role', $4, true)`
-                  : ""
+              `SELECT ${
+                settings.map((_, i) => `pg_catalog.set_config($${2 * i + 1}, $${2 * i + 2}, true)`)
+                  .join(", ")
               }`,
-              this.#silenced ? settings : settings.slice(0, 3),
+              settings.flat(),
             );
             return await body(tx, this.#size);
           }) as Promise<BatchResult>,
@@ -423,7 +493,9 @@ class BackfillRun {
   #adapt(ms: number): void {
     const target = this.#o.targetBatchMs ?? 200;
     if (target <= 0) return;
-    const factor = Math.min(2, Math.max(0.5, target / Math.max(ms, 1)));
+    // Growth up to 4× a batch: the first batches (1000 rows by default) reach the target within a
+    // few batches instead of six or seven short ones, each paying a transaction's fixed costs.
+    const factor = Math.min(4, Math.max(0.5, target / Math.max(ms, 1)));
     this.#size = Math.round(Math.min(this.#maxSize, Math.max(this.#minSize, this.#size * factor)));
   }
 

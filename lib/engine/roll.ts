@@ -17,6 +17,7 @@ import type { LoadedMigration } from "../migration/loader.ts";
 import { groupOf } from "../migration/group.ts";
 import { migrationVersionName, parseMigration, toCanonicalJson } from "../migration/migration.ts";
 import type { Registry } from "../operations/registry.ts";
+import type { TriggerSpec } from "../operations/operation.ts";
 import type { PluginTracker } from "../plugins/record.ts";
 import type { VirtualSchema } from "../schema/model.ts";
 import { virtualFromPhysical } from "../schema/virtual.ts";
@@ -210,7 +211,8 @@ export class Engine {
       : undefined;
     for (const table of tables) {
       if (run.finished.includes(table)) continue;
-      await this.#backfill(name, table, run, throttle);
+      const specs = steps.flatMap((s) => s.result.triggers ?? []).filter((s) => s.table === table);
+      await this.#backfill(name, table, run, specs, throttle);
       run.finished.push(table);
       await this.#saveRun(name, { finished: run.finished });
     }
@@ -227,6 +229,7 @@ export class Engine {
     name: string,
     table: string,
     run: RunState,
+    triggerSpecs: TriggerSpec[],
     throttle?: ReplicaLagThrottle,
   ): Promise<void> {
     const { sql, schema, backfill, lockTimeoutMs } = this.#o;
@@ -238,6 +241,7 @@ export class Engine {
       batchDelayMs: backfill.batchDelayMs,
       ...(backfill.fixedBatchSize ? { targetBatchMs: 0 } : {}),
       lockTimeoutMs,
+      triggerSpecs,
       saveProgress: async (progress) => {
         run.tables[table] = progress;
         await this.#saveRun(name, { tables: run.tables });
@@ -261,7 +265,11 @@ export class Engine {
       options.betweenBatches = (signal) => throttle.betweenBatches({ signal, onWait });
     }
     const result = await runBackfill(sql, options);
-    this.#log(`backfilled table "${table}": ${result.rows} rows in ${result.batches} batches`);
+    this.#log(
+      `backfilled table "${table}": ${result.rows} rows in ${result.batches} batches${
+        result.direct ? " (new columns computed by the batches)" : " (through the up trigger)"
+      }`,
+    );
   }
 
   /** The run's progress record (pgtandem_runs.backfill), with defaults filled in. */

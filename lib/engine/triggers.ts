@@ -30,7 +30,10 @@
  * nothing outside pg_catalog; see expression-names.ts), and the start-time check of each
  * expression plans it under the same path.
  *
- * The triggers are `ENABLE ALWAYS`, so they still fire when the backfill runs with
+ * The backfill computes the new columns in its own UPDATE ({@link backfillAssignments}) and sets
+ * `pgtandem.backfill` for its transaction, which the up trigger's WHEN clause tests: the trigger
+ * stays out of those writes. When the backfill cannot do that, it leaves the work to the up
+ * trigger. The triggers are `ENABLE ALWAYS`, so they still fire when the backfill runs with
  * `session_replication_role = replica` (which silences the user's own triggers), and their names
  * start with `~`, which sorts after every ASCII name: PostgreSQL fires the BEFORE triggers of one
  * event in byte order of their names, so a user's BEFORE trigger runs first and the value it
@@ -195,6 +198,59 @@ export function triggerDropActions(
 }
 
 /**
+ * The transaction-local setting by which the backfill's own writes keep the up trigger out: set
+ * to `on` by a batch that computes the new columns itself ({@link backfillAssignments}).
+ */
+export const BACKFILL_SETTING = "pgtandem.backfill";
+
+/**
+ * The SET list (without the marker) of a backfill UPDATE that computes what the up trigger of the
+ * table would, over the row aliased `alias`, so the batch need not run the trigger: each target
+ * column gets its spec's expression with the spec's column binding — in line when every name the
+ * expression contains is either a bound column under its physical name or no column of the table
+ * at all (so it resolves exactly as in the trigger), else as a sub-select binding the virtual names
+ * as the start-time check does. PostgreSQL coerces each value to its column as the trigger's
+ * assignment does (an assignment cast); an expression that needs more does not plan, and the
+ * caller falls back to the trigger.
+ *
+ * Undefined when a single UPDATE cannot reproduce the trigger: two specs filling one column, or a
+ * spec reading a column an earlier one fills (the trigger runs them in order).
+ * `physicalColumns`: every column of the table now.
+ */
+export function backfillAssignments(
+  specs: readonly TriggerSpec[],
+  physicalColumns: ReadonlySet<string>,
+  alias: string,
+): string | undefined {
+  const up = specs.filter((s) => s.direction === "up");
+  if (up.length === 0) return undefined;
+  const filled = new Set<string>();
+  const assignments: string[] = [];
+  for (const spec of up) {
+    if (filled.has(spec.targetColumn)) return undefined;
+    const expression = simplifyExpression(spec.expression);
+    const referenced = referencedIdentifiers(expression);
+    const bound = spec.columns.filter((c) => referenced === undefined || referenced.has(c.name));
+    if (bound.some((c) => filled.has(c.physicalName))) return undefined;
+    filled.add(spec.targetColumn);
+    const byName = new Map(spec.columns.map((c) => [c.name, c.physicalName]));
+    const inline = referenced !== undefined && [...referenced].every((name) => {
+      const physical = byName.get(name);
+      if (physical !== undefined) return physical === name;
+      return !physicalColumns.has(name) && name !== alias;
+    });
+    const value = inline
+      ? `(${expression}\n    )`
+      : `(SELECT (${expression}\n    ) FROM (SELECT ${
+        spec.columns.map((c) => `${ident(alias)}.${ident(c.physicalName)} AS ${ident(c.name)}`)
+          .join(", ")
+      }) AS pgtandem_expression_check)`;
+    assignments.push(`${ident(spec.targetColumn)} = ${value}`);
+  }
+  return assignments.join(",\n    ");
+}
+
+/**
  * The function (and trigger) name of each (table, direction) group of `specs`, keyed
  * `"<direction>:<table>"`. Deterministic from the specs; exported for tests and diagnostics.
  *
@@ -314,9 +370,13 @@ export { simplifyExpression };
  */
 function triggerSql(group: TriggerGroup, options: TriggerOptions): string {
   const newVersion = `pg_catalog.current_schema() = ${literal(options.versionSchema)}`;
+  // The backfill computes the new columns in its own UPDATE and says so with a transaction-local
+  // setting: the up trigger would only compute them again. Tested in the WHEN clause, it costs a
+  // client write a setting lookup (too small to measure next to the function call) and the
+  // backfill nothing at all.
   const oldVersion = `pg_catalog.current_schema() IS DISTINCT FROM ${
     literal(options.versionSchema)
-  }`;
+  } AND pg_catalog.current_setting(${literal(BACKFILL_SETTING)}, true) IS DISTINCT FROM 'on'`;
   const when = `\n  WHEN (${group.direction === "down" ? newVersion : oldVersion})`;
   return `CREATE OR REPLACE TRIGGER ${ident(syncTriggerName(group.name))}
   BEFORE INSERT OR UPDATE ON ${ident(options.baseSchema, group.table)}

@@ -10,6 +10,11 @@
  * Usage: `bun scripts/bench/lock-stalls.ts [N]` (default 200000). The server is chosen as in
  * scripts/bench/backfill.ts. Prints a table, then one JSON line.
  *
+ * The batch-duration trade-off: env PGTANDEM_BENCH_BATCH_SIZES (comma-separated; `adaptive` is
+ * the default sizing toward ~200 ms batches) runs the case without a blocker once per batch size
+ * (`--backfill-batch-size`, a fixed size), reporting client latency and the backfill's duration
+ * for each; the blocker case is then skipped.
+ *
  * @module
  */
 import process from "node:process";
@@ -29,6 +34,10 @@ interface Latencies {
 
 export interface LockStallResult {
   blocker: boolean;
+  /** `--backfill-batch-size`, or "adaptive". */
+  batchSize: string;
+  /** Duration of the backfill phase, ms. */
+  backfillMs: number;
   before: Latencies;
   during: Latencies;
   migrated: boolean;
@@ -87,7 +96,10 @@ export async function benchLockStalls(
   tool: Pgtandem,
   rows: number,
   withBlocker: boolean,
+  batchSize = "adaptive",
 ): Promise<LockStallResult> {
+  tool.startArgs = batchSize === "adaptive" ? [] : ["--backfill-batch-size", batchSize];
+  let backfillMs = Number.NaN;
   await createUsers(sql, "users", rows);
   const load = clients(url, rows);
   await new Promise((r) => setTimeout(r, 2000));
@@ -97,6 +109,7 @@ export async function benchLockStalls(
     const blocked = withBlocker ? blocker(url, BLOCKER_MS) : Promise.resolve();
     await new Promise((r) => setTimeout(r, 50));
     await tool.alterNameNotNull("users", false);
+    backfillMs = tool.lastBackfillMs ?? Number.NaN;
     await blocked;
     const blockedAgain = withBlocker ? blocker(url, BLOCKER_MS) : Promise.resolve();
     await new Promise((r) => setTimeout(r, 50));
@@ -108,8 +121,11 @@ export async function benchLockStalls(
   }
   await load.stop();
   await sql.unsafe(`DROP TABLE IF EXISTS public.users CASCADE`);
+  tool.startArgs = [];
   return {
     blocker: withBlocker,
+    batchSize,
+    backfillMs,
     before: summarise(load.samples.before),
     during: summarise(load.samples.during),
     migrated,
@@ -124,13 +140,23 @@ if (import.meta.main) {
     const tool = new Pgtandem(db.url);
     await tool.prepare(db.sql);
     const results: LockStallResult[] = [];
-    console.log("blocker  before p50/p99/max ms      during p50/p99/max ms      migrated");
-    for (const withBlocker of [false, true]) {
-      const r = await benchLockStalls(db.sql, db.url, tool, rows, withBlocker);
+    const sizes = process.env.PGTANDEM_BENCH_BATCH_SIZES?.split(",").map((s) => s.trim());
+    const cases = sizes
+      ? sizes.map((size) => ({ withBlocker: false, size }))
+      : [{ withBlocker: false, size: "adaptive" }, { withBlocker: true, size: "adaptive" }];
+    console.log(
+      "blocker  batch size  before p50/p99/max ms      during p50/p99/max ms      backfill ms  migrated",
+    );
+    for (const { withBlocker, size } of cases) {
+      const r = await benchLockStalls(db.sql, db.url, tool, rows, withBlocker, size);
       results.push(r);
       const f = (l: Latencies) =>
         `${l.p50.toFixed(1)}/${l.p99.toFixed(1)}/${l.max.toFixed(1)}`.padEnd(27);
-      console.log(`${String(withBlocker).padEnd(9)}${f(r.before)}${f(r.during)}${r.migrated}`);
+      console.log(
+        `${String(withBlocker).padEnd(9)}${size.padEnd(12)}${f(r.before)}${f(r.during)}${
+          r.backfillMs.toFixed(0).padStart(11)
+        }  ${r.migrated}`,
+      );
     }
     console.log(JSON.stringify({
       benchmark: "lock-stalls",
