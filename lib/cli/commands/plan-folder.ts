@@ -6,17 +6,13 @@
  * JSON: `{ schema, migrate: "one-by-one", sequence: [<plan FILE's document>, …], unplanned:
  * [names] }` (`unplanned`: the files after a raw SQL migration, which cannot be planned yet).
  */
-import type { Sql } from "../../engine/connection.ts";
 import { explainSequence } from "../../engine/folder-explain.ts";
 import { planFolder } from "../../engine/folder-plan.ts";
 import { tableRowEstimates } from "../../engine/explain.ts";
-import { StateStore } from "../../engine/state.ts";
 import { lintMigration } from "../../lint/lint.ts";
-import { refinePlan } from "../../lint/refine.ts";
 import { listMigrationFolder, loadMigrations } from "../../migration/folder.ts";
-import { loadSqlParser, SqlParserUnavailableError } from "../../pg/parser.ts";
 import type { CommandContext } from "../command.ts";
-import { withSession } from "../session.ts";
+import { refinedPlan, withReadOnlySession } from "../read-only.ts";
 import { renderPlan } from "./plan.ts";
 
 /** Plans the folder as a sequence and returns the exit code; undefined when it is not one. */
@@ -26,55 +22,45 @@ export async function planSequence(
 ): Promise<number | undefined> {
   const { config, io } = context;
   const entries = await listMigrationFolder(dir);
-  const sequence = await withSession(
-    config,
-    context.registry,
-    io,
-    async ({ sql, serverMajor }) =>
-      await sql.begin("read only", async (tx) => {
-        const readOnly = tx as unknown as Sql;
-        const state = new StateStore(readOnly, config.stateSchema);
-        await state.assertInitialized();
-        const pending = await planFolder(state, entries, {
-          schema: config.schema,
-          useVersionSchema: config.useVersionSchema,
-          oneByOne: false,
+  const sequence = await withReadOnlySession(
+    context,
+    async ({ sql: readOnly, state, serverMajor }) => {
+      await state.assertInitialized();
+      const pending = await planFolder(state, entries, {
+        schema: config.schema,
+        useVersionSchema: config.useVersionSchema,
+        oneByOne: false,
+      });
+      const { unapplied } = pending.comparison;
+      if (pending.group || unapplied.length < 2) return undefined;
+      const loaded = await loadMigrations(unapplied, context.registry);
+      const explained = await explainSequence(loaded, {
+        sql: readOnly,
+        state,
+        schema: config.schema,
+        useVersionSchema: config.useVersionSchema,
+        allowUserTriggers: config.allowUserTriggers,
+        serverMajor,
+      });
+      const rowEstimates = await tableRowEstimates(readOnly, config.schema);
+      const planned = [];
+      for (const { migration, explained: { plan, initial } } of explained.planned) {
+        const lint = await lintMigration(migration.operations, {
+          schema: initial,
+          baseSchema: config.schema,
+          rowEstimates,
         });
-        const { unapplied } = pending.comparison;
-        if (pending.group || unapplied.length < 2) return undefined;
-        const loaded = await loadMigrations(unapplied, context.registry);
-        const explained = await explainSequence(loaded, {
-          sql: readOnly,
-          state,
-          schema: config.schema,
-          useVersionSchema: config.useVersionSchema,
-          allowUserTriggers: config.allowUserTriggers,
-          serverMajor,
-        });
-        const rowEstimates = await tableRowEstimates(readOnly, config.schema);
-        const planned = [];
-        for (const { migration, explained: { plan, initial } } of explained.planned) {
-          const lint = await lintMigration(migration.operations, {
-            schema: initial,
-            baseSchema: config.schema,
-            rowEstimates,
-          });
-          planned.push({ plan, lint, file: migration.path });
-        }
-        return { planned, unplanned: explained.unplanned };
-      }),
+        planned.push({ plan, lint, file: migration.path });
+      }
+      return { planned, unplanned: explained.unplanned };
+    },
   );
   if (sequence === undefined) return undefined;
-  const parser = await loadSqlParser().catch((error) => {
-    // Locks stay as the actions declare them; the lint already reports the missing parser.
-    if (error instanceof SqlParserUnavailableError) return undefined;
-    throw error;
-  });
-  const plans = sequence.planned.map(({ plan, lint, file }) => ({
-    plan: parser ? refinePlan(plan, parser) : plan,
+  const plans = await Promise.all(sequence.planned.map(async ({ plan, lint, file }) => ({
+    plan: await refinedPlan(plan),
     lint,
     file,
-  }));
+  })));
   const unplanned = sequence.unplanned.map((m) => m.migration.name);
   if (config.json) {
     const document = {

@@ -13,19 +13,15 @@
  * as one) adds `group: { members, migrate }` and lint findings carry the member `file`. A folder
  * whose unapplied files migrate applies one by one is planned file by file (plan-folder.ts).
  */
-import type { Sql } from "../../engine/connection.ts";
 import {
   explainMigration,
   type MigrationPlan,
   type PlannedStatement,
   tableRowEstimates,
 } from "../../engine/explain.ts";
-import { StateStore } from "../../engine/state.ts";
 import { planFolder } from "../../engine/folder-plan.ts";
 import { formatPath } from "../../errors.ts";
 import { type LintFinding, lintMigration } from "../../lint/lint.ts";
-import { loadSqlParser, SqlParserUnavailableError } from "../../pg/parser.ts";
-import { refinePlan } from "../../lint/refine.ts";
 import { type LoadedMigration, loadMigrationFile } from "../../migration/loader.ts";
 import { listMigrationFolder, loadMigrations } from "../../migration/folder.ts";
 import {
@@ -39,7 +35,7 @@ import { type Command, UsageError } from "../command.ts";
 import { isDirectory } from "./validate-folder.ts";
 import { planSequence } from "./plan-folder.ts";
 import { type Io, type Output, useColor } from "../io.ts";
-import { withSession } from "../session.ts";
+import { refinedPlan, withReadOnlySession } from "../read-only.ts";
 
 export const planCommand: Command = {
   name: "plan",
@@ -70,54 +66,49 @@ export const planCommand: Command = {
     }
     const entries = folder ? await listMigrationFolder(folder) : [];
     const { io, config } = context;
-    const planned = await withSession(
-      config,
-      context.registry,
-      io,
-      async ({ sql, serverMajor }) =>
-        await sql.begin("read only", async (tx) => {
-          const readOnly = tx as unknown as Sql;
-          const state = new StateStore(readOnly, config.stateSchema);
-          let members = files;
-          let migrateMode: GroupInfo["migrate"] = null;
-          if (folder) {
-            await state.assertInitialized();
-            const pending = await planFolder(state, entries, {
-              schema: config.schema,
-              useVersionSchema: config.useVersionSchema,
-              oneByOne: false,
-            });
-            const { unapplied } = pending.comparison;
-            if (unapplied.length === 0) return undefined;
-            members = await loadMigrations(unapplied, context.registry);
-            migrateMode = pending.group ? "group" : "one-by-one";
-          }
-          const loaded = members.length === 1 ? members[0]! : composeGroup(members);
-          const { plan, initial, warnings } = await explainMigration(loaded, {
-            sql: readOnly,
-            state,
+    const planned = await withReadOnlySession(
+      context,
+      async ({ sql: readOnly, state, serverMajor }) => {
+        let members = files;
+        let migrateMode: GroupInfo["migrate"] = null;
+        if (folder) {
+          await state.assertInitialized();
+          const pending = await planFolder(state, entries, {
             schema: config.schema,
             useVersionSchema: config.useVersionSchema,
-            allowUserTriggers: config.allowUserTriggers,
-            serverMajor,
+            oneByOne: false,
           });
-          const lint = await lintMigration(loaded.operations, {
-            schema: initial,
-            baseSchema: config.schema,
-            rowEstimates: await tableRowEstimates(readOnly, config.schema),
-          });
-          const group = groupOf(loaded);
-          if (!group) {
-            const located = warnings.map((w) => ({ file: loaded.path, ...w }));
-            return { plan, lint, warnings: located, group: undefined };
-          }
-          return {
-            plan,
-            lint: lint.map((f) => inMemberFile(group, f)),
-            warnings: warnings.map((w) => inMemberFile(group, w)),
-            group: { members: group.map((m) => m.name), migrate: migrateMode },
-          };
-        }),
+          const { unapplied } = pending.comparison;
+          if (unapplied.length === 0) return undefined;
+          members = await loadMigrations(unapplied, context.registry);
+          migrateMode = pending.group ? "group" : "one-by-one";
+        }
+        const loaded = members.length === 1 ? members[0]! : composeGroup(members);
+        const { plan, initial, warnings } = await explainMigration(loaded, {
+          sql: readOnly,
+          state,
+          schema: config.schema,
+          useVersionSchema: config.useVersionSchema,
+          allowUserTriggers: config.allowUserTriggers,
+          serverMajor,
+        });
+        const lint = await lintMigration(loaded.operations, {
+          schema: initial,
+          baseSchema: config.schema,
+          rowEstimates: await tableRowEstimates(readOnly, config.schema),
+        });
+        const group = groupOf(loaded);
+        if (!group) {
+          const located = warnings.map((w) => ({ file: loaded.path, ...w }));
+          return { plan, lint, warnings: located, group: undefined };
+        }
+        return {
+          plan,
+          lint: lint.map((f) => inMemberFile(group, f)),
+          warnings: warnings.map((w) => inMemberFile(group, w)),
+          group: { members: group.map((m) => m.name), migrate: migrateMode },
+        };
+      },
     );
     if (!planned) {
       if (config.json) {
@@ -126,13 +117,7 @@ export const planCommand: Command = {
       return 0;
     }
     const { plan, lint, warnings, group } = planned;
-    let refined = plan;
-    try {
-      refined = refinePlan(plan, await loadSqlParser());
-    } catch (error) {
-      if (!(error instanceof SqlParserUnavailableError)) throw error;
-      // Locks stay as the actions declare them; the lint already reports the missing parser.
-    }
+    const refined = await refinedPlan(plan);
     if (config.json) {
       io.stdout.write(
         `${JSON.stringify({ ...refined, ...(group ? { group } : {}), warnings, lint }, null, 2)}\n`,
