@@ -4,13 +4,13 @@
  * and `create` next to a migration of the same name.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdir, mkdtemp, readdir, writeFile } from "node:fs/promises";
+import { mkdir, readdir, writeFile } from "node:fs/promises";
 import net from "node:net";
-import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseCommandLine } from "../lib/cli/args.ts";
 import { oneJsonDocument } from "../lib/cli/io.ts";
 import { COMMANDS } from "../lib/cli/run.ts";
+import { tempFolder as folder } from "./helpers/folder.ts";
 import { cli, cliOk } from "./helpers/cli.ts";
 import { type TestDatabase, testDatabase } from "./helpers/postgres.ts";
 
@@ -49,18 +49,6 @@ async function fakeServer(onConnection: (socket: net.Socket) => void) {
         server.close(() => resolve());
       }),
   };
-}
-
-/** A temporary folder holding `files` (objects as JSON, strings as is). */
-async function folder(files: Record<string, object | string> = {}): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), "pgtandem-edges-"));
-  for (const [name, content] of Object.entries(files)) {
-    await writeFile(
-      join(dir, name),
-      typeof content === "string" ? content : JSON.stringify(content, null, 2),
-    );
-  }
-  return dir;
 }
 
 describe("connecting to something that is not PostgreSQL", () => {

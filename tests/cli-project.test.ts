@@ -4,9 +4,8 @@
  * own (PGROLL_SCHEMA), so the tests of this file share one database and one state store.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { spawnSync } from "node:child_process";
-import { tmpdir } from "node:os";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
@@ -15,6 +14,7 @@ import { upgradeMigration } from "../lib/cli/commands/update.ts";
 import { compareWithHistory, listMigrationFolder } from "../lib/migration/folder.ts";
 import { formatMigration } from "../lib/migration/writer.ts";
 import { dumpSchema, tableExists } from "./helpers/catalog.ts";
+import { tempFolder as folder } from "./helpers/folder.ts";
 import { cli, cliOk } from "./helpers/cli.ts";
 import { type TestDatabase, testDatabase } from "./helpers/postgres.ts";
 
@@ -44,18 +44,6 @@ async function project(schema: string) {
       (await db.sql`select nspname from pg_namespace where nspname like ${`${schema}\\_%`}
         order by nspname`).map((r) => r.nspname as string),
   };
-}
-
-/** A temporary folder holding `files` (objects as JSON, strings as is). */
-async function folder(files: Record<string, object | string> = {}): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), "pgtandem-project-"));
-  for (const [name, content] of Object.entries(files)) {
-    await writeFile(
-      join(dir, name),
-      typeof content === "string" ? content : JSON.stringify(content, null, 2),
-    );
-  }
-  return dir;
 }
 
 const createTable = (name: string) => ({
