@@ -103,11 +103,47 @@ export function partitionIndexName(index: string, partition: string): string {
 export const NEEDS_BACKFILL_COLUMN = `${PREFIX}needs_backfill`;
 
 /**
- * Trigger (and its function) that keeps the column named `targetColumn` in sync. Not shortened
- * here: lib/engine/triggers.ts derives fallbacks from the full name and shortens the result.
+ * Trigger (and its function) that keeps the column named `targetColumn` in sync, in full. Not
+ * shortened: lib/engine/triggers.ts derives fallbacks from the full name and shortens the result
+ * ({@link syncFunctionName}).
  */
 export function triggerName(physicalTable: string, targetColumn: string): string {
   return `${PREFIX}trigger_${physicalTable}_${targetColumn}`;
+}
+
+/**
+ * The sync function for `column` of `table`: {@link triggerName}, shortened deterministically when
+ * PostgreSQL would truncate it (the first bytes of the name plus a hash of all of it, so two long
+ * names sharing a prefix stay distinct).
+ */
+export function syncFunctionName(table: string, column: string): string {
+  return shortenIdentifier(triggerName(table, column));
+}
+
+/** Put before a sync function's name to name its trigger (see {@link syncTriggerName}). */
+export const SYNC_TRIGGER_PREFIX = "~";
+
+/**
+ * The trigger of the sync function `functionName`: the same name behind a `~`. PostgreSQL fires
+ * the BEFORE ROW triggers of one event in the byte order (strcmp) of their names, and `~` (0x7E)
+ * sorts after every ASCII letter, digit and punctuation but DEL, so users' BEFORE triggers run
+ * first. Shortened like the function names when too long.
+ */
+export function syncTriggerName(functionName: string): string {
+  return shortenIdentifier(`${SYNC_TRIGGER_PREFIX}${functionName}`);
+}
+
+/** The down function of a table whose down trigger only clears the backfill marker. */
+export function markerFunctionName(table: string): string {
+  return syncFunctionName(table, NEEDS_BACKFILL_COLUMN);
+}
+
+/** The column an up trigger introduces: its target without the temporary-column prefix. */
+export function upColumn(target: string): string {
+  const prefix = temporaryColumnName("");
+  return target.startsWith(prefix) && target.length > prefix.length
+    ? target.slice(prefix.length)
+    : target;
 }
 
 export const FASTPATH_PROBE_TABLE = `${PREFIX}temp_fastpath_check`;

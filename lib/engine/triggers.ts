@@ -42,10 +42,13 @@
  */
 import { PgtandemError } from "../errors.ts";
 import {
+  markerFunctionName,
   NEEDS_BACKFILL_COLUMN,
   shortenIdentifier,
+  syncFunctionName as functionName,
+  syncTriggerName,
   temporaryColumnName,
-  triggerName,
+  upColumn,
 } from "../naming.ts";
 import { dollarTag, ident, literal } from "../sql.ts";
 import type { TriggerSpec } from "../operations/operation.ts";
@@ -79,8 +82,6 @@ interface TriggerGroup {
   name: string;
   specs: TriggerSpec[];
 }
-
-const TEMPORARY_PREFIX = temporaryColumnName("");
 
 /**
  * Actions that install the triggers for `specs`: the backfill marker column on every table with an
@@ -327,40 +328,8 @@ function candidateNames(spec: TriggerSpec): string[] {
   ];
 }
 
-/**
- * The trigger of the function `functionName`: the same name behind a `~`. PostgreSQL fires the
- * BEFORE ROW triggers of one event in the byte order (strcmp) of their names, and `~` (0x7E) sorts
- * after every ASCII letter, digit and punctuation but DEL, so users' BEFORE triggers run first.
- * Shortened like the function names when too long.
- */
-export function syncTriggerName(functionName: string): string {
-  return shortenIdentifier(`${SYNC_TRIGGER_PREFIX}${functionName}`);
-}
-
-const SYNC_TRIGGER_PREFIX = "~";
-
-/** The down function of a table whose down trigger only clears the backfill marker. */
-function markerFunctionName(table: string): string {
-  return functionName(table, NEEDS_BACKFILL_COLUMN);
-}
-
-/** The column an up trigger introduces: its target without the temporary-column prefix. */
-function upColumn(target: string): string {
-  return target.startsWith(TEMPORARY_PREFIX) && target.length > TEMPORARY_PREFIX.length
-    ? target.slice(TEMPORARY_PREFIX.length)
-    : target;
-}
-
-/**
- * triggerName(), shortened deterministically when PostgreSQL would truncate it: the first bytes of
- * the name plus a hash of all of it, so two long names sharing a prefix stay distinct.
- */
-function functionName(table: string, column: string): string {
-  return shortenIdentifier(triggerName(table, column));
-}
-
 /** Name shortening lives with the other generated names; re-exported for older importers. */
-export { shortenIdentifier };
+export { shortenIdentifier, syncTriggerName };
 /** `SELECT <expr>` → `<expr>` lives with the other SQL rewrites; re-exported for tests. */
 export { simplifyExpression };
 
