@@ -32,7 +32,9 @@ export type {
 export type { PluginBuilders } from "./plugins/builders.ts";
 export { sqlAction } from "./plan/action.ts";
 export type { Action, LockLevel, SqlAction } from "./plan/action.ts";
-export { ident, identList, literal, userSql } from "./sql.ts";
+export { ident, identList, literal } from "./sql.ts";
+export { userSql } from "./user-sql.ts";
+export type { UserSql } from "./user-sql.ts";
 export { findColumn, findTable } from "./schema/virtual.ts";
 export type { VirtualColumn, VirtualSchema, VirtualTable } from "./schema/model.ts";
 export type { Issue } from "./errors.ts";

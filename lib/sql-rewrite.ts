@@ -3,16 +3,25 @@
  * temporary column, an index predicate over renamed columns). It works on the tokens of
  * lib/sql-tokens.ts, so string literals, quoted identifiers and comments are recognised and
  * `'name'` or `name_2` are never touched, unlike the plain substring replacement pgroll uses.
+ *
+ * A rewrite of user SQL is user SQL (`UserSql` in, `UserSql` out): it only renames or substitutes
+ * column references, or drops a redundant `SELECT`.
  */
 import { PgtandemError } from "./errors.ts";
 import { ident } from "./sql.ts";
 import { type Token, tokenize } from "./sql-tokens.ts";
+import type { UserSql } from "./user-sql.ts";
 
 /**
  * Replaces column references whose name is a key of `renames` (unquoted ones compared after
  * PostgreSQL's folding to lower case, quoted ones exactly) by the quoted new name. Qualified
  * names (`t.col`), function names (`lower(`) and cast targets (`::text`) are left alone.
  */
+export function renameIdentifiers(
+  expression: UserSql,
+  renames: ReadonlyMap<string, string>,
+): UserSql;
+export function renameIdentifiers(expression: string, renames: ReadonlyMap<string, string>): string;
 export function renameIdentifiers(
   expression: string,
   renames: ReadonlyMap<string, string>,
@@ -29,6 +38,14 @@ export function renameIdentifiers(
  * (an expression, parenthesised by the caller where needed). Same reference rules as
  * {@link renameIdentifiers}.
  */
+export function substituteColumns(
+  expression: UserSql,
+  substitutes: ReadonlyMap<string, UserSql>,
+): UserSql;
+export function substituteColumns(
+  expression: string,
+  substitutes: ReadonlyMap<string, string>,
+): string;
 export function substituteColumns(
   expression: string,
   substitutes: ReadonlyMap<string, string>,
@@ -85,6 +102,8 @@ const OPERATOR_KEYWORDS = new Set(
  * FROM yields exactly one row. Anything else (FROM, DISTINCT, aliases, set operations, several
  * columns, text the lexer does not follow) is returned unchanged.
  */
+export function simplifyExpression(expression: UserSql): UserSql;
+export function simplifyExpression(expression: string): string;
 export function simplifyExpression(expression: string): string {
   const tokens = tokenize(expression);
   if (!tokens || tokens.length < 2) return expression;

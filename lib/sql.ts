@@ -1,8 +1,8 @@
 /**
  * The one way SQL text is built. Identifiers are always quoted (reserved words, capitals, spaces,
  * quotes and semicolons all survive); literals are always escaped. User-supplied expressions
- * (up/down/check/default/predicate) are the only raw SQL and go through `userSql`, so they stand
- * out in review.
+ * (up/down/check/default/predicate …) are the only raw SQL: they travel as `UserSql`
+ * (lib/user-sql.ts), so a builder cannot paste a string that did not come from a migration.
  */
 
 /** Quotes each part as an identifier and joins them with dots; never splits on dots. */
@@ -26,14 +26,6 @@ export function literal(value: string | number | boolean | null): string {
   const escaped = value.replaceAll("'", "''");
   // E'' syntax only when a backslash is present, so standard_conforming_strings does not matter.
   return value.includes("\\") ? `E'${escaped.replaceAll("\\", "\\\\")}'` : `'${escaped}'`;
-}
-
-/**
- * Marks a user-written SQL expression. It is inserted verbatim: the migration author owns it.
- * Wrapped in parentheses so it composes safely inside larger statements.
- */
-export function userSql(expression: string): string {
-  return `(${expression})`;
 }
 
 /**

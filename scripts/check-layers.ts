@@ -22,6 +22,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   [
     "lib/errors.ts",
     "lib/sql.ts",
+    "lib/user-sql.ts",
     "lib/naming.ts",
     "lib/sql-tokens.ts",
     "lib/sql-rewrite.ts",

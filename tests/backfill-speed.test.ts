@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import postgres from "postgres";
 import { backfillAssignments } from "../lib/engine/triggers.ts";
 import { versionSchemaName } from "../lib/naming.ts";
+import { engineSql } from "../lib/user-sql.ts";
 import { cli, cliOk, migrationFile } from "./helpers/cli.ts";
 import { applyMigration } from "./helpers/lifecycle.ts";
 import { type TestDatabase, testDatabase } from "./helpers/postgres.ts";
@@ -267,7 +268,7 @@ describe("the batch UPDATE's column binding", () => {
     table: "t",
     direction: "up" as const,
     targetColumn: target,
-    expression,
+    expression: engineSql(expression),
     columns: columns.map(([name, physicalName]) => ({ name, physicalName })),
   });
   const physical = new Set(["id", "x", "y", "_pgroll_new_x", "_pgroll_new_y"]);

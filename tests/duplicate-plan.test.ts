@@ -12,18 +12,27 @@ import {
 } from "../lib/operations/duplicate.ts";
 import { alterColumn } from "../lib/operations/alter_column.ts";
 import type { VirtualColumn, VirtualTable } from "../lib/schema/model.ts";
+import { alterColumnParams } from "../lib/migration/params/alter_column.ts";
+import { engineSql } from "../lib/user-sql.ts";
 
-function column(name: string, fields: Partial<VirtualColumn> = {}): VirtualColumn {
+/** A column's fields, its type and default as plain text (the catalog's rendering). */
+type ColumnFields = Omit<Partial<VirtualColumn>, "type" | "default"> & {
+  type?: string;
+  default?: string | null;
+};
+
+function column(name: string, fields: ColumnFields = {}): VirtualColumn {
+  const { type = "integer", default: value = null, ...rest } = fields;
   return {
     name,
     physicalName: name,
-    type: "integer",
-    default: null,
+    type: engineSql(type),
+    default: value === null ? null : engineSql(value),
     nullable: true,
     unique: false,
     comment: null,
     postgresType: "base",
-    ...fields,
+    ...rest,
   };
 }
 
@@ -76,7 +85,7 @@ describe("start", () => {
   test("a new type that is not built in may be a domain", () => {
     const actions = duplicateStartActions(
       table([column("c")]),
-      [{ column: "c", type: "public.posbig" }],
+      [{ column: "c", type: engineSql("public.posbig") }],
       options,
     );
     expect(sqlOf(actions, "duplicate_column")).toStartWith("DO $pgtandem$");
@@ -97,7 +106,11 @@ describe("start", () => {
 describe("complete and rollback", () => {
   test("a check on a retyped column is validated and renamed only if it was copied", () => {
     const t = table([column("c")]);
-    const retyped = duplicateCompleteActions(t, [{ column: "c", type: "text" }], options);
+    const retyped = duplicateCompleteActions(
+      t,
+      [{ column: "c", type: engineSql("text") }],
+      options,
+    );
     expect(sqlOf(retyped, "validate_t__pgroll_dup_t_c_check")).toContain("IF EXISTS");
     expect(retyped.find((a) => a.id.startsWith("rename_duplicate_constraint"))!.kind).toBe("sql");
     const rename = retyped.find((a) => a.id.startsWith("rename_duplicate_constraint"))!;
@@ -133,7 +146,13 @@ describe("alter_column's new version", () => {
     const t = table([column("c", { type: "text", default: "'0'::text" })]);
     const schema = { name: "public", tables: [t] };
     alterColumn.start(
-      { table: "t", column: "c", type: "integer", up: "c::integer", down: "c::text" },
+      alterColumnParams.parse({
+        table: "t",
+        column: "c",
+        type: "integer",
+        up: "c::integer",
+        down: "c::text",
+      }),
       { schema, baseSchema: "public" },
     );
     expect(schema.tables[0]!.columns[0]!.default).toBeNull();
@@ -144,9 +163,16 @@ describe("alter_column's new version", () => {
     const t = table([column("c", { type: "text", default: "'0'::text" })]);
     const schema = { name: "public", tables: [t] };
     alterColumn.start(
-      { table: "t", column: "c", type: "integer", default: "0", up: "c::integer", down: "c::text" },
+      alterColumnParams.parse({
+        table: "t",
+        column: "c",
+        type: "integer",
+        default: "0",
+        up: "c::integer",
+        down: "c::text",
+      }),
       { schema, baseSchema: "public" },
     );
-    expect(schema.tables[0]!.columns[0]!.default).toBe("0");
+    expect(schema.tables[0]!.columns[0]!.default).toBe(engineSql("0"));
   });
 });

@@ -471,11 +471,12 @@ describe("registry and JSON Schema", () => {
 describe("unimplementedOperation", () => {
   test("parses params but refuses to validate or run", () => {
     const definition = unimplementedOperation("sql", "Run raw SQL", sqlParams);
-    expect(definition.validate({ up: "x" }, {} as never)).toEqual([
+    const params = sqlParams.parse({ up: "x" });
+    expect(definition.validate(params, {} as never)).toEqual([
       { path: [], message: 'operation "sql" is not supported yet' },
     ]);
     try {
-      definition.start({ up: "x" }, {} as never);
+      definition.start(params, {} as never);
       throw new Error("start should throw");
     } catch (error) {
       expect(error).toBeInstanceOf(PgtandemError);

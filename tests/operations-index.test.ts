@@ -11,6 +11,7 @@ import { expectStartRejected } from "./helpers/reject.ts";
 import { createIndexParams } from "../lib/migration/params/create_index.ts";
 import { createIndex } from "../lib/operations/create_index.ts";
 import type { VirtualSchema } from "../lib/schema/model.ts";
+import { engineSql } from "../lib/user-sql.ts";
 
 let db: TestDatabase;
 
@@ -512,7 +513,8 @@ describe("plans", () => {
 });
 
 function column(name: string) {
-  return { name, type: "text", default: null, nullable: true, unique: false, comment: null };
+  const type = engineSql("text");
+  return { name, type, default: null, nullable: true, unique: false, comment: null };
 }
 
 /** Runs `start` on the content and expects it refused, nothing changed. */

@@ -10,6 +10,7 @@ import { StateStore } from "../lib/engine/state.ts";
 import { normalizeSchema } from "../lib/schema/normalize.ts";
 import { StateError } from "../lib/errors.ts";
 import { ident } from "../lib/sql.ts";
+import { engineSql } from "../lib/user-sql.ts";
 import { type TestDatabase, testDatabase } from "./helpers/postgres.ts";
 
 const START_TIMEOUT = 60_000;
@@ -327,7 +328,7 @@ describe("transitions", () => {
     ]);
     expect(history[0]?.resultingSchema?.tables.t?.primaryKey).toEqual(["id"]);
     expect((await state.schemaAfter(base, "01_first"))?.tables.t?.columns.id?.type).toBe(
-      "integer",
+      engineSql("integer"),
     );
     // 02_other has no version schema: the latest existing one is still 01_first's.
     expect(await state.latestVersion(base)).toBe("01_first");
@@ -555,7 +556,7 @@ describe("read_schema", () => {
     expect(schema.tables.parent?.checkConstraints).toEqual({});
     expect(schema.tables.items?.columns.id).toEqual({
       name: "id",
-      type: "bigint",
+      type: engineSql("bigint"),
       default: null,
       nullable: false,
       unique: true,
@@ -629,7 +630,7 @@ describe("read_schema", () => {
       columns: {
         m: {
           name: "m",
-          type: "mood",
+          type: engineSql("mood"),
           default: null,
           nullable: true,
           unique: false,

@@ -21,6 +21,7 @@ import {
 import { MAX_IDENTIFIER_BYTES, NEEDS_BACKFILL_COLUMN, temporaryColumnName } from "../lib/naming.ts";
 import type { TriggerSpec } from "../lib/operations/operation.ts";
 import { ident } from "../lib/sql.ts";
+import { engineSql } from "../lib/user-sql.ts";
 import { type TestDatabase, testDatabase } from "./helpers/postgres.ts";
 import { duration, progressReporter } from "../lib/engine/progress.ts";
 
@@ -46,14 +47,14 @@ function nameSpecs(table: string, up = "upper(name)", down = "lower(name)"): Tri
       table,
       direction: "up",
       targetColumn: NEW_NAME,
-      expression: up,
+      expression: engineSql(up),
       columns: [{ name: "id", physicalName: "id" }, { name: "name", physicalName: "name" }],
     },
     {
       table,
       direction: "down",
       targetColumn: "name",
-      expression: down,
+      expression: engineSql(down),
       columns: [{ name: "id", physicalName: "id" }, { name: "name", physicalName: NEW_NAME }],
     },
   ];
@@ -147,7 +148,7 @@ describe("triggers", () => {
         table: "counters",
         direction: "up",
         targetColumn: "_pgroll_new_a",
-        expression: "a + 1",
+        expression: engineSql("a + 1"),
         columns: [{ name: "a", physicalName: "a" }],
       },
       {
@@ -155,7 +156,7 @@ describe("triggers", () => {
         table: "counters",
         direction: "up",
         targetColumn: "_pgroll_new_b",
-        expression: "SELECT a * 10",
+        expression: engineSql("SELECT a * 10"),
         columns: [{ name: "a", physicalName: "_pgroll_new_a" }, { name: "b", physicalName: "b" }],
       },
     ];
@@ -182,7 +183,7 @@ describe("triggers", () => {
       table: "marks",
       direction: "up",
       targetColumn: "_pgroll_new_b",
-      expression: "a + 1",
+      expression: engineSql("a + 1"),
       columns: [{ name: "id", physicalName: "id" }, { name: "a", physicalName: "a" }],
     }];
     await run(triggerActions(specs, V2));
@@ -218,7 +219,7 @@ describe("triggers", () => {
         table,
         direction: "up",
         targetColumn: "_pgroll_new_Full Name",
-        expression: `upper("Full Name") || '$pgtandem$' -- trailing comment`,
+        expression: engineSql(`upper("Full Name") || '$pgtandem$' -- trailing comment`),
         columns: [{ name: "Key ID", physicalName: "Key ID" }, {
           name: "Full Name",
           physicalName: "Full Name",
@@ -228,7 +229,7 @@ describe("triggers", () => {
         table,
         direction: "down",
         targetColumn: "Full Name",
-        expression: `lower("Full Name")`,
+        expression: engineSql(`lower("Full Name")`),
         columns: [{ name: "Full Name", physicalName: "_pgroll_new_Full Name" }],
       },
     ];
@@ -515,7 +516,7 @@ function upSpec(table: string, expression: string, column: string): TriggerSpec 
     table,
     direction: "up",
     targetColumn: NEW_NAME,
-    expression,
+    expression: engineSql(expression),
     columns: [{ name: column, physicalName: column }],
   };
 }

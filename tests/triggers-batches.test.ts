@@ -9,6 +9,7 @@ import { runBackfill } from "../lib/engine/backfill.ts";
 import { triggerActions } from "../lib/engine/triggers.ts";
 import { temporaryColumnName } from "../lib/naming.ts";
 import type { TriggerSpec } from "../lib/operations/operation.ts";
+import { engineSql } from "../lib/user-sql.ts";
 import { type TestDatabase, testDatabase } from "./helpers/postgres.ts";
 
 let db: TestDatabase;
@@ -32,7 +33,7 @@ async function tableWithTrigger(table: string, rows: number, up: string): Promis
     table,
     direction: "up",
     targetColumn: NEW_V,
-    expression: up,
+    expression: engineSql(up),
     columns: [{ name: "v", physicalName: "v" }],
   };
   for (const action of triggerActions([spec], V2)) await db.sql.unsafe(action.sql);

@@ -6,6 +6,7 @@
 import type postgres from "postgres";
 import { formatPath, PgtandemError, QueryError, sqlstateOf } from "../errors.ts";
 import { ident, literal } from "../sql.ts";
+import type { UserSql } from "../user-sql.ts";
 import type { Sql } from "./connection.ts";
 import { type LockWaitOptions, stronglyLockedTables, waitForLongLockHolders } from "./lock-wait.ts";
 import { runPartitionedIndexAction } from "./partitioned-index.ts";
@@ -167,8 +168,8 @@ async function buildIndex(
 async function isFastDefault(
   sql: Sql,
   schema: string,
-  type: string,
-  expression: string,
+  type: UserSql,
+  expression: UserSql,
 ): Promise<boolean> {
   const rollback = new Error("probe done");
   let fast = false;

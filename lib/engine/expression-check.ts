@@ -33,7 +33,7 @@ import { ident } from "../sql.ts";
 import { simplifyExpression } from "../sql-rewrite.ts";
 import type { Sql } from "./connection.ts";
 import { expressionSearchPath } from "./expression-names.ts";
-import { type ScopeColumn, type UserSql, userSqlOf } from "./expression-sources.ts";
+import { type ScopeColumn, type UserSqlItem, userSqlOf } from "./expression-sources.ts";
 import type { OperationStep } from "../operations/steps.ts";
 
 export interface ExpressionCheckOptions {
@@ -63,11 +63,11 @@ const TYPE_MISMATCH = new Set(["42804", "42846", "42725", "22P02"]);
 /** Checks every item; read-only (see the module comment). */
 export async function checkUserSql(
   sql: Sql,
-  items: readonly UserSql[],
+  items: readonly UserSqlItem[],
   options: ExpressionCheckOptions,
 ): Promise<ExpressionCheckResult> {
   const result: ExpressionCheckResult = { errors: [], warnings: [] };
-  const report = (item: UserSql, message: string) =>
+  const report = (item: UserSqlItem, message: string) =>
     (item.warnOnly ? result.warnings : result.errors).push({ path: item.path, message });
   const statements = items.filter((i) => i.form === "statements");
   if (statements.length > 0) {
@@ -140,7 +140,7 @@ export async function checkUserSql(
 }
 
 /** The statement whose parse analysis checks `item`. */
-function queryOf(item: UserSql, castTo: string | undefined): string {
+function queryOf(item: UserSqlItem, castTo: string | undefined): string {
   // The newline before each closing parenthesis ends a trailing `--` comment of the user's.
   // A check may be written `CHECK (…)` (start keeps it so, see checkSql): the keyword goes.
   const text = item.form === "condition" ? item.text.replace(/^\s*check\s*(?=\()/i, "") : item.text;

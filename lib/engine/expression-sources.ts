@@ -19,7 +19,7 @@ export interface ScopeColumn {
 }
 
 /** One piece of user SQL and how to check it. */
-export interface UserSql {
+export interface UserSqlItem {
   /** Where it is: `["operations", 1, "alter_column", "up"]`. */
   path: (string | number)[];
   text: string;
@@ -50,8 +50,8 @@ export interface UserSql {
 }
 
 /** Every piece of user SQL in `steps`, in operation order. */
-export function userSqlOf(steps: readonly OperationStep[], baseSchema: string): UserSql[] {
-  const found: UserSql[] = [];
+export function userSqlOf(steps: readonly OperationStep[], baseSchema: string): UserSqlItem[] {
+  const found: UserSqlItem[] = [];
   let ownSql = false;
   let newTable = false;
   for (const step of steps) {
@@ -78,7 +78,7 @@ function stepSql(
   step: OperationStep,
   prefix: (string | number)[],
   baseSchema: string,
-): UserSql[] {
+): UserSqlItem[] {
   const { kind, params } = step.operation;
   const at = (...path: (string | number)[]) => [...prefix, ...path];
   switch (kind) {
@@ -102,7 +102,7 @@ function stepSql(
     }
     case "sql": {
       const p = params as { up: string; down?: string };
-      const items: UserSql[] = [{ path: at("up"), text: p.up, form: "statements" }];
+      const items: UserSqlItem[] = [{ path: at("up"), text: p.up, form: "statements" }];
       if (p.down) items.push({ path: at("down"), text: p.down, form: "statements" });
       return items;
     }
@@ -148,7 +148,7 @@ interface CreateConstraintLike {
 
 type At = (...path: (string | number)[]) => (string | number)[];
 
-function addColumnSql(p: AddColumnLike, step: OperationStep, at: At): UserSql[] {
+function addColumnSql(p: AddColumnLike, step: OperationStep, at: At): UserSqlItem[] {
   const items = columnSql(
     p.column,
     scopeOf(step.after, p.table),
@@ -159,10 +159,10 @@ function addColumnSql(p: AddColumnLike, step: OperationStep, at: At): UserSql[] 
   return items;
 }
 
-function alterColumnSql(p: AlterColumnLike, step: OperationStep, at: At): UserSql[] {
+function alterColumnSql(p: AlterColumnLike, step: OperationStep, at: At): UserSqlItem[] {
   const before = scopeOf(step.before, p.table);
   const after = scopeOf(step.after, p.table);
-  const items: UserSql[] = [];
+  const items: UserSqlItem[] = [];
   if (p.type) items.push({ path: at("type"), text: p.type, form: "type" });
   // up is computed from the old version's row, down from the new version's.
   if (p.up) items.push(...value(at("up"), p.up, before));
@@ -175,7 +175,7 @@ function alterColumnSql(p: AlterColumnLike, step: OperationStep, at: At): UserSq
   return items;
 }
 
-function createTableSql(p: CreateTableLike, step: OperationStep, at: At): UserSql[] {
+function createTableSql(p: CreateTableLike, step: OperationStep, at: At): UserSqlItem[] {
   const scope = scopeOf(step.after, p.name);
   const items = p.columns.flatMap((column, i) =>
     columnSql(column, scope, (...path) => at("columns", i, ...path))
@@ -192,10 +192,10 @@ function createTableSql(p: CreateTableLike, step: OperationStep, at: At): UserSq
   return items;
 }
 
-function createConstraintSql(p: CreateConstraintLike, step: OperationStep, at: At): UserSql[] {
+function createConstraintSql(p: CreateConstraintLike, step: OperationStep, at: At): UserSqlItem[] {
   const before = scopeOf(step.before, p.table);
   const after = scopeOf(step.after, p.table);
-  const items: UserSql[] = [];
+  const items: UserSqlItem[] = [];
   if (p.check) items.push(...condition(at("check"), p.check, after));
   for (const [column, text] of Object.entries(p.up ?? {})) {
     if (text) items.push(...value(at("up", column), text, before));
@@ -207,8 +207,8 @@ function createConstraintSql(p: CreateConstraintLike, step: OperationStep, at: A
 }
 
 /** A column definition's type, default, check and generated expression. */
-function columnSql(column: ColumnLike, scope: Scope | undefined, at: At): UserSql[] {
-  const items: UserSql[] = [{ path: at("type"), text: column.type, form: "type" }];
+function columnSql(column: ColumnLike, scope: Scope | undefined, at: At): UserSqlItem[] {
+  const items: UserSqlItem[] = [{ path: at("type"), text: column.type, form: "type" }];
   if (typeof column.default === "string" && column.default !== "") {
     items.push({ path: at("default"), text: column.default, form: "value", ...cast(column.type) });
   }
@@ -237,7 +237,7 @@ function expandedSql(
   step: OperationStep,
   prefix: (string | number)[],
   baseSchema: string,
-): UserSql[] {
+): UserSqlItem[] {
   let operations;
   try {
     operations = expandOperations([{}], [step.operation])?.operations ?? [];
@@ -256,7 +256,7 @@ function pluginSql(
   step: OperationStep,
   prefix: (string | number)[],
   baseSchema: string,
-): UserSql[] {
+): UserSqlItem[] {
   const { definition, params } = step.operation;
   const context = { before: step.before, after: step.after, started: step.before, baseSchema };
   const phases: [string, () => Action[]][] = [
@@ -264,7 +264,7 @@ function pluginSql(
     ["complete", () => definition.complete(params, context)],
     ["rollback", () => definition.rollback(params, context)],
   ];
-  const items: UserSql[] = [];
+  const items: UserSqlItem[] = [];
   for (const [phase, actions] of phases) {
     let planned: Action[];
     try {
@@ -283,7 +283,7 @@ function pluginSql(
   return items;
 }
 
-type Scope = NonNullable<UserSql["scope"]>;
+type Scope = NonNullable<UserSqlItem["scope"]>;
 
 /**
  * The columns of `table` in `schema`, as that version names them, under the table's physical
@@ -306,7 +306,7 @@ function scopeOf(schema: VirtualSchema, table: string): Scope | undefined {
 const TRIGGER_ROW = "pgtandem_expression_check";
 
 /** An `up`/`down` over a table's columns; none when the table is unknown (validation says so). */
-function value(path: (string | number)[], text: string, scope: Scope | undefined): UserSql[] {
+function value(path: (string | number)[], text: string, scope: Scope | undefined): UserSqlItem[] {
   return scope ? [{ path, text, form: "value", scope: { ...scope, table: TRIGGER_ROW } }] : [];
 }
 
@@ -315,15 +315,19 @@ function generatedValue(
   path: (string | number)[],
   text: string,
   scope: Scope | undefined,
-): UserSql[] {
+): UserSqlItem[] {
   return scope ? [{ path, text, form: "value", scope }] : [];
 }
 
-function condition(path: (string | number)[], text: string, scope: Scope | undefined): UserSql[] {
+function condition(
+  path: (string | number)[],
+  text: string,
+  scope: Scope | undefined,
+): UserSqlItem[] {
   return scope ? [{ path, text, form: "condition", scope }] : [];
 }
 
-function warnOnly(items: UserSql[]): UserSql[] {
+function warnOnly(items: UserSqlItem[]): UserSqlItem[] {
   return items.map((item) => ({ ...item, warnOnly: true }));
 }
 

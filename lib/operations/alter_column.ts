@@ -13,6 +13,7 @@ import type { VirtualTable } from "../schema/model.ts";
 import { findColumn, findTable, knownColumn, knownTable } from "../schema/virtual.ts";
 import { ident, literal } from "../sql.ts";
 import { renameIdentifiers } from "../sql-rewrite.ts";
+import { engineSql } from "../user-sql.ts";
 import {
   constraintNameFreeIssues,
   issue,
@@ -195,7 +196,8 @@ export const alterColumn: OperationDefinition<AlterColumnParams> = {
           table: table.physicalName,
           direction: "up",
           targetColumn: temp,
-          expression: params.up || ident(column.name),
+          // Without `up` the new column copies the old one: the quoted name is the expression.
+          expression: params.up || engineSql(ident(column.name)),
           columns: oldColumns,
           ...(params.up ? { origin: { path: ["up"] } } : {}),
         },
@@ -203,7 +205,7 @@ export const alterColumn: OperationDefinition<AlterColumnParams> = {
           table: table.physicalName,
           direction: "down",
           targetColumn: oldPhysical,
-          expression: params.down || ident(column.name),
+          expression: params.down || engineSql(ident(column.name)),
           columns: newColumns,
           ...(params.down ? { origin: { path: ["down"] } } : {}),
         },

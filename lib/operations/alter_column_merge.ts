@@ -10,6 +10,7 @@ import type { AlterColumnParams } from "../migration/params/alter_column.ts";
 import type { VirtualSchema } from "../schema/model.ts";
 import { findColumn, findTable } from "../schema/virtual.ts";
 import { simplifyExpression, substituteColumns } from "../sql-rewrite.ts";
+import { engineSql, type UserSql } from "../user-sql.ts";
 
 /**
  * `later` merged into `earlier` when both change the same column (the copy `earlier` made),
@@ -81,12 +82,13 @@ export function mergeAlterColumns(
  * `(inner)`. An absent expression is the column itself.
  */
 function compose(
-  outer: string | undefined,
+  outer: UserSql | undefined,
   column: string,
-  inner: string | undefined,
-): string | undefined {
+  inner: UserSql | undefined,
+): UserSql | undefined {
   if (!outer) return inner;
   if (!inner) return outer;
-  const substitutes = new Map([[column, `(${simplifyExpression(inner)})`]]);
+  // The user's own `inner`, parenthesised so it stays one operand where `outer` names the column.
+  const substitutes = new Map([[column, engineSql(`(${simplifyExpression(inner)})`)]]);
   return substituteColumns(simplifyExpression(outer), substitutes);
 }

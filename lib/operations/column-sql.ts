@@ -12,6 +12,7 @@ import type {
 import type { VirtualSchema, VirtualTable } from "../schema/model.ts";
 import { findColumn, findTable } from "../schema/virtual.ts";
 import { ident, identList } from "../sql.ts";
+import type { UserSql } from "../user-sql.ts";
 
 /** Serial pseudo-types: a column of one is filled from a sequence, existing rows included. */
 const SERIAL_TYPES = new Set([
@@ -93,7 +94,7 @@ export function physicalColumnNames(table: VirtualTable): Map<string, string> {
 }
 
 /** `CHECK (expr) [NO INHERIT]`; an expression already written as `CHECK (…)` is kept. */
-export function checkSql(expression: string, noInherit: boolean): string {
+export function checkSql(expression: UserSql, noInherit: boolean): string {
   const body = /^\s*check\s*\(/i.test(expression) ? expression.trim() : `CHECK (${expression})`;
   return noInherit ? `${body} NO INHERIT` : body;
 }
@@ -179,7 +180,7 @@ export function tableConstraintSql(
     case "primary_key":
       return join(name, `PRIMARY KEY (${identList(columns)})`, params, deferrable);
     case "check":
-      return join(name, checkSql(constraint.check ?? "", constraint.no_inherit ?? false));
+      return join(name, checkSql(constraint.check!, constraint.no_inherit ?? false));
     case "foreign_key":
       return join(
         name,

@@ -113,7 +113,7 @@ export const createConstraint: OperationDefinition<CreateConstraintParams> = {
           sqlAction(
             `create_check_${table.physicalName}_${params.name}`,
             `ALTER TABLE ${qualified} ADD CONSTRAINT ${ident(params.name)} ${
-              checkSql(renameIdentifiers(params.check ?? "", renames), params.no_inherit ?? false)
+              checkSql(renameIdentifiers(params.check!, renames), params.no_inherit ?? false)
             } NOT VALID`,
             on,
           ),

@@ -15,6 +15,7 @@ import {
 import type { VirtualSchema, VirtualTable } from "../schema/model.ts";
 import { findColumn, findTable, indexExists, knownTable } from "../schema/virtual.ts";
 import { ident } from "../sql.ts";
+import { engineSql, type UserSql } from "../user-sql.ts";
 import { renameIdentifiers } from "../sql-rewrite.ts";
 import { issue, nameLengthIssues, type Path, requireColumn, requireTable } from "./checks.ts";
 import type { OperationDefinition } from "./operation.ts";
@@ -179,9 +180,9 @@ function indexSql(params: CreateIndexParams, table: VirtualTable, baseSchema: st
   let sql = `CREATE ${params.unique ? "UNIQUE " : ""}INDEX CONCURRENTLY ${ident(params.name)} ON ${
     ident(baseSchema, table.physicalName)
   } USING ${params.method ?? "btree"} (${columns})`;
-  const storage = given(params.storage_parameters);
+  const storage = givenSql(params.storage_parameters);
   if (storage) sql += ` WITH (${storage})`;
-  const predicate = given(params.predicate);
+  const predicate = givenSql(params.predicate);
   if (predicate) sql += ` WHERE (${physicalPredicate(predicate, table)})`;
   return sql;
 }
@@ -215,8 +216,14 @@ function given(text: string | undefined): string | undefined {
   return text !== undefined && text.trim() !== "" ? text.trim() : undefined;
 }
 
+/** {@link given} for user SQL: trimmed, it is the user's SQL still. */
+function givenSql(text: UserSql | undefined): UserSql | undefined {
+  const trimmed = given(text);
+  return trimmed === undefined ? undefined : engineSql(trimmed);
+}
+
 /** The user's predicate names columns by their virtual names; the index needs physical ones. */
-function physicalPredicate(predicate: string, table: VirtualTable): string {
+function physicalPredicate(predicate: UserSql, table: VirtualTable): UserSql {
   const renames = new Map<string, string>();
   for (const column of table.columns) {
     if (column.name !== column.physicalName) renames.set(column.name, column.physicalName);

@@ -18,12 +18,13 @@ import {
 } from "./duplicate.ts";
 import type { StartResult } from "./operation.ts";
 import { isTemporaryName } from "../naming.ts";
+import type { UserSql } from "../user-sql.ts";
 
 export interface DropConstraintInput {
   table: string;
   name: string;
-  up: Record<string, string>;
-  down: Record<string, string>;
+  up: Record<string, UserSql>;
+  down: Record<string, UserSql>;
 }
 
 /** The columns of a check, unique or foreign key constraint, if the table has it. */

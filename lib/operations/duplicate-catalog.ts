@@ -22,6 +22,7 @@ import { type Action, afterTriggers, sqlAction } from "../plan/action.ts";
 import { shortenIdentifier } from "../naming.ts";
 import * as naming from "../naming.ts";
 import { doBlock, ident, literal } from "../sql.ts";
+import type { UserSql } from "../user-sql.ts";
 
 // Generated names, shortened like the sync triggers' when PostgreSQL would truncate them, so
 // two long names that share a prefix stay distinct and the literals here match the catalog.
@@ -77,7 +78,7 @@ function rejectsNullSql(col: string): string {
  * row's NULL is checked) and every old-side insert would too. PostgreSQL (14 to 18) rewrites
  * the table to add a column of a domain with constraints, placeholder or not.
  */
-export function addCopySql(c: CopiedColumn, type: string): string {
+export function addCopySql(c: CopiedColumn, type: UserSql): string {
   return doBlock(`
 DECLARE
   ${declareRel(c)}

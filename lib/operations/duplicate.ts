@@ -22,6 +22,7 @@ import type {
 import { findColumn, knownColumn } from "../schema/virtual.ts";
 import { ident, identList, literal } from "../sql.ts";
 import { renameIdentifiers } from "../sql-rewrite.ts";
+import { engineSql, type UserSql } from "../user-sql.ts";
 import { checkSql } from "./column-sql.ts";
 import {
   addCopySql,
@@ -47,7 +48,7 @@ export interface ColumnCopy {
   /** Virtual name of the column. */
   column: string;
   /** Type of the copy; the column's own type when absent. */
-  type?: string;
+  type?: UserSql;
   /** The copy may hold NULLs even if the column may not (alter_column nullable: true). */
   dropNotNull?: boolean;
 }
@@ -267,7 +268,8 @@ function copyConstraintActions(
   const renames = physicalRenames(resolved);
   const constraints: Action[] = [];
   for (const check of involved.checks) {
-    const definition = renameIdentifiers(stripNotValid(check.definition), renames);
+    // The check as PostgreSQL prints it (or as the migration that added it wrote it).
+    const definition = renameIdentifiers(engineSql(stripNotValid(check.definition)), renames);
     constraints.push(
       sqlAction(
         `duplicate_check_${table.physicalName}_${check.name}`,
@@ -497,8 +499,8 @@ function stripNotValid(definition: string): string {
 export function duplicateTriggers(
   table: VirtualTable,
   columns: readonly string[],
-  up: Readonly<Record<string, string>>,
-  down: Readonly<Record<string, string>>,
+  up: Readonly<Record<string, UserSql>>,
+  down: Readonly<Record<string, UserSql>>,
 ): TriggerSpec[] {
   const oldColumns = table.columns.map((c) => ({ name: c.name, physicalName: c.physicalName }));
   const newColumns = table.columns.map((c) => ({
@@ -511,7 +513,8 @@ export function duplicateTriggers(
       table: table.physicalName,
       direction: "up",
       targetColumn: temporaryColumnName(name),
-      expression: up[name] || ident(name),
+      // Without an expression the copy takes the column's value: the quoted name.
+      expression: up[name] || engineSql(ident(name)),
       columns: oldColumns,
       ...(up[name] ? { origin: { path: ["up", name] } } : {}),
     });
@@ -522,7 +525,7 @@ export function duplicateTriggers(
       table: table.physicalName,
       direction: "down",
       targetColumn: column.physicalName,
-      expression: down[name] || ident(name),
+      expression: down[name] || engineSql(ident(name)),
       columns: newColumns,
       ...(down[name] ? { origin: { path: ["down", name] } } : {}),
     });

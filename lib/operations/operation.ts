@@ -14,6 +14,7 @@ import type { z } from "zod";
 import type { Issue } from "../errors.ts";
 import type { Action, ActionOrigin } from "../plan/action.ts";
 import type { VirtualSchema } from "../schema/model.ts";
+import type { UserSql } from "../user-sql.ts";
 
 /** Keeps one physical column in step with another while two versions write to one table. */
 export interface TriggerSpec {
@@ -26,8 +27,11 @@ export interface TriggerSpec {
   direction: "up" | "down";
   /** Physical column the trigger assigns. */
   targetColumn: string;
-  /** User SQL expression computing the value; it names columns by their virtual names. */
-  expression: string;
+  /**
+   * User SQL expression computing the value; it names columns by their virtual names. A plugin
+   * marks its own text with `userSql(text)`.
+   */
+  expression: UserSql;
   /** The columns the expression may name: virtual name → physical column, for the writing version. */
   columns: { name: string; physicalName: string }[];
   /** The field the user wrote the expression in (see ActionOrigin); absent for a derived one. */

@@ -3,6 +3,7 @@
  * return actions, and the engine executes them (with lock_timeout and retry), prints them for
  * `plan`, or de-duplicates them.
  */
+import type { UserSql } from "../user-sql.ts";
 
 /** The strongest table lock a statement takes, for `plan` output and the safety lint. */
 export type LockLevel =
@@ -69,8 +70,8 @@ export interface ActionOrigin {
  */
 export interface FastDefaultGuard {
   kind: "fast_default";
-  type: string;
-  expression: string;
+  type: UserSql;
+  expression: UserSql;
   /** Error message when the default would rewrite the table. */
   message: string;
 }

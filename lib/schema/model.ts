@@ -5,12 +5,14 @@
  * to physical tables and columns. Operations change the virtual schema op by op; the engine
  * builds the version's views from it.
  */
+import type { UserSql } from "../user-sql.ts";
 
 export interface Column {
   name: string;
-  type: string;
+  /** SQL text (user SQL or PostgreSQL's own rendering), pasted into statements verbatim. */
+  type: UserSql;
   /** SQL expression, or null when the column has none (always null for generated columns). */
-  default: string | null;
+  default: UserSql | null;
   nullable: boolean;
   /** A single-column unique constraint or unique index covers exactly this column. */
   unique: boolean;

@@ -12,6 +12,7 @@ import type {
   Table,
   UniqueConstraint,
 } from "./model.ts";
+import { engineSql } from "../user-sql.ts";
 
 /**
  * Turns stored or freshly read schema JSON into the `Schema` model. Three writers exist and all
@@ -81,8 +82,10 @@ export function normalizeSchema(raw: unknown): Schema {
 function normalizeColumn(name: string, c: Record<string, unknown>): Column {
   const column: Column = {
     name: text(c.name, name),
-    type: text(c.type),
-    default: typeof c.default === "string" ? c.default : null,
+    // A column's type and default as PostgreSQL printed them (format_type, pg_get_expr), or as
+    // a migration of pgroll's or ours recorded them: SQL text the database itself produced.
+    type: engineSql(text(c.type)),
+    default: typeof c.default === "string" ? engineSql(c.default) : null,
     nullable: c.nullable === true,
     unique: c.unique === true,
     comment: optionalText(c.comment),

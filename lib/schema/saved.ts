@@ -11,9 +11,13 @@
  */
 import { z } from "zod";
 import { formatPath } from "../errors.ts";
+import type { UserSqlBrand } from "../user-sql.ts";
 import type { VirtualSchema } from "./model.ts";
 
 const nullableText = z.string().nullable();
+
+/** A column's type or default: SQL that start recorded (the user's or PostgreSQL's). */
+const sqlText = z.string().brand<UserSqlBrand>();
 
 const index = z.looseObject({
   name: z.string(),
@@ -55,8 +59,8 @@ const excludeConstraint = z.looseObject({
 
 const virtualColumn = z.looseObject({
   name: z.string(),
-  type: z.string(),
-  default: nullableText,
+  type: sqlText,
+  default: sqlText.nullable(),
   nullable: z.boolean(),
   unique: z.boolean(),
   comment: nullableText,

@@ -1,13 +1,12 @@
 /** Parameters of `add_column`. */
 import { z } from "zod";
-import { columnSchema, identifierSchema } from "./shared.ts";
+import { columnSchema, identifierSchema, userSqlSchema } from "./shared.ts";
 
 export const addColumnParams = z
   .object({
     table: identifierSchema.describe("Table to add the column to."),
     column: columnSchema.describe("The column to add."),
-    up: z
-      .string()
+    up: userSqlSchema
       .optional()
       .describe(
         "SQL expression that fills the new column for existing rows and for rows written " +

@@ -8,6 +8,7 @@ import {
   foreignKeyReferenceSchema,
   identifierSchema,
   sqlTextSchema,
+  userSqlSchema,
 } from "./shared.ts";
 
 export const uniqueConstraintSchema = z
@@ -32,15 +33,13 @@ export const alterColumnParams = z
   .object({
     table: identifierSchema.describe("Table the column belongs to."),
     column: identifierSchema.describe("Column to change."),
-    up: z
-      .string()
+    up: userSqlSchema
       .optional()
       .describe(
         "SQL expression computing the new column's value from the old one (named by the " +
           "column's name), for existing rows and rows written through the old version.",
       ),
-    down: z
-      .string()
+    down: userSqlSchema
       .optional()
       .describe(
         "SQL expression computing the old column's value from the new one, for rows written " +
@@ -56,8 +55,7 @@ export const alterColumnParams = z
       .optional()
       .describe("false adds NOT NULL; true drops it."),
     unique: uniqueConstraintSchema.optional().describe("Add this UNIQUE constraint to the column."),
-    default: z
-      .string()
+    default: userSqlSchema
       .nullable()
       .optional()
       .describe("Set the column's default to this SQL expression; null drops the default."),

@@ -10,6 +10,7 @@ import {
   multiColumnSqlSchema,
   tableForeignKeyReferenceSchema,
   typeRequires,
+  userSqlSchema,
 } from "./shared.ts";
 
 export const createConstraintParams = z
@@ -22,7 +23,7 @@ export const createConstraintParams = z
       .array(identifierSchema)
       .optional()
       .describe("Columns the constraint covers; each is rewritten into a new column."),
-    check: z.string().optional().describe("Check constraints: the boolean SQL expression."),
+    check: userSqlSchema.optional().describe("Check constraints: the boolean SQL expression."),
     no_inherit: z
       .boolean()
       .optional()

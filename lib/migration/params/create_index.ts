@@ -1,6 +1,6 @@
 /** Parameters of `create_index`. */
 import { z } from "zod";
-import { identifierSchema, keywordEnum } from "./shared.ts";
+import { identifierSchema, keywordEnum, userSqlSchema } from "./shared.ts";
 
 export const indexFieldSchema = z
   .object({
@@ -13,7 +13,7 @@ export const indexFieldSchema = z
     opclass: z
       .object({
         name: z.string().optional().describe("Name of the operator class."),
-        params: z.array(z.string()).optional().describe("Parameters of the operator class."),
+        params: z.array(userSqlSchema).optional().describe("Parameters of the operator class."),
       })
       .strict()
       .optional()
@@ -35,12 +35,10 @@ export const createIndexParams = z
       .optional()
       .describe("Index access method. Default btree."),
     unique: z.boolean().optional().describe("Make it a unique index. Default false."),
-    predicate: z
-      .string()
+    predicate: userSqlSchema
       .optional()
       .describe("Make the index partial: only rows matching this expression."),
-    storage_parameters: z
-      .string()
+    storage_parameters: userSqlSchema
       .optional()
       .describe("Storage parameters, as written inside WITH (…), e.g. fillfactor = 70."),
   })

@@ -1,13 +1,12 @@
 /** Parameters of `drop_column`. */
 import { z } from "zod";
-import { identifierSchema } from "./shared.ts";
+import { identifierSchema, userSqlSchema } from "./shared.ts";
 
 export const dropColumnParams = z
   .object({
     table: identifierSchema.describe("Table the column belongs to."),
     column: identifierSchema.describe("Column to drop."),
-    down: z
-      .string()
+    down: userSqlSchema
       .optional()
       .describe(
         "SQL expression that fills the column for rows written through the new version, " +

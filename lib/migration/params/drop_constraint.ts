@@ -4,14 +4,13 @@
  * itself, and so do we.
  */
 import { z } from "zod";
-import { identifierSchema, sqlTextSchema } from "./shared.ts";
+import { identifierSchema, sqlTextSchema, userSqlSchema } from "./shared.ts";
 
 export const dropConstraintParams = z
   .object({
     table: identifierSchema.describe("Table the constraint belongs to."),
     name: identifierSchema.describe("Name of the constraint to drop (one column only)."),
-    up: z
-      .string()
+    up: userSqlSchema
       .optional()
       .describe("SQL expression for the new column's value. Default: the old value unchanged."),
     down: sqlTextSchema.describe(

@@ -8,12 +8,20 @@
  * that is silently ignored would lose DDL.
  */
 import { z } from "zod";
+import type { UserSqlBrand } from "../../user-sql.ts";
 
 /** A name of a table, column, constraint or index: any non-empty string, quoted when emitted. */
 export const identifierSchema = z.string().min(1);
 
-/** A SQL expression or type written by the user; pasted into statements, so never empty. */
-export const sqlTextSchema = z.string().min(1);
+/**
+ * SQL written by the user (an expression, a type, statements, a clause such as storage
+ * parameters): pasted into statements verbatim, so parsed into `UserSql` (lib/user-sql.ts). The
+ * brand is type-only: parsing and the generated JSON Schema are a plain string's.
+ */
+export const userSqlSchema = z.string().brand<UserSqlBrand>();
+
+/** User SQL that must not be empty (a type, a check, a generated expression). */
+export const sqlTextSchema = z.string().min(1).brand<UserSqlBrand>();
 
 /**
  * A SQL keyword enum such as `on_delete`. pgroll pastes these values into SQL (or upper-cases them
@@ -134,8 +142,7 @@ export const identitySchema = z
       .describe(
         "ALWAYS (the default) rejects explicit values on INSERT; BY DEFAULT lets them through.",
       ),
-    sequence_options: z
-      .string()
+    sequence_options: userSqlSchema
       .optional()
       .describe("Options for the identity's sequence, written as in CREATE SEQUENCE."),
   })
@@ -175,8 +182,7 @@ export const columnSchema = z
       .boolean()
       .optional()
       .describe("The column is (part of) the primary key. Default false."),
-    default: z
-      .string()
+    default: userSqlSchema
       .optional()
       .describe("Default value as a SQL expression; string literals need their own quotes."),
     comment: z.string().optional().describe("Comment stored on the column."),
@@ -193,8 +199,7 @@ export type ColumnDef = z.infer<typeof columnSchema>;
 export const indexParametersSchema = z
   .object({
     tablespace: z.string().optional().describe("Tablespace of the constraint's index."),
-    storage_parameters: z
-      .string()
+    storage_parameters: userSqlSchema
       .optional()
       .describe("Storage parameters of the index, as written inside WITH (…)."),
     include_columns: z
@@ -208,13 +213,13 @@ export type IndexParameters = z.infer<typeof indexParametersSchema>;
 
 export const excludeSchema = z
   .object({
-    index_method: z.string().optional().describe("Index method of the constraint, e.g. gist."),
-    elements: z
-      .string()
+    index_method: userSqlSchema
+      .optional()
+      .describe("Index method of the constraint, e.g. gist."),
+    elements: userSqlSchema
       .optional()
       .describe("Elements and operators, as written inside EXCLUDE USING m (…)."),
-    predicate: z
-      .string()
+    predicate: userSqlSchema
       .optional()
       .describe("Make the constraint partial: only rows matching this expression."),
   })
@@ -247,7 +252,7 @@ export const tableConstraintSchema = z
       .boolean()
       .optional()
       .describe("Check constraints: do not pass the constraint to child tables. Default false."),
-    check: z.string().optional().describe("Check constraints: the boolean SQL expression."),
+    check: userSqlSchema.optional().describe("Check constraints: the boolean SQL expression."),
     references: tableForeignKeyReferenceSchema
       .optional()
       .describe("Foreign key constraints: what the columns point to."),
@@ -365,4 +370,4 @@ export function checkSetColumns(
 }
 
 /** Column name → SQL expression, for operations that rewrite several columns at once. */
-export const multiColumnSqlSchema = z.record(identifierSchema, z.string());
+export const multiColumnSqlSchema = z.record(identifierSchema, userSqlSchema);

@@ -4,12 +4,12 @@
  * `onComplete` is true, and we follow the code.
  */
 import { z } from "zod";
+import { sqlTextSchema, userSqlSchema } from "./shared.ts";
 
 export const sqlParams = z
   .object({
-    up: z.string().min(1).describe("SQL to run, verbatim."),
-    down: z
-      .string()
+    up: sqlTextSchema.describe("SQL to run, verbatim."),
+    down: userSqlSchema
       .optional()
       .describe("SQL that undoes `up`, run on rollback; it must be safe to run twice."),
     onComplete: z
