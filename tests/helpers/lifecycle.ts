@@ -10,7 +10,10 @@ import { cliOk, migrationFile } from "./cli.ts";
 export interface LifecycleCase {
   /** Migration name; also the file name (and so the version schema `public_<name>`). */
   name: string;
-  migration: object;
+  /** The document (written as JSON), or a file's text in the format `extension` names. */
+  migration: object | string;
+  /** The file's extension: `json` (the default), `yaml` or `ts` (a DSL module). */
+  extension?: "json" | "yaml" | "ts";
   afterStart?: () => Promise<void>;
   afterRollback?: () => Promise<void>;
   afterComplete?: () => Promise<void>;
@@ -19,7 +22,7 @@ export interface LifecycleCase {
 }
 
 export async function runLifecycle(db: TestDatabase, c: LifecycleCase): Promise<void> {
-  const file = await migrationFile(`${c.name}.json`, c.migration);
+  const file = await migrationFile(`${c.name}.${c.extension ?? "json"}`, c.migration);
   const before = await dumpSchema(db.sql, "public");
   await cliOk(db.url, ["start", file, ...(c.startArgs ?? [])]);
   expect(await schemaExists(db.sql, `public_${c.name}`)).toBe(true);
