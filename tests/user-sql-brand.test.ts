@@ -81,10 +81,10 @@ function checks(name: string, table: string, tags: string) {
   const version = `public_${name}`;
   return {
     afterStart: async () => {
-      const rows = await db.sql.unsafe(
+      const rows = await db.sql.unsafe<{ name: string; label: string; price: string }[]>(
         `select name, label, price from "${version}".${table} order by id`,
       );
-      expect(rows.map((r) => ({ ...r }))).toEqual([
+      expect(rows.map((r) => ({ name: r.name, label: r.label, price: r.price }))).toEqual([
         { name: "apple", label: "APPLE", price: "300" },
         { name: "pear", label: "PEAR", price: "0" },
       ]);

@@ -3,7 +3,7 @@
  * complete when `onComplete` is set; `down` runs on rollback and must be idempotent, because a
  * failed start is cleaned up with it too. The engine re-reads the catalog after it runs.
  */
-import { sqlAction } from "../plan/action.ts";
+import { userSqlAction } from "../plan/action.ts";
 import { type SqlParams, sqlParams } from "../migration/params/sql.ts";
 import type { OperationDefinition } from "./operation.ts";
 
@@ -27,8 +27,7 @@ export const rawSql: OperationDefinition<SqlParams> = {
     if (params.onComplete) return { actions: [] };
     return {
       actions: [
-        sqlAction(rawId("up"), params.up, {
-          userSql: true,
+        userSqlAction(rawId("up"), params.up, {
           lock: "ACCESS EXCLUSIVE",
           origin: { path: ["up"] },
         }),
@@ -39,14 +38,14 @@ export const rawSql: OperationDefinition<SqlParams> = {
   complete(params) {
     if (!params.onComplete) return [];
     return [
-      sqlAction(rawId("on_complete"), params.up, { userSql: true, origin: { path: ["up"] } }),
+      userSqlAction(rawId("on_complete"), params.up, { origin: { path: ["up"] } }),
     ];
   },
 
   rollback(params) {
     if (!params.down) return [];
     return [
-      sqlAction(rawId("down"), params.down, { userSql: true, origin: { path: ["down"] } }),
+      userSqlAction(rawId("down"), params.down, { origin: { path: ["down"] } }),
     ];
   },
 

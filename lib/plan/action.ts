@@ -103,22 +103,21 @@ export type AfterTriggers = true;
 
 export type Action = SqlAction | ConcurrentIndexAction;
 
+/** The settings of {@link sqlAction}; each is the SqlAction field of the same name. */
+export interface SqlActionOptions {
+  table?: string;
+  lock?: LockLevel;
+  transactional?: boolean;
+  ignoreSqlstates?: string[];
+  userSql?: boolean;
+  guard?: FastDefaultGuard;
+  afterTriggers?: boolean;
+  warnOnly?: string;
+  origin?: ActionOrigin;
+}
+
 /** Shorthand for the most common action. */
-export function sqlAction(
-  id: string,
-  sql: string,
-  options: {
-    table?: string;
-    lock?: LockLevel;
-    transactional?: boolean;
-    ignoreSqlstates?: string[];
-    userSql?: boolean;
-    guard?: FastDefaultGuard;
-    afterTriggers?: boolean;
-    warnOnly?: string;
-    origin?: ActionOrigin;
-  } = {},
-): SqlAction {
+export function sqlAction(id: string, sql: string, options: SqlActionOptions = {}): SqlAction {
   const action: SqlAction = {
     kind: "sql",
     id,
@@ -134,6 +133,15 @@ export function sqlAction(
   if (options.warnOnly) action.warnOnly = options.warnOnly;
   if (options.origin) action.origin = options.origin;
   return action;
+}
+
+/** The migration author's own statements (a `sql` operation), run verbatim: `userSql` is set. */
+export function userSqlAction(
+  id: string,
+  sql: UserSql,
+  options: Omit<SqlActionOptions, "userSql"> = {},
+): SqlAction {
+  return sqlAction(id, sql, { ...options, userSql: true });
 }
 
 /**
