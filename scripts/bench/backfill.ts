@@ -7,7 +7,9 @@
  * on an identical table: the share of raw UPDATE speed a zero-downtime migration keeps (pgroll:
  * 0.033 at 300k rows, falling with N). The backfill phase alone (from the engine's verbose log
  * lines "backfilling table" … "backfilled table") is divided by the same plain UPDATE: the share
- * of raw UPDATE speed the batches keep. Target ≥ 0.85, flat in N.
+ * of raw UPDATE speed the batches keep, flat in N. (The 0.85 once aimed at is above the floor that
+ * scripts/bench/trigger-floor.ts measures: any BEFORE UPDATE row trigger on the table caps even one
+ * statement at ~0.85, the sync triggers' WHEN clauses at ~0.74.)
  *
  * Then one more migration runs the CLI as a process of its own (`bun main.ts start --complete`),
  * whose peak resident memory (VmHWM, polled) is reported: it must not grow with N.
