@@ -1,0 +1,230 @@
+/**
+ * pgtandem the way production runs it, through the CLI: a non-superuser deployer role that is a
+ * member of the role owning the tables (no replication, no pg_monitor, no SET on
+ * session_replication_role), the state schema created by it, application roles with narrow
+ * grants (SELECT only; column-level INSERT/UPDATE; USAGE on the schema only) using the versions
+ * between start and complete and after, role and database settings, row-level security, and
+ * failures at each step: a failed start leaves no trace, a failed complete leaves both versions
+ * working and the next command succeeds.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import postgres from "postgres";
+import { dumpSchema, leftovers } from "./helpers/catalog.ts";
+import { cli, cliOk, migrationFile } from "./helpers/cli.ts";
+import { serverVersion, type TestDatabase, testDatabase } from "./helpers/postgres.ts";
+
+let db: TestDatabase;
+let major: number;
+/** Role names, cluster-wide: unique per database. */
+let team: string;
+let deployer: string;
+let reader: string;
+let writer: string;
+let visitor: string;
+let deployerUrl: string;
+const flags = ["--schema", "app"];
+
+function urlAs(role: string): string {
+  const url = new URL(db.url);
+  url.username = role;
+  url.password = "";
+  return url.toString();
+}
+
+beforeAll(async () => {
+  db = await testDatabase();
+  major = await serverVersion();
+  const suffix = db.name.slice(2, 12);
+  team = `adv_roles_team_${suffix}`;
+  deployer = `adv_roles_deployer_${suffix}`;
+  reader = `adv_roles_reader_${suffix}`;
+  writer = `adv_roles_writer_${suffix}`;
+  visitor = `adv_roles_visitor_${suffix}`;
+  await db.sql.unsafe(`
+    CREATE ROLE ${team} NOLOGIN;
+    CREATE ROLE ${deployer} LOGIN NOSUPERUSER NOREPLICATION NOBYPASSRLS IN ROLE ${team};
+    CREATE ROLE ${reader} LOGIN;
+    CREATE ROLE ${writer} LOGIN;
+    CREATE ROLE ${visitor} LOGIN;
+    REVOKE ALL ON SCHEMA public FROM PUBLIC;
+    REVOKE TEMPORARY ON DATABASE "${db.name}" FROM PUBLIC;
+    GRANT CREATE ON DATABASE "${db.name}" TO ${deployer};
+    CREATE SCHEMA app AUTHORIZATION ${team};
+    GRANT USAGE ON SCHEMA app TO ${reader}, ${writer}, ${visitor};
+  `).simple();
+  deployerUrl = urlAs(deployer);
+  await cliOk(deployerUrl, ["init", ...flags]);
+}, 60_000);
+
+afterAll(async () => {
+  if (!db) return;
+  await db.drop();
+  const admin = postgres(new URL("/postgres", db.url).toString(), { max: 1, onnotice: () => {} });
+  for (const role of [deployer, reader, writer, visitor, team]) {
+    await admin.unsafe(`DROP ROLE IF EXISTS ${role}`).catch(() => {});
+  }
+  await admin.end();
+});
+
+/**
+ * Creates app.<name> (id, name, note) with `rows` rows through a migration `t_<name>` (its
+ * version schema is `app_t_<name>`) whose SQL runs `extra` too (grants, policies: they exist
+ * before the version's views), then hands the table to the team role.
+ */
+async function teamTable(name: string, rows: number, extra = ""): Promise<string> {
+  const create = await file(`t_${name}`, [{
+    sql: {
+      up: `CREATE TABLE app.${name} (id serial PRIMARY KEY, name text NOT NULL, note text);
+        INSERT INTO app.${name} (name, note)
+        SELECT 'n' || g, 'x' || g FROM generate_series(1, ${rows}) g; ${extra}`,
+    },
+  }]);
+  await cliOk(deployerUrl, ["start", "--complete", create, ...flags]);
+  await db.sql.unsafe(`ALTER TABLE app.${name} OWNER TO ${team}`);
+  return `app_t_${name}`;
+}
+
+/** Runs `fn` as `role` with search_path set to `schema` (a version schema), like a client. */
+async function as<T>(role: string, schema: string, fn: (sql: postgres.Sql) => Promise<T>) {
+  const sql = postgres(urlAs(role), {
+    max: 1,
+    onnotice: () => {},
+    connection: { search_path: `"${schema}"` },
+  });
+  try {
+    return await fn(sql);
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}
+
+/** The error message of `query`, or "ok" when it succeeds. */
+async function outcome(query: Promise<unknown>): Promise<string> {
+  try {
+    await query;
+    return "ok";
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
+async function file(name: string, operations: object[]): Promise<string> {
+  return await migrationFile(`${name}.json`, { operations });
+}
+
+async function active(): Promise<number> {
+  const [row] = await db.sql`select count(*)::int as n from pgroll.migrations
+    where schema = 'app' and not done`;
+  return row!.n as number;
+}
+
+async function versionSchemas(): Promise<string[]> {
+  const rows = await db.sql`select nspname from pg_namespace where nspname like 'app\\_%'
+    order by nspname`;
+  return rows.map((r) => r.nspname as string);
+}
+
+/** The refusal contract: exit 1, one line, the schema, version schemas and state unchanged. */
+async function expectNoTrace(args: string[], pattern: RegExp): Promise<string> {
+  const before = await dumpSchema(db.sql, "app");
+  const schemas = await versionSchemas();
+  const [history] = await db.sql`select count(*)::int as n from pgroll.migrations`;
+  const result = await cli(deployerUrl, [...args, ...flags]);
+  expect(result.code).toBe(1);
+  expect(result.stderr).toMatch(pattern);
+  expect(result.stderr.trim().split("\n")).toHaveLength(1);
+  expect(await dumpSchema(db.sql, "app")).toEqual(before);
+  expect(await versionSchemas()).toEqual(schemas);
+  const [after] = await db.sql`select count(*)::int as n from pgroll.migrations`;
+  expect(after!.n).toBe(history!.n);
+  expect(await active()).toBe(0);
+  return result.stderr;
+}
+
+describe("a non-superuser deployer, member of the owning role", () => {
+  test("the state schema is the deployer's; it has none of the privileged attributes", async () => {
+    const [row] = await db.sql`select r.rolsuper, r.rolreplication, r.rolbypassrls,
+        pg_has_role(${deployer}, 'pg_monitor', 'USAGE') as monitor,
+        pg_get_userbyid(n.nspowner) as owner
+      from pg_roles r, pg_namespace n where r.rolname = ${deployer} and n.nspname = 'pgroll'`;
+    expect(row).toEqual({
+      rolsuper: false,
+      rolreplication: false,
+      rolbypassrls: false,
+      monitor: false,
+      owner: deployer,
+    });
+    const status = await cliOk(deployerUrl, ["status", ...flags]);
+    expect(status.stdout).toContain("app");
+  });
+
+  test("narrow grants carry to both versions' views, during and after the migration", async () => {
+    const old = await teamTable(
+      "people",
+      20,
+      `GRANT SELECT ON app.people TO ${reader};
+       GRANT SELECT, INSERT (name), UPDATE (note) ON app.people TO ${writer};
+       GRANT USAGE ON SEQUENCE app.people_id_seq TO ${writer};`,
+    );
+    const migration = await file("r02_people", [
+      { rename_column: { table: "people", from: "note", to: "remark" } },
+      {
+        add_column: {
+          table: "people",
+          column: { name: "shout", type: "text", nullable: true },
+          up: "upper(name)",
+        },
+      },
+    ]);
+    await cliOk(deployerUrl, ["start", migration, ...flags]);
+    const next = "app_r02_people";
+    // The reader reads both versions and writes neither.
+    expect(await as(reader, old, (sql) => sql`select count(*)::int as n from people`))
+      .toEqual([{ n: 20 }]);
+    expect(await as(reader, next, (sql) => sql`select shout from people where id = 1`))
+      .toEqual([{ shout: "N1" }]);
+    expect(await as(reader, next, (sql) => outcome(sql`insert into people (name) values ('r')`)))
+      .toMatch(/permission denied/);
+    // The writer: INSERT (name) and UPDATE (note, "remark" in the new version), nothing else.
+    await as(writer, old, (sql) => sql`insert into people (name) values ('w-old')`);
+    await as(writer, next, (sql) => sql`insert into people (name) values ('w-new')`);
+    await as(writer, next, (sql) => sql`update people set remark = 'r' where name = 'w-new'`);
+    await as(writer, old, (sql) => sql`update people set note = 'o' where name = 'w-old'`);
+    expect(await as(writer, next, (sql) => outcome(sql`update people set name = 'z'`)))
+      .toMatch(/permission denied/);
+    expect(
+      await as(
+        writer,
+        old,
+        (sql) => outcome(sql`insert into people (name, note) values ('a', 'b')`),
+      ),
+    )
+      .toMatch(/permission denied/);
+    // USAGE only: sees the schema, reads nothing.
+    expect(await as(visitor, next, (sql) => outcome(sql`select * from people`)))
+      .toMatch(/permission denied/);
+    // Written through the new version, shout is what that client gave (nothing); through the
+    // old one, the up expression's.
+    const rows = await db.sql`select name, note, _pgroll_new_shout as shout from app.people
+      where name like 'w-%' order by name`;
+    expect(rows.map((r) => ({ ...r }))).toEqual([
+      { name: "w-new", note: "r", shout: null },
+      { name: "w-old", note: "o", shout: "W-OLD" },
+    ]);
+
+    await cliOk(deployerUrl, ["complete", ...flags]);
+    expect(await as(reader, next, (sql) => sql`select count(*)::int as n from people`))
+      .toEqual([{ n: 22 }]);
+    await as(writer, next, (sql) => sql`insert into people (name) values ('w-after')`);
+    await as(writer, next, (sql) => sql`update people set remark = 'a' where name = 'w-after'`);
+    expect(await as(writer, next, (sql) => outcome(sql`update people set name = 'z'`)))
+      .toMatch(/permission denied/);
+    expect(await as(visitor, next, (sql) => outcome(sql`select * from people`)))
+      .toMatch(/permission denied/);
+    const [after] = await db.sql`select remark, shout from app.people where name = 'w-after'`;
+    expect({ ...after }).toEqual({ remark: "a", shout: null });
+    const [owner] = await db.sql`select pg_get_userbyid(relowner) as owner from pg_class
+      where oid = 'app.people'::regclass`;
+    expect(owner!.owner).toBe(team);
+  });
+});
