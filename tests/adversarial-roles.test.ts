@@ -382,7 +382,7 @@ describe("a failed start leaves no trace", () => {
         ]),
       ],
       new RegExp(
-        `table "theirs": it is owned by role "postgres".*GRANT "postgres" TO "${deployer}"`,
+        `must be owner of table theirs: role "${deployer}" needs to own table "theirs" .*GRANT "postgres" TO "${deployer}"`,
       ),
     );
     await db.sql.unsafe(`DROP TABLE app.theirs`);

@@ -159,7 +159,7 @@ function ownershipIssues(step: OperationStep, shapes: Map<string, TableShape>): 
     const shape = shapes.get(table);
     if (!shape || shape.owned) continue;
     messages.push(
-      `role "${shape.who}" cannot alter table "${table}": it is owned by role "${shape.owner}"; run as its owner or grant its role (GRANT "${shape.owner}" TO "${shape.who}")`,
+      `must be owner of table ${table}: role "${shape.who}" needs to own table "${table}" (owned by role "${shape.owner}"; or be a member of it: GRANT "${shape.owner}" TO "${shape.who}")`,
     );
   }
   return messages;
