@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import postgres from "postgres";
 import { dumpSchema, leftovers } from "./helpers/catalog.ts";
 import { cli, cliOk, migrationFile } from "./helpers/cli.ts";
+import { runCli } from "../lib/cli/run.ts";
 import { serverVersion, type TestDatabase, testDatabase } from "./helpers/postgres.ts";
 
 let db: TestDatabase;
@@ -419,5 +420,269 @@ describe("a failed start leaves no trace", () => {
     expect(await dumpSchema(db.sql, "app")).toEqual(before);
     expect(await versionSchemas()).not.toContain("app_r09_bumpy");
     expect(await active()).toBe(0);
+  });
+});
+
+describe("role and database settings", () => {
+  /** Applies `settings` with ALTER `target` … SET for the test's duration, then resets them. */
+  async function withSettings(
+    target: "role" | "database",
+    settings: Record<string, string>,
+    fn: () => Promise<void>,
+  ): Promise<void> {
+    const subject = target === "role" ? `ROLE ${deployer}` : `DATABASE "${db.name}"`;
+    for (const [name, value] of Object.entries(settings)) {
+      await db.sql.unsafe(`ALTER ${subject} SET ${name} = '${value}'`);
+    }
+    try {
+      await fn();
+    } finally {
+      await db.sql.unsafe(`ALTER ${subject} RESET ALL`);
+    }
+  }
+
+  const cases: [string, "role" | "database", Record<string, string>][] = [
+    ["serializable, a 2 s statement_timeout and search_path = '' on the database", "database", {
+      default_transaction_isolation: "serializable",
+      statement_timeout: "2s",
+      lock_timeout: "50ms",
+      idle_in_transaction_session_timeout: "200ms",
+      search_path: "",
+    }],
+    ["repeatable read, a 2 s statement_timeout and search_path = app on the role", "role", {
+      default_transaction_isolation: "repeatable read",
+      statement_timeout: "2s",
+      lock_timeout: "50ms",
+      idle_in_transaction_session_timeout: "200ms",
+      search_path: "app",
+    }],
+  ];
+  for (const [title, target, settings] of cases) {
+    test(`${title}: a backfill longer than the timeout in all, then complete`, async () => {
+      const table = `slow_${target}`;
+      const old = await teamTable(
+        table,
+        600,
+        `CREATE FUNCTION app.slow_${target}(text) RETURNS text LANGUAGE plpgsql AS
+           $$ BEGIN PERFORM pg_sleep(0.005); RETURN upper($1); END $$;
+         GRANT SELECT, INSERT (name), UPDATE (note) ON app.${table} TO ${writer};
+         GRANT USAGE ON SEQUENCE app.${table}_id_seq TO ${writer};`,
+      );
+      await withSettings(target, settings, async () => {
+        const name = `r10_${target}`;
+        await cliOk(deployerUrl, [
+          "start",
+          "--backfill-batch-size",
+          "100",
+          await file(name, [{
+            add_column: {
+              table,
+              column: { name: "loud", type: "text", nullable: true },
+              up: `slow_${target}(name)`,
+            },
+          }]),
+          ...flags,
+        ]);
+        const [state] = await db.sql.unsafe(`select count(*)::int as n,
+          count(*) filter (where _pgroll_new_loud is distinct from upper(name))::int as unfilled
+          from app.${table}`);
+        expect({ ...state }).toEqual({ n: 600, unfilled: 0 });
+        // The writer's sessions get the same defaults; both versions take its writes.
+        await as(writer, old, (sql) => sql`insert into ${sql(table)} (name) values ('old')`);
+        await as(
+          writer,
+          `app_${name}`,
+          (sql) => sql`insert into ${sql(table)} (name) values ('new')`,
+        );
+        const status = await cliOk(deployerUrl, ["status", "--json", ...flags]);
+        expect(status.stdout).toContain(name);
+        await cliOk(deployerUrl, ["complete", ...flags]);
+        const rows = await db.sql.unsafe(`select name, loud from app.${table}
+          where name in ('old', 'new') order by name`);
+        expect(rows.map((r) => ({ ...r }))).toEqual([
+          { name: "new", loud: null },
+          { name: "old", loud: "OLD" },
+        ]);
+        const [settled] = await db.sql.unsafe(`select count(*)::int as wrong from app.${table}
+          where name not in ('old', 'new') and loud is distinct from upper(name)`);
+        expect(settled!.wrong).toBe(0);
+      });
+    }, 60_000);
+  }
+});
+
+describe("a complete that fails, or waits, half-way", () => {
+  /** Starts r_<name>: adds "loud" (upper(name)) to a fresh team table; returns both versions. */
+  async function started(table: string, name: string, grants = "") {
+    const old = await teamTable(
+      table,
+      50,
+      `GRANT SELECT, INSERT (name), UPDATE (note) ON app.${table} TO ${writer};
+       GRANT USAGE ON SEQUENCE app.${table}_id_seq TO ${writer}; ${grants}`,
+    );
+    await cliOk(deployerUrl, [
+      "start",
+      await file(name, [{
+        add_column: {
+          table,
+          column: { name: "loud", type: "text", nullable: true },
+          up: "upper(name)",
+        },
+      }]),
+      ...flags,
+    ]);
+    return { old, next: `app_${name}` };
+  }
+
+  /** The writer writes through both versions; each row is then as the trigger made it. */
+  async function bothVersionsWork(
+    table: string,
+    versions: { old: string; next: string },
+    tag: string,
+  ) {
+    await as(
+      writer,
+      versions.old,
+      (sql) => sql`insert into ${sql(table)} (name) values (${`o-${tag}`})`,
+    );
+    await as(
+      writer,
+      versions.next,
+      (sql) => sql`insert into ${sql(table)} (name) values (${`n-${tag}`})`,
+    );
+    await as(
+      writer,
+      versions.old,
+      (sql) => sql`update ${sql(table)} set note = ${tag} where id = 1`,
+    );
+    const rows = await db.sql.unsafe(
+      `select name, _pgroll_new_loud as loud from app.${table} where name like '_-${tag}' order by name`,
+    );
+    expect(rows.map((r) => ({ ...r }))).toEqual([
+      { name: `n-${tag}`, loud: null },
+      { name: `o-${tag}`, loud: `O-${tag.toUpperCase()}` },
+    ]);
+    const [one] = await as(
+      reader,
+      versions.next,
+      (sql) => sql`select note from ${sql(table)} where id = 1`,
+    )
+      .catch(() => [{ note: tag }]);
+    expect(one?.note).toBe(tag);
+  }
+
+  test("the deployer loses its membership between start and complete; granted again, complete works", async () => {
+    const versions = await started("lost", "r11_lost", `GRANT SELECT ON app.lost TO ${reader};`);
+    await db.sql.unsafe(`REVOKE ${team} FROM ${deployer}`);
+    try {
+      const before = await dumpSchema(db.sql, "app");
+      const failed = await cli(deployerUrl, ["complete", ...flags]);
+      expect(failed.code).toBe(1);
+      expect(failed.stderr).toMatch(/permission denied for schema app\. Nothing was switched over/);
+      expect(failed.stderr).toContain(`user "${deployer}" needs USAGE and CREATE on schema "app"`);
+      expect(failed.stderr.trim().split("\n")).toHaveLength(1);
+      expect(await dumpSchema(db.sql, "app")).toEqual(before);
+      expect(await active()).toBe(1);
+      await bothVersionsWork("lost", versions, "a");
+    } finally {
+      await db.sql.unsafe(`GRANT ${team} TO ${deployer}`);
+    }
+    await cliOk(deployerUrl, ["complete", ...flags]);
+    expect(await active()).toBe(0);
+    expect(await versionSchemas()).not.toContain(versions.old);
+    const [done] = await db.sql`select count(*)::int as wrong from app.lost
+      where name not like 'n-%' and loud is distinct from upper(name)`;
+    expect(done!.wrong).toBe(0);
+  });
+
+  test(
+    "a transaction holding a lock on the table: complete waits outside the queue, clients keep working",
+    async () => {
+      const versions = await started("held", "r12_held", `GRANT SELECT ON app.held TO ${reader};`);
+      const holder = await db.sql.reserve();
+      await holder`begin`;
+      await holder`lock table app.held in access share mode`;
+      let released = false;
+      const [{ pid }] = await holder`select pg_backend_pid() as pid`;
+      // In process, so the test sees the progress lines as they come: it releases the lock only
+      // once complete says it waits outside the queue (deterministic, no sleeps).
+      let stderr = "";
+      let saidWaiting: () => void = () => {};
+      const waiting = new Promise<void>((resolve) => (saidWaiting = resolve));
+      const completing = runCli(["complete", "--verbose", ...flags], {
+        stdout: { write: () => {} },
+        stderr: {
+          write: (s: string) => {
+            stderr += s;
+            if (stderr.includes("waiting outside the lock queue")) saidWaiting();
+          },
+        },
+        env: { PGROLL_PG_URL: deployerUrl },
+      });
+      try {
+        await Promise.race([waiting, completing]);
+        await bothVersionsWork("held", versions, "b");
+        expect(await active()).toBe(1);
+        await holder`commit`;
+        released = true;
+      } finally {
+        if (!released) await holder`rollback`;
+        holder.release();
+      }
+      expect(await completing).toBe(0);
+      // Waited outside the queue even though this role cannot see other users' transaction
+      // starts (no pg_read_all_stats): it never queued clients behind a lock_timeout attempt.
+      expect(stderr).toContain(
+        `waiting outside the lock queue: pid ${pid} holds AccessShareLock on "held"`,
+      );
+      expect(await active()).toBe(0);
+      const [done] = await db.sql`select count(*)::int as wrong from app.held
+      where name not like 'n-%' and loud is distinct from upper(name)`;
+      expect(done!.wrong).toBe(0);
+    },
+    60_000,
+  );
+
+  test("an old client writing NULL into a column the new version makes NOT NULL is refused; complete then works", async () => {
+    const old = await teamTable(
+      "strict",
+      20,
+      `GRANT SELECT, INSERT (name, note), UPDATE (note) ON app.strict TO ${writer};
+       GRANT USAGE ON SEQUENCE app.strict_id_seq TO ${writer};`,
+    );
+    await cliOk(deployerUrl, [
+      "start",
+      await file("r13_strict", [{
+        alter_column: {
+          table: "strict",
+          column: "note",
+          nullable: false,
+          up: "note",
+          down: "note",
+        },
+      }]),
+      ...flags,
+    ]);
+    const next = "app_r13_strict";
+    const refused = await as(
+      writer,
+      old,
+      (sql) => outcome(sql`insert into strict (name, note) values ('bad', null)`),
+    );
+    expect(refused).toMatch(/constraint|null/i);
+    await as(writer, old, (sql) => sql`insert into strict (name, note) values ('good', 'g')`);
+    await as(writer, next, (sql) => sql`insert into strict (name, note) values ('new', 'n')`);
+    expect(
+      await as(writer, next, (sql) => outcome(sql`update strict set note = null where id = 1`)),
+    )
+      .toMatch(/constraint|null/i);
+    await cliOk(deployerUrl, ["complete", ...flags]);
+    const [state] = await db
+      .sql`select count(*)::int as n, count(*) filter (where note is null)::int as nulls,
+      bool_or(name = 'bad') as bad from app.strict`;
+    expect({ ...state }).toEqual({ n: 22, nulls: 0, bad: false });
+    const [column] = await db.sql`select attnotnull from pg_attribute
+      where attrelid = 'app.strict'::regclass and attname = 'note'`;
+    expect(column!.attnotnull).toBe(true);
   });
 });
