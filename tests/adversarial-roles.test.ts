@@ -799,3 +799,95 @@ describe("default privileges of the deployer", () => {
     }
   });
 });
+
+describe("more steps that fail", () => {
+  test("a rollback that fails half-way changes nothing; granted again, rollback works", async () => {
+    const versions = { old: await teamTable("undo", 20, `GRANT SELECT ON app.undo TO ${reader};`) };
+    const before = await dumpSchema(db.sql, "app");
+    await cliOk(deployerUrl, [
+      "start",
+      await file("r18_undo", [
+        { rename_column: { table: "undo", from: "note", to: "memo" } },
+        {
+          add_column: {
+            table: "undo",
+            column: { name: "loud", type: "text", nullable: true },
+            up: "upper(name)",
+          },
+        },
+      ]),
+      ...flags,
+    ]);
+    await db.sql.unsafe(`REVOKE ${team} FROM ${deployer}`);
+    try {
+      const during = await dumpSchema(db.sql, "app");
+      const failed = await cli(deployerUrl, ["rollback", ...flags]);
+      const schemas = await versionSchemas();
+      expect(failed.code).toBe(1);
+      expect(failed.stderr.trim().split("\n")).toHaveLength(1);
+      expect(failed.stderr).toMatch(/permission denied|must be owner/);
+      expect(failed.stderr).toContain(deployer);
+      expect(await dumpSchema(db.sql, "app")).toEqual(during);
+      expect(await active()).toBe(1);
+      // Both versions are still there (the version schema used to be dropped first, alone).
+      expect(schemas).toContain("app_r18_undo");
+      expect(schemas).toContain(versions.old);
+    } finally {
+      await db.sql.unsafe(`GRANT ${team} TO ${deployer}`);
+    }
+    expect(await as(reader, "app_r18_undo", (sql) => sql`select memo, loud from undo where id = 1`))
+      .toEqual([{ memo: "x1", loud: "N1" }]);
+    await cliOk(deployerUrl, ["rollback", ...flags]);
+    expect(await dumpSchema(db.sql, "app")).toEqual(before);
+    expect(await versionSchemas()).not.toContain("app_r18_undo");
+    expect(await as(reader, versions.old, (sql) => sql`select note from undo where id = 1`))
+      .toEqual([{ note: "x1" }]);
+  });
+
+  test("migrate a folder of YAML migrations into another schema, as the deployer", async () => {
+    await db.sql.unsafe(`CREATE SCHEMA shop AUTHORIZATION ${team}`);
+    const { mkdtemp, writeFile } = await import("node:fs/promises");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const dir = await mkdtemp(join(tmpdir(), "adv-roles-"));
+    await writeFile(
+      join(dir, "01_orders.yaml"),
+      `operations:
+  - create_table:
+      name: orders
+      columns:
+        - { name: id, type: serial, pk: true }
+        - { name: total, type: integer, nullable: true }
+`,
+    );
+    await writeFile(
+      join(dir, "02_status.yaml"),
+      `operations:
+  - add_column:
+      table: orders
+      column: { name: status, type: text, default: "'new'" }
+  - alter_column:
+      table: orders
+      column: total
+      nullable: false
+      up: "coalesce(total, 0)"
+      down: total
+`,
+    );
+    const shop = ["--schema", "shop"];
+    await cliOk(deployerUrl, ["init", ...shop]);
+    await cliOk(deployerUrl, ["migrate", dir, "--complete", ...shop, "--to", "01_orders"]);
+    await db.sql`insert into shop.orders (total) values (5), (null)`;
+    await cliOk(deployerUrl, ["migrate", dir, "--complete", ...shop]);
+    const rows = await db.sql`select id, total, status from shop.orders order by id`;
+    expect(rows.map((r) => ({ ...r }))).toEqual([
+      { id: 1, total: 5, status: "new" },
+      { id: 2, total: 0, status: "new" },
+    ]);
+    const [column] = await db.sql`select attnotnull from pg_attribute
+      where attrelid = 'shop.orders'::regclass and attname = 'total'`;
+    expect(column!.attnotnull).toBe(true);
+    const status = await cliOk(deployerUrl, ["status", "--json", ...shop]);
+    expect(JSON.parse(status.stdout)).toMatchObject({ schema: "shop", version: "02_status" });
+  });
+});

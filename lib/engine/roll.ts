@@ -375,14 +375,14 @@ export class Engine {
   }
 
   /**
-   * Rollback actions of every step, in reverse order; all idempotent. The version schema goes
-   * first (no new-version client may write any more), then triggers and the physical changes
-   * together in one transaction, then what cannot run in a transaction (DROP INDEX CONCURRENTLY)
-   * and the user's own `down` SQL.
+   * Rollback actions of every step, in reverse order; all idempotent. The version schema, the
+   * triggers and the physical changes go together in one transaction (a failure leaves both
+   * versions working: the version schema used to go first, on its own, so a rollback failing
+   * after it left the migration in progress without its new version), then what cannot run in
+   * a transaction (DROP INDEX CONCURRENTLY) and the user's own `down` SQL.
    */
   async #undo(steps: readonly OperationStep[], versionSchema: string | undefined) {
     const phases = rollbackPhases(steps, this.#phaseOptions(versionSchema));
-    await this.#execute(phases.dropVersion);
     await this.#executeAtomically(phases.together);
     await this.#execute(phases.after);
   }
