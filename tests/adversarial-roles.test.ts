@@ -891,3 +891,55 @@ describe("more steps that fail", () => {
     expect(JSON.parse(status.stdout)).toMatchObject({ schema: "shop", version: "02_status" });
   });
 });
+
+describe("column grants meet new columns", () => {
+  test("an INSERT (name) writer through versions whose new columns have defaults and up expressions", async () => {
+    const old = await teamTable(
+      "orders",
+      10,
+      `GRANT SELECT, INSERT (name), UPDATE (note) ON app.orders TO ${writer};
+       GRANT USAGE ON SEQUENCE app.orders_id_seq TO ${writer};`,
+    );
+    await cliOk(deployerUrl, [
+      "start",
+      await file("r19_orders", [
+        {
+          add_column: {
+            table: "orders",
+            column: { name: "status", type: "text", default: "'new'" },
+          },
+        },
+        {
+          add_column: {
+            table: "orders",
+            column: { name: "loud", type: "text", nullable: true },
+            up: "upper(name)",
+          },
+        },
+      ]),
+      ...flags,
+    ]);
+    const next = "app_r19_orders";
+    // The view's default for "status" needs no INSERT grant on it; the up expression neither.
+    await as(writer, next, (sql) => sql`insert into orders (name) values ('n')`);
+    await as(writer, old, (sql) => sql`insert into orders (name) values ('o')`);
+    expect(
+      await as(
+        writer,
+        next,
+        (sql) => outcome(sql`insert into orders (name, status) values ('x', 'y')`),
+      ),
+    )
+      .toMatch(/permission denied/);
+    const rows = await db.sql`select name, status, loud from app_r19_orders.orders
+      where name in ('n', 'o') order by name`;
+    expect(rows.map((r) => ({ ...r }))).toEqual([
+      { name: "n", status: "new", loud: null },
+      { name: "o", status: "new", loud: "O" },
+    ]);
+    await cliOk(deployerUrl, ["complete", ...flags]);
+    await as(writer, next, (sql) => sql`insert into orders (name) values ('a')`);
+    const [after] = await db.sql`select status from app.orders where name = 'a'`;
+    expect(after!.status).toBe("new");
+  });
+});
