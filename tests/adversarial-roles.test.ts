@@ -943,3 +943,20 @@ describe("column grants meet new columns", () => {
     expect(after!.status).toBe("new");
   });
 });
+
+describe("init without the privileges it needs", () => {
+  test("no CREATE on the database: one line naming it, nothing created", async () => {
+    const lone = `adv_roles_lone_${db.name.slice(2, 12)}`;
+    await db.sql.unsafe(`CREATE ROLE ${lone} LOGIN`);
+    try {
+      const result = await cli(urlAs(lone), ["init", ...flags, "--pgroll-schema", "lone_state"]);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toBe(
+        `Error: permission denied for database ${db.name}: user "${lone}" needs CREATE on database "${db.name}" to create the state schema "lone_state"\n`,
+      );
+      expect(await db.sql`select 1 from pg_namespace where nspname = 'lone_state'`).toHaveLength(0);
+    } finally {
+      await db.sql.unsafe(`DROP ROLE ${lone}`);
+    }
+  });
+});
