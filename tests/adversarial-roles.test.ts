@@ -960,3 +960,64 @@ describe("init without the privileges it needs", () => {
     }
   });
 });
+
+describe("start without a privilege it needs", () => {
+  test("no CREATE on the database (for the version schema): refused before any change", async () => {
+    await teamTable("plain", 5);
+    await db.sql.unsafe(`REVOKE CREATE ON DATABASE "${db.name}" FROM ${deployer}`);
+    try {
+      const migration = await file("r20_plain", [{
+        add_column: {
+          table: "plain",
+          column: { name: "extra", type: "text", nullable: true },
+          up: "name",
+        },
+      }]);
+      const needed =
+        `role "${deployer}" needs CREATE on database "${db.name}" to create the version schema "app_r20_plain" (GRANT CREATE ON DATABASE "${db.name}" TO "${deployer}"), or run with --use-version-schema=false`;
+      expect(await expectNoTrace(["start", migration], /needs CREATE on database/))
+        .toContain(needed);
+      expect(await expectNoTrace(["plan", migration], /needs CREATE on database/))
+        .toContain(needed);
+    } finally {
+      await db.sql.unsafe(`GRANT CREATE ON DATABASE "${db.name}" TO ${deployer}`);
+    }
+  });
+
+  test("USAGE but no CREATE on the migrated schema (for the trigger functions): refused before any change", async () => {
+    await db.sql.unsafe(`CREATE SCHEMA stock; GRANT USAGE ON SCHEMA stock TO ${deployer};
+      CREATE TABLE stock.items (id int PRIMARY KEY, name text);
+      INSERT INTO stock.items VALUES (1, 'a');
+      ALTER TABLE stock.items OWNER TO ${team};`);
+    const stock = ["--schema", "stock"];
+    await cliOk(deployerUrl, ["init", ...stock]);
+    const { mkdtemp } = await import("node:fs/promises");
+    await cliOk(deployerUrl, [
+      "baseline",
+      "00_base",
+      await mkdtemp("/tmp/adv-roles-base-"),
+      "--yes",
+      ...stock,
+    ]);
+    const before = await dumpSchema(db.sql, "stock");
+    const result = await cli(deployerUrl, [
+      "start",
+      await file("s01_items", [{
+        add_column: {
+          table: "items",
+          column: { name: "extra", type: "text", nullable: true },
+          up: "name",
+        },
+      }]),
+      ...stock,
+    ]);
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim().split("\n")).toHaveLength(1);
+    expect(result.stderr).toContain(
+      `role "${deployer}" needs CREATE on schema "stock" for the functions and tables the migration creates there (GRANT CREATE ON SCHEMA "stock" TO "${deployer}")`,
+    );
+    expect(await dumpSchema(db.sql, "stock")).toEqual(before);
+    expect(await db.sql`select 1 from pg_namespace where nspname = 'stock_s01_items'`)
+      .toHaveLength(0);
+  });
+});
