@@ -1021,3 +1021,33 @@ describe("start without a privilege it needs", () => {
       .toHaveLength(0);
   });
 });
+
+describe("default_transaction_read_only = on", () => {
+  for (const target of ["role", "database"] as const) {
+    test(`on the ${target}: writing commands refuse with one line and change nothing; reading ones work`, async () => {
+      await teamTable(`frozen_${target}`, 3);
+      const where = target === "role" ? `ROLE ${deployer}` : `DATABASE "${db.name}"`;
+      const reset = target === "role" ? `ALTER ROLE "${deployer}"` : `ALTER DATABASE "${db.name}"`;
+      await db.sql.unsafe(`ALTER ${where} SET default_transaction_read_only = on`);
+      try {
+        const migration = await file(`r21_${target}`, [{
+          add_column: {
+            table: `frozen_${target}`,
+            column: { name: "extra", type: "text", nullable: true },
+          },
+        }]);
+        const line =
+          `Error: default_transaction_read_only is on for user "${deployer}" in database "${db.name}" (${reset} SET): ` +
+          `pgtandem will not change a database set read-only; run ${reset} RESET default_transaction_read_only, or connect as a user allowed to write\n`;
+        for (const args of [["start", migration], ["start", "--complete", migration], ["init"]]) {
+          expect(await expectNoTrace(args, /default_transaction_read_only/)).toBe(line);
+        }
+        const status = await cli(deployerUrl, ["status", "--json", ...flags]);
+        expect(status.code).toBe(0);
+        expect(JSON.parse(status.stdout)).toMatchObject({ schema: "app", status: "Complete" });
+      } finally {
+        await db.sql.unsafe(`ALTER ${where} RESET default_transaction_read_only`);
+      }
+    });
+  }
+});

@@ -11,7 +11,7 @@ export const initCommand: Command = {
     noPositionals(context);
     await withSession(context.config, context.registry, context.io, async ({ state }) => {
       await state.init(VERSION);
-    });
+    }, { writes: true });
     printResult(context, "Initialization complete\n", {
       status: "initialized",
       stateSchema: context.config.stateSchema,
