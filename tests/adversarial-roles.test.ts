@@ -826,6 +826,9 @@ describe("more steps that fail", () => {
       expect(failed.code).toBe(1);
       expect(failed.stderr.trim().split("\n")).toHaveLength(1);
       expect(failed.stderr).toMatch(/permission denied|must be owner/);
+      expect(failed.stderr).toContain(
+        `Nothing was rolled back: both versions still work; the migration is still in progress: fix the cause and run "pgtandem rollback" again`,
+      );
       expect(failed.stderr).toContain(deployer);
       expect(await dumpSchema(db.sql, "app")).toEqual(during);
       expect(await active()).toBe(1);
