@@ -982,6 +982,9 @@ describe("start without a privilege it needs", () => {
         .toContain(needed);
       expect(await expectNoTrace(["plan", migration], /needs CREATE on database/))
         .toContain(needed);
+      const validate = await cli(deployerUrl, ["validate", migration, ...flags]);
+      expect(validate.code).toBe(1);
+      expect(validate.stderr).toBe(`${migration}: ${needed}\n`);
     } finally {
       await db.sql.unsafe(`GRANT CREATE ON DATABASE "${db.name}" TO ${deployer}`);
     }
