@@ -705,6 +705,10 @@ describe("two deployers of the same team", () => {
             up: "upper(name)",
           },
         }]);
+      // init in every pipeline run, by either login: the store exists, nothing to do.
+      const state = await dumpSchema(db.sql, "pgroll");
+      await cliOk(secondUrl, ["init", ...flags]);
+      expect(await dumpSchema(db.sql, "pgroll")).toEqual(state);
       await cliOk(deployerUrl, ["start", await add("r14_first"), ...flags]);
       const next = "app_r14_first";
       // What the first deployer created (version schema, views, trigger functions) is its own:
