@@ -688,6 +688,54 @@ describe("a complete that fails, or waits, half-way", () => {
   });
 });
 
+describe("a NOT NULL made at complete", () => {
+  test("fails on a NULL an old client wrote: both versions still work; fixed, complete works", async () => {
+    const old = await teamTable(
+      "tasks",
+      10,
+      `GRANT SELECT, INSERT (name, note), UPDATE (note) ON app.tasks TO ${writer};
+       GRANT USAGE ON SEQUENCE app.tasks_id_seq TO ${writer};`,
+    );
+    await cliOk(deployerUrl, [
+      "start",
+      await file("r22_tasks", [
+        {
+          add_column: {
+            table: "tasks",
+            column: { name: "loud", type: "text", nullable: true },
+            up: "upper(name)",
+          },
+        },
+        { sql: { up: "ALTER TABLE app.tasks ALTER COLUMN note SET NOT NULL", onComplete: true } },
+      ]),
+      ...flags,
+    ]);
+    const next = "app_r22_tasks";
+    await as(writer, old, (sql) => sql`insert into tasks (name, note) values ('nul', null)`);
+    const before = await dumpSchema(db.sql, "app");
+    const failed = await cli(deployerUrl, ["complete", ...flags]);
+    expect(failed.code).toBe(1);
+    expect(failed.stderr.trim().split("\n")).toHaveLength(1);
+    expect(failed.stderr).toMatch(/"note".*null/i);
+    expect(failed.stderr).toContain("both versions still work");
+    expect(await active()).toBe(1);
+    expect(await dumpSchema(db.sql, "app")).toEqual(before);
+    // Both versions take reads and writes.
+    await as(writer, old, (sql) => sql`insert into tasks (name, note) values ('o', 'x')`);
+    await as(writer, next, (sql) => sql`insert into tasks (name, note) values ('n', 'y')`);
+    expect(await as(writer, next, (sql) => sql`select count(*)::int as n from tasks`))
+      .toEqual([{ n: 13 }]);
+    // The operator fixes the data; complete then goes through.
+    await db.sql`update app.tasks set note = 'fixed' where note is null`;
+    await cliOk(deployerUrl, ["complete", ...flags]);
+    const [column] = await db.sql`select attnotnull from pg_attribute
+      where attrelid = 'app.tasks'::regclass and attname = 'note'`;
+    expect(column!.attnotnull).toBe(true);
+    const [row] = await db.sql`select loud from app.tasks where name = 'nul'`;
+    expect(row!.loud).toBe("NUL");
+  });
+});
+
 describe("two deployers of the same team", () => {
   test("a second member of the owning role completes and rolls back what the first started", async () => {
     const second = `adv_roles_second_${db.name.slice(2, 12)}`;
