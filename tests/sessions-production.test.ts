@@ -1,7 +1,7 @@
 /**
  * pgtandem on a hardened production server, through the CLI: a non-superuser owner role whose
  * ALTER ROLE defaults are hostile (1 ms statement and transaction timeouts, 1 s idle-session
- * timeout, read-only serializable transactions, a wrong search_path), TEMPORARY revoked from
+ * timeout, serializable transactions, a wrong search_path), TEMPORARY revoked from
  * PUBLIC, and connections terminated in the middle of a run.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
@@ -34,7 +34,7 @@ beforeAll(async () => {
     idle_session_timeout: "1s",
     idle_in_transaction_session_timeout: "1ms",
     default_transaction_isolation: "serializable",
-    default_transaction_read_only: "on",
+    // default_transaction_read_only = on is refused, not overridden (adversarial-roles.test.ts).
     search_path: "nowhere",
     client_encoding: "SQL_ASCII",
     ...(major >= 17 ? { transaction_timeout: "1ms" } : {}),

@@ -21,8 +21,15 @@ export function explainPermissionError(error: unknown, actors: Actors): unknown 
   const setRole = /permission denied to set role "(.+)"/.exec(denied.message);
   const stateSide = denied.message.includes(`schema ${actors.stateSchema}`) ||
     (denied.query ?? "").includes(`${ident(actors.stateSchema)}.`);
+  // CREATE SCHEMA of the state store (init): the database privilege is what lacks, not the
+  // state schema's, which does not exist yet.
+  const stateDatabase = stateSide
+    ? /permission denied for database (.+)$/.exec(denied.message)
+    : null;
   const needed = setRole
     ? `membership in role "${setRole[1]}" (GRANT "${setRole[1]}" TO "${actors.loginUser}")`
+    : stateDatabase
+    ? `CREATE on database "${stateDatabase[1]}" to create the state schema "${actors.stateSchema}"`
     : stateSide
     ? `USAGE on schema "${actors.stateSchema}" and SELECT, INSERT, UPDATE, DELETE on its tables`
     : missingPrivilege(denied.message);

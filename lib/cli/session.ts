@@ -17,6 +17,7 @@ import {
   type Sql,
 } from "../engine/connection.ts";
 import { type ProgressReporter, progressReporter } from "../engine/progress.ts";
+import { assertNotReadOnlyByDefault } from "../engine/read-only-default.ts";
 import { Engine } from "../engine/roll.ts";
 import { StateStore } from "../engine/state.ts";
 import type { Registry } from "../operations/registry.ts";
@@ -44,6 +45,8 @@ export async function withSession<T>(
   registry: Registry,
   io: Io,
   fn: (session: Session) => Promise<T>,
+  /** `writes`: the command changes the database, so a read-only default set for it refuses. */
+  options: { writes?: boolean } = {},
 ): Promise<T> {
   const pools: Sql[] = [];
   let closing = false;
@@ -68,6 +71,7 @@ export async function withSession<T>(
     pools.push(sql);
     const stateSql = config.role ? await connect(base) : sql;
     if (stateSql !== sql) pools.push(stateSql);
+    if (options.writes) await assertNotReadOnlyByDefault(stateSql);
     const serverMajor = await serverMajorVersion(sql);
     const state = new StateStore(stateSql, config.stateSchema);
     const log = config.verbose ? (line: string) => io.stderr.write(`${line}\n`) : undefined;

@@ -63,7 +63,8 @@ const rejectedSettings = new Map<string, Set<string>>();
  *   connection holding the run lock is idle for the whole run; killing it would release the lock
  *   under a running migration.
  * - default_transaction_isolation read committed, default_transaction_read_only off: the
- *   backfill and the state store assume both.
+ *   backfill and the state store assume both (a read-only default set for the user makes the
+ *   writing commands refuse instead: read-only-default.ts).
  * - row_security off: a backfill must not silently skip rows a policy hides; it fails instead.
  * - search_path, standard_conforming_strings, client_encoding: how user expressions and our
  *   generated SQL are read.

@@ -56,7 +56,7 @@ export interface PlannedPhase {
   command: PlanCommand;
   /**
    * start: columns, triggers, constraints, views; complete: prepare, switch-over, refresh-views;
-   * rollback: drop-version, undo, after.
+   * rollback: undo, after.
    */
   phase: string;
   /** "single": the whole phase is one transaction; "per-statement": each statement commits alone. */
@@ -194,7 +194,6 @@ export function planPhases(
         "the version's views are rebuilt from the catalog once the raw SQL has run",
       )
       : undefined,
-    phase("rollback", "drop-version", rollback.dropVersion),
     phase("rollback", "undo", rollback.together, "single"),
     phase("rollback", "after", rollback.after),
   ];

@@ -153,9 +153,11 @@ export function completedForm(schema: VirtualSchema): VirtualSchema {
 }
 
 export interface RollbackPhases {
-  /** The version schema goes first: no new-version client may write any more. */
-  dropVersion: Action[];
-  /** Triggers and the physical undo, together in one transaction. */
+  /**
+   * The version schema, the triggers and the physical undo, together in one transaction: a
+   * rollback that fails (a lost privilege, a lock timeout) leaves both versions working and the
+   * migration in progress, and no new-version client writes once it commits.
+   */
   together: Action[];
   /** What cannot run in a transaction (DROP INDEX CONCURRENTLY) and the user's `down` SQL. */
   after: Action[];
@@ -176,8 +178,8 @@ export function rollbackPhases(
   );
   const together = (a: Action) => a.kind === "sql" && a.transactional && !a.userSql;
   return {
-    dropVersion: options.versionSchema ? [dropVersionSchemaAction(options.versionSchema)] : [],
     together: [
+      ...(options.versionSchema ? [dropVersionSchemaAction(options.versionSchema)] : []),
       ...triggerDrops(steps, options),
       ...dependentRollbackActions(steps, options.baseSchema),
       ...actions.filter(together),

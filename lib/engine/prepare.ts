@@ -15,6 +15,7 @@ import { groupValidationError, isolatedMemberIssue } from "./group-checks.ts";
 import { groupOf } from "../migration/group.ts";
 import type { StateStore } from "./state.ts";
 import { shapeIssues } from "./shape-checks.ts";
+import { privilegeIssues } from "./privilege-checks.ts";
 import { buildSteps, type OperationStep } from "../operations/steps.ts";
 import { backfillIssues } from "./backfill-checks.ts";
 import { versionSchemaIssues } from "./version-schema.ts";
@@ -106,6 +107,9 @@ export async function prepareMigration(
   const versionSchema = options.useVersionSchema
     ? versionSchemaName(schema, migrationVersionName(loaded.migration))
     : undefined;
+  if (live && issues.length === 0) {
+    issues.push(...await privilegeIssues(options.sql, schema, steps, versionSchema));
+  }
   if (versionSchema !== undefined) {
     issues.push(
       ...await versionSchemaIssues(options.sql, schema, loaded.migration, {

@@ -368,22 +368,42 @@ export class Engine {
     return await this.#serialised(async () => {
       const { name, steps, versionSchema } = await this.#activeSteps();
       this.#log(`rolling back migration "${name}"`);
-      await this.#undo(steps, versionSchema);
+      const progress = { undone: false };
+      try {
+        await this.#undo(steps, versionSchema, progress);
+      } catch (error) {
+        // Like complete: say what state the failure left and what to run next.
+        const code = error instanceof PgtandemError ? error.code : "internal";
+        const left = progress.undone
+          ? "The versions and sync triggers are gone, but not all of the undo ran"
+          : "Nothing was rolled back: both versions still work";
+        throw new PgtandemError(
+          code,
+          `failed to roll back migration "${name}": ${(error as Error).message}. ${left}; ` +
+            `the migration is still in progress: fix the cause and run "pgtandem rollback" again`,
+          { cause: error },
+        );
+      }
       await state.deleteMigration(schema, name);
       return name;
     });
   }
 
   /**
-   * Rollback actions of every step, in reverse order; all idempotent. The version schema goes
-   * first (no new-version client may write any more), then triggers and the physical changes
-   * together in one transaction, then what cannot run in a transaction (DROP INDEX CONCURRENTLY)
-   * and the user's own `down` SQL.
+   * Rollback actions of every step, in reverse order; all idempotent. The version schema, the
+   * triggers and the physical changes go together in one transaction (a failure leaves both
+   * versions working: the version schema used to go first, on its own, so a rollback failing
+   * after it left the migration in progress without its new version), then what cannot run in
+   * a transaction (DROP INDEX CONCURRENTLY) and the user's own `down` SQL.
    */
-  async #undo(steps: readonly OperationStep[], versionSchema: string | undefined) {
+  async #undo(
+    steps: readonly OperationStep[],
+    versionSchema: string | undefined,
+    progress: { undone: boolean } = { undone: false },
+  ) {
     const phases = rollbackPhases(steps, this.#phaseOptions(versionSchema));
-    await this.#execute(phases.dropVersion);
     await this.#executeAtomically(phases.together);
+    progress.undone = true;
     await this.#execute(phases.after);
   }
 

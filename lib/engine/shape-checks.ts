@@ -24,6 +24,11 @@ interface TableShape {
   parents: string[];
   /** Columns inherited from a parent (attinhcount > 0). */
   inherited: string[];
+  /** The table's owner, and whether the current user has its privileges (owns it). */
+  owner: string;
+  owned: boolean;
+  /** The current user: the role the migration's DDL runs as. */
+  who: string;
 }
 
 /** The issues of the migration's steps against the live tables' shapes; empty when fine. */
@@ -42,6 +47,7 @@ export async function shapeIssues(
   for (const step of steps) {
     const path = ["operations", step.index, step.operation.kind];
     const found = [
+      ...ownershipIssues(step, shapes),
       ...inheritanceIssues(step, shapes),
       ...partitionIssues(step, shapes, major),
     ];
@@ -60,6 +66,9 @@ async function readShapes(sql: Sql, schema: string): Promise<Map<string, TableSh
       children: string[] | null;
       parents: string[] | null;
       inherited: string[] | null;
+      owner: string;
+      owned: boolean;
+      who: string;
     }[]
   >(
     `SELECT c.relname, c.relkind = 'p' AS partitioned,
@@ -84,7 +93,10 @@ async function readShapes(sql: Sql, schema: string): Promise<Map<string, TableSh
         WHERE i.inhrelid = c.oid AND NOT c.relispartition) AS parents,
       (SELECT array_agg(a.attname::text ORDER BY a.attnum) FROM pg_catalog.pg_attribute a
         WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
-          AND a.attinhcount > 0 AND NOT c.relispartition) AS inherited
+          AND a.attinhcount > 0 AND NOT c.relispartition) AS inherited,
+      pg_catalog.pg_get_userbyid(c.relowner) AS owner,
+      pg_catalog.pg_has_role(current_user, c.relowner, 'USAGE') AS owned,
+      current_user AS who
     FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
     WHERE n.nspname = $1 AND c.relkind IN ('r', 'p')`,
     [schema],
@@ -95,6 +107,9 @@ async function readShapes(sql: Sql, schema: string): Promise<Map<string, TableSh
     children: r.children ?? [],
     parents: r.parents ?? [],
     inherited: r.inherited ?? [],
+    owner: r.owner,
+    owned: r.owned,
+    who: r.who,
   }]));
 }
 
@@ -126,6 +141,28 @@ function touchedTables(step: OperationStep): Set<string> {
   for (const trigger of step.result.triggers ?? []) tables.add(trigger.table);
   for (const backfill of step.result.backfills ?? []) tables.add(backfill.table);
   return tables;
+}
+
+/**
+ * Only a table's owner (or a member of the owning role) may alter it. Checked for every table of
+ * the migration before any DDL: otherwise a migration whose second operation touches a table of
+ * another role fails half-way, after the first operation's DDL, and its undo fails the same way.
+ */
+function ownershipIssues(step: OperationStep, shapes: Map<string, TableShape>): string[] {
+  const tables = touchedTables(step);
+  for (const table of step.before.tables) {
+    const changed = changedColumns(step, table.physicalName);
+    if (changed === "dropped" || changed.length > 0) tables.add(table.physicalName);
+  }
+  const messages: string[] = [];
+  for (const table of tables) {
+    const shape = shapes.get(table);
+    if (!shape || shape.owned) continue;
+    messages.push(
+      `must be owner of table ${table}: role "${shape.who}" needs to own table "${table}" (owned by role "${shape.owner}"; or be a member of it: GRANT "${shape.owner}" TO "${shape.who}")`,
+    );
+  }
+  return messages;
 }
 
 /**

@@ -7,7 +7,8 @@
  * Privileges follow the base schema: whoever may use the base schema may use the version schema,
  * and each view carries the privileges its table grants (table-wide and per column, under the
  * column's virtual name). A view that is rebuilt keeps what was granted on it, too, so an
- * operator's grants on a version survive a complete that rebuilds its views.
+ * operator's grants on a version survive a complete that rebuilds its views. Nothing else: what
+ * the creating role's default privileges would add to a new view is revoked.
  */
 import { dollarQuote, ident, literal } from "../sql.ts";
 import type { VirtualSchema, VirtualTable } from "../schema/model.ts";
@@ -66,6 +67,10 @@ function viewAction(table: VirtualTable, options: ViewOptions): Action {
  * The body of the DO block that (re)creates one view: it saves the grants of the view it
  * replaces, runs `statements`, then grants the base table's privileges and the saved ones.
  * Statements go through EXECUTE: PL/pgSQL would otherwise substitute its variables into them.
+ *
+ * The creating role's default privileges (ALTER DEFAULT PRIVILEGES … ON TABLES) may give a new
+ * view more than its table grants; on PostgreSQL 14 a view reads the table as its owner, so a
+ * role could read through it a table it has no grant on. They are revoked before the grants due.
  */
 function viewBlock(
   view: string,
@@ -95,6 +100,16 @@ BEGIN
     WHERE a.attrelid = pg_catalog.to_regclass(${literal(view)}) AND a.attnum > 0
   ) g;
 ${statements.map((statement) => `  EXECUTE ${literal(statement)};`).join("\n")}
+  -- nothing of what the creating role's default privileges gave the new view
+  FOR pgtandem_grant IN
+    SELECT DISTINCT x.grantee
+    FROM pg_catalog.pg_class v, pg_catalog.aclexplode(v.relacl) x
+    WHERE v.oid = ${literal(view)}::pg_catalog.regclass AND x.grantee <> v.relowner
+  LOOP
+    EXECUTE pg_catalog.format('REVOKE ALL ON TABLE %s FROM %s', ${literal(view)},
+      CASE WHEN pgtandem_grant.grantee = 0 THEN 'PUBLIC'
+        ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(pgtandem_grant.grantee)) END);
+  END LOOP;
   FOR pgtandem_grant IN
     -- the base table's privileges (its owner's implicit ones included)
     SELECT NULL::name AS col, x.grantee, x.privilege_type, x.is_grantable

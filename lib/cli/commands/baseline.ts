@@ -73,7 +73,7 @@ export const baselineCommand: Command = {
         throw error;
       }
       return { path, written: !existing };
-    });
+    }, { writes: true });
     if (!result) {
       io.stdout.write(
         config.json

@@ -13,6 +13,7 @@ export const completeCommand: Command = {
       context.registry,
       context.io,
       ({ engine }) => engine.complete(),
+      { writes: true },
     );
     printResult(context, `Migration "${name}" completed successfully!\n`, {
       migration: name,

@@ -78,7 +78,7 @@ export const migrateCommand: Command = {
           },
           report,
         );
-      });
+      }, { writes: true });
     } catch (error) {
       // A failure after some migrations were applied: the JSON report still tells what was.
       if (config.json && report.applied.length > 0) printJson(context, report);

@@ -201,7 +201,6 @@ const PHASE_TITLES: Record<string, string> = {
   "complete/prepare": "drop the previous version, validate, build",
   "complete/switch-over": "switch-over",
   "complete/refresh-views": "refresh the views",
-  "rollback/drop-version": "drop this version's views",
   "rollback/undo": "undo",
   "rollback/after": "what cannot run in a transaction, and the raw SQL's down",
 };

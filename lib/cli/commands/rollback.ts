@@ -13,6 +13,7 @@ export const rollbackCommand: Command = {
       context.registry,
       context.io,
       ({ engine }) => engine.rollback(),
+      { writes: true },
     );
     printResult(context, `Migration "${name}" rolled back\n`, {
       migration: name,

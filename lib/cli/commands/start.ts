@@ -47,7 +47,7 @@ export const startCommand: Command = {
           ...(members.length > 1 ? { group: members.map((m) => m.migration.name) } : {}),
         },
       );
-    });
+    }, { writes: true });
     return 0;
   },
 };

@@ -13,9 +13,11 @@ import { versionSchemaIssues } from "../../engine/version-schema.ts";
 import { backfillIssues } from "../../engine/backfill-checks.ts";
 import { dependentObjectIssues } from "../../engine/dependents.ts";
 import { shapeIssues } from "../../engine/shape-checks.ts";
+import { privilegeIssues } from "../../engine/privilege-checks.ts";
 import { userSqlIssues } from "../../engine/expression-check.ts";
 import { type LoadedMigration, loadMigrationFile } from "../../migration/loader.ts";
-import { parseMigration } from "../../migration/migration.ts";
+import { migrationVersionName, parseMigration } from "../../migration/migration.ts";
+import { versionSchemaName } from "../../naming.ts";
 import type { Registry } from "../../operations/registry.ts";
 import type { VirtualSchema } from "../../schema/model.ts";
 import { type Command, type CommandContext, requirePositional } from "../command.ts";
@@ -129,6 +131,16 @@ async function check(
   // Objects depending on what the migration replaces or drops (only the live catalog knows them).
   if (note === undefined && built.issues.length === 0) {
     issues.push(...await shapeIssues(sql, schema, built.steps));
+    issues.push(
+      ...await privilegeIssues(
+        sql,
+        schema,
+        built.steps,
+        config.useVersionSchema
+          ? versionSchemaName(schema, migrationVersionName(loaded.migration))
+          : undefined,
+      ),
+    );
     issues.push(...await dependentObjectIssues({ sql, state, baseSchema: schema }, built.steps));
     const backfilled = built.steps.flatMap((s) => s.result.backfills ?? []).map((b) => b.table);
     issues.push(
