@@ -41,8 +41,21 @@ export function mergeAlterColumns(
     message: `column "${later.column}" is already changed by an earlier alter_column of this ` +
       `migration and ${why}; combine the changes into one alter_column`,
   }];
+  if (earlier.kind === "add_column") {
+    // The message above would name an alter_column that is not there; the change belongs in the
+    // add_column's column definition (type, nullable, unique, check, references, default).
+    return [{
+      path: ["column"],
+      message: `column "${later.column}" is added by an earlier add_column of this migration, ` +
+        `which is still filling it; put this change in that add_column's column definition`,
+    }];
+  }
   if (earlier.kind !== "alter_column") {
-    return refuse(`an earlier ${earlier.kind} of this migration is still filling it`);
+    return [{
+      path: ["column"],
+      message: `column "${later.column}" is still being filled by an earlier ${earlier.kind} of ` +
+        `this migration; alter it in a later migration`,
+    }];
   }
   // Moving `later` back to `earlier`'s place is only sound when nothing in between changed the
   // table (a rename, another column rewritten …).
