@@ -469,3 +469,617 @@ describe("dependents of the changed column", () => {
     });
   });
 });
+
+describe("tables renamed, created and referenced in the same migration", () => {
+  test("rename_table, then add_column, alter_column and create_index on the new name", async () => {
+    await run({
+      name: "m08",
+      setup: `create table clients (id int primary key, nm text);
+              insert into clients values (1, 'ann'), (2, null);`,
+      operations: [
+        { rename_table: { from: "clients", to: "customers" } },
+        {
+          add_column: {
+            table: "customers",
+            column: { name: "email", type: "text", nullable: true },
+            up: "coalesce(nm, 'anon') || '@example.com'",
+          },
+        },
+        {
+          alter_column: {
+            table: "customers",
+            column: "nm",
+            nullable: false,
+            up: "coalesce(nm, '?')",
+            down: "nm",
+          },
+        },
+        { rename_column: { table: "customers", from: "nm", to: "full_name" } },
+        {
+          create_index: {
+            name: "customers_email_idx",
+            table: "customers",
+            columns: [{ column: "email" }],
+          },
+        },
+      ],
+      writes: async (old, next, round) => {
+        await old`insert into clients values (${10 + round}, null)`;
+        await next`insert into customers (id, full_name, email) values (${
+          20 + round
+        }, 'new', 'n@x')`;
+        await expect(next`insert into customers (id, full_name) values (98, null)`).rejects.toThrow(
+          /null/i,
+        );
+        await old`update clients set nm = 'ANN' where id = 1`;
+        expect(
+          await rows(
+            next,
+            `select id, full_name, email from customers where id in (1, 2, ${
+              10 + round
+            }) order by id`,
+          ),
+        )
+          .toEqual([
+            { id: 1, full_name: "ANN", email: "ANN@example.com" },
+            { id: 2, full_name: "?", email: "anon@example.com" },
+            { id: 10 + round, full_name: "?", email: "anon@example.com" },
+          ]);
+        expect(await rows(old, `select nm from clients where id = ${20 + round}`)).toEqual([{
+          nm: "new",
+        }]);
+      },
+      afterRollback: async () => {
+        expect(await rows(db.sql, "select id, nm from clients order by id")).toEqual([
+          { id: 1, nm: "ANN" },
+          { id: 2, nm: null },
+          { id: 11, nm: null },
+          { id: 21, nm: "new" },
+        ]);
+      },
+      afterComplete: async () => {
+        expect(await columnType("customers", "full_name")).toBe("text not null");
+        expect(await db.sql`select 1 from pg_class where relname = 'clients'`).toHaveLength(0);
+        expect(await rows(db.sql, "select id, full_name, email from customers order by id"))
+          .toEqual([
+            { id: 1, full_name: "ANN", email: "ANN@example.com" },
+            { id: 2, full_name: "?", email: "anon@example.com" },
+            { id: 11, full_name: "?", email: "anon@example.com" },
+            { id: 12, full_name: "?", email: "anon@example.com" },
+            { id: 21, full_name: "new", email: "new@example.com" },
+            { id: 22, full_name: "new", email: "n@x" },
+          ]);
+        const [idx] = await db
+          .sql`select indexdef from pg_indexes where indexname = 'customers_email_idx'`;
+        expect(idx!.indexdef).toContain("ON public.customers USING btree (email)");
+      },
+    });
+  });
+
+  test("create_table, a foreign key from an existing table to it, and a backfilled column", async () => {
+    await run({
+      name: "m09",
+      setup: `create table shipments (id int primary key, region text);
+              insert into shipments values (1, 'eu'), (2, 'us'), (3, null);`,
+      operations: [
+        {
+          create_table: {
+            name: "regions",
+            columns: [
+              { name: "id", type: "serial", pk: true },
+              { name: "code", type: "text", unique: true },
+            ],
+          },
+        },
+        {
+          add_column: {
+            table: "shipments",
+            column: {
+              name: "region_id",
+              type: "integer",
+              nullable: true,
+              references: {
+                name: "shipments_region_fk",
+                table: "regions",
+                column: "id",
+                on_delete: "SET NULL",
+              },
+            },
+          },
+        },
+        {
+          add_column: {
+            table: "shipments",
+            column: { name: "region_code", type: "text", nullable: false, default: "'??'" },
+            up: "coalesce(upper(region), '??')",
+          },
+        },
+      ],
+      writes: async (old, next, round) => {
+        const [r] = await next`insert into regions (code) values (${`r${round}`}) returning id`;
+        await next`insert into shipments (id, region, region_id, region_code)
+                   values (${20 + round}, 'eu', ${r!.id}, 'EU')`;
+        await old`insert into shipments values (${10 + round}, 'jp')`;
+        await old`update shipments set region = 'uk' where id = 3`;
+        await expect(next`insert into shipments (id, region_id) values (99, 12345)`).rejects
+          .toThrow(
+            /shipments_region_fk/,
+          );
+        expect(
+          await rows(
+            next,
+            `select id, region_code from shipments where id in (3, ${10 + round}) order by id`,
+          ),
+        )
+          .toEqual([{ id: 3, region_code: "UK" }, { id: 10 + round, region_code: "JP" }]);
+      },
+      afterRollback: async () => {
+        expect(await db.sql`select 1 from pg_class where relname = 'regions'`).toHaveLength(0);
+        expect(await rows(db.sql, "select id, region from shipments order by id")).toEqual([
+          { id: 1, region: "eu" },
+          { id: 2, region: "us" },
+          { id: 3, region: "uk" },
+          { id: 11, region: "jp" },
+          { id: 21, region: "eu" },
+        ]);
+      },
+      afterComplete: async () => {
+        expect(await constraintDefs("shipments")).toContain(
+          "FOREIGN KEY (region_id) REFERENCES regions(id) ON DELETE SET NULL",
+        );
+        expect(await columnType("shipments", "region_code")).toBe("text not null");
+        expect(
+          await rows(
+            db.sql,
+            "select id, region_id is not null as linked, region_code from shipments order by id",
+          ),
+        )
+          .toEqual([
+            { id: 1, linked: false, region_code: "EU" },
+            { id: 2, linked: false, region_code: "US" },
+            { id: 3, linked: false, region_code: "UK" },
+            { id: 11, linked: false, region_code: "JP" },
+            { id: 12, linked: false, region_code: "JP" },
+            { id: 21, linked: false, region_code: "EU" },
+            { id: 22, linked: true, region_code: "EU" },
+          ]);
+        await db.sql`delete from regions`;
+        expect(await rows(db.sql, "select count(region_id)::int as n from shipments")).toEqual([{
+          n: 0,
+        }]);
+      },
+    });
+  });
+});
+
+describe("identity columns and partitioned tables", () => {
+  test("int → bigint of GENERATED ALWAYS / BY DEFAULT identity keys, one referencing the other", async () => {
+    await run({
+      name: "m10",
+      setup: `create table tickets (id int generated always as identity primary key, note text);
+              create table replies (id int generated by default as identity primary key,
+                ticket_id int references tickets (id), body text);
+              insert into tickets (note) values ('a'), ('b');
+              insert into replies (ticket_id, body) values (1, 'r1'), (2, 'r2');`,
+      operations: [
+        { alter_column: { table: "tickets", column: "id", type: "bigint", up: "id", down: "id" } },
+        { rename_column: { table: "tickets", from: "note", to: "subject" } },
+        { alter_column: { table: "replies", column: "id", type: "bigint", up: "id", down: "id" } },
+        {
+          alter_column: {
+            table: "replies",
+            column: "ticket_id",
+            type: "bigint",
+            up: "ticket_id",
+            down: "ticket_id",
+          },
+        },
+      ],
+      writes: async (old, next) => {
+        const [o] = await old`insert into tickets (note) values ('old') returning id`;
+        const [n] = await next`insert into tickets (subject) values ('new') returning id`;
+        expect(Number(n!.id)).toBeGreaterThan(Number(o!.id));
+        await old`insert into replies (ticket_id, body) values (${n!.id}, 'old reply')`;
+        await next`insert into replies (ticket_id, body) values (${o!.id}, 'new reply')`;
+        await expect(next`insert into tickets (id, subject) values (1000, 'x')`).rejects.toThrow(
+          /GENERATED ALWAYS|cannot insert/i,
+        );
+        await next`update tickets set subject = 'B' where id = 2`;
+        expect(await rows(old, "select note from tickets where id = 2")).toEqual([{ note: "B" }]);
+      },
+      afterRollback: async () => {
+        // Ids may skip values (a new-side insert draws from the sequence twice); none is reused.
+        expect(await rows(db.sql, "select note from tickets order by id")).toEqual([
+          { note: "a" },
+          { note: "B" },
+          { note: "old" },
+          { note: "new" },
+        ]);
+        expect(
+          await rows(
+            db.sql,
+            "select t.note, r.body from replies r join tickets t on t.id = r.ticket_id where r.id > 2 order by r.id",
+          ),
+        )
+          .toEqual([{ note: "new", body: "old reply" }, { note: "old", body: "new reply" }]);
+        const [max] = await db.sql`select max(id) as id from tickets`;
+        const [t] = await db.sql`insert into tickets (note) values ('after rollback') returning id`;
+        expect(t!.id).toBeGreaterThan(max!.id);
+      },
+      afterComplete: async () => {
+        expect(await columnType("tickets", "id")).toBe("bigint not null");
+        expect(await columnType("replies", "ticket_id")).toBe("bigint");
+        const identity = await db.sql`
+          select attrelid::regclass::text as t, attidentity from pg_attribute
+           where attname = 'id' and attrelid in ('tickets'::regclass, 'replies'::regclass) order by 1`;
+        expect(identity.map((r) => ({ ...r }))).toEqual([
+          { t: "replies", attidentity: "d" },
+          { t: "tickets", attidentity: "a" },
+        ]);
+        const [max] = await db.sql`
+          select (select max(id) from tickets) as t, (select max(id) from replies) as r`;
+        const [t] = await db.sql`insert into tickets (subject) values ('after') returning id`;
+        const [r] = await db.sql`insert into replies (ticket_id, body) values (${
+          t!.id
+        }, 'x') returning id`;
+        expect(BigInt(t!.id)).toBeGreaterThan(BigInt(max!.t));
+        expect(BigInt(r!.id)).toBeGreaterThan(BigInt(max!.r));
+        expect(
+          await rows(
+            db.sql,
+            "select count(*)::int as n, count(distinct subject)::int as d from tickets",
+          ),
+        )
+          .toEqual([{ n: 8, d: 6 }]);
+        expect(
+          await rows(
+            db.sql,
+            "select count(*)::int as n from replies r join tickets t on t.id = r.ticket_id",
+          ),
+        )
+          .toEqual([{ n: 7 }]);
+        expect(await constraintDefs("replies")).toContain(
+          "FOREIGN KEY (ticket_id) REFERENCES tickets(id)",
+        );
+      },
+    });
+  });
+
+  test("range-partitioned table: rename_column then alter_column type and NOT NULL", async () => {
+    await run({
+      name: "m11",
+      setup:
+        `create table readings (id int not null, at date not null, v text, primary key (id, at))
+                partition by range (at);
+              create table readings_2024 partition of readings for values from ('2024-01-01') to ('2025-01-01');
+              create table readings_2025 partition of readings for values from ('2025-01-01') to ('2026-01-01');
+              insert into readings values (1, '2024-05-01', '1.5'), (2, '2025-05-01', null);`,
+      operations: [
+        { rename_column: { table: "readings", from: "v", to: "value" } },
+        {
+          alter_column: {
+            table: "readings",
+            column: "value",
+            type: "numeric(6,2)",
+            nullable: false,
+            up: "coalesce(value::numeric, 0)",
+            down: "value::text",
+          },
+        },
+      ],
+      writes: async (old, next, round) => {
+        await old`insert into readings values (${10 + round}, '2024-02-01', '2.25')`;
+        await next`insert into readings (id, at, value) values (${20 + round}, '2025-02-01', 3.5)`;
+        await next`update readings set at = '2025-06-01' where id = 1`;
+        await old`delete from readings where id = 2`;
+        await old`insert into readings values (2, '2025-05-01', null)`;
+        expect(
+          await rows(
+            next,
+            "select id, at::text, value from readings where id in (1, 2) order by id",
+          ),
+        )
+          .toEqual([{ id: 1, at: "2025-06-01", value: "1.50" }, {
+            id: 2,
+            at: "2025-05-01",
+            value: "0.00",
+          }]);
+        expect(await rows(old, `select v from readings where id = ${20 + round}`)).toEqual([{
+          v: "3.50",
+        }]);
+        await next`update readings set at = '2024-05-01' where id = 1`;
+      },
+      afterRollback: async () => {
+        expect(
+          await rows(
+            db.sql,
+            "select tableoid::regclass::text as p, id, v from readings order by id",
+          ),
+        )
+          .toEqual([
+            { p: "readings_2024", id: 1, v: "1.50" },
+            { p: "readings_2025", id: 2, v: null },
+            { p: "readings_2024", id: 11, v: "2.25" },
+            { p: "readings_2025", id: 21, v: "3.50" },
+          ]);
+      },
+      afterComplete: async () => {
+        expect(await columnType("readings", "value")).toBe("numeric(6,2) not null");
+        expect(await columnType("readings_2025", "value")).toBe("numeric(6,2) not null");
+        expect(
+          await rows(
+            db.sql,
+            "select tableoid::regclass::text as p, id, value from readings order by id",
+          ),
+        )
+          .toEqual([
+            { p: "readings_2024", id: 1, value: "1.50" },
+            { p: "readings_2025", id: 2, value: "0.00" },
+            { p: "readings_2024", id: 11, value: "2.25" },
+            { p: "readings_2024", id: 12, value: "2.25" },
+            { p: "readings_2025", id: 21, value: "3.50" },
+            { p: "readings_2025", id: 22, value: "3.50" },
+          ]);
+      },
+    });
+  });
+});
+
+describe("long names, merged alters, reused names", () => {
+  const T = `t${"x".repeat(58)}_tbl`; // 63 bytes
+  const C = `c${"y".repeat(58)}_col`;
+  const R = `r${"z".repeat(58)}_col`;
+
+  test("63-byte table and column names: rename_column then type, check and unique", async () => {
+    await run({
+      name: "m12",
+      setup: `create table "${T}" (id int primary key, "${C}" text);
+              insert into "${T}" values (1, '1'), (2, '2');`,
+      operations: [
+        { rename_column: { table: T, from: C, to: R } },
+        {
+          alter_column: {
+            table: T,
+            column: R,
+            type: "bigint",
+            check: { name: `${R.slice(0, 57)}_check`, constraint: `"${R}" > 0` },
+            up: `"${R}"::bigint`,
+            down: `"${R}"::text`,
+          },
+        },
+        {
+          create_index: {
+            name: `${T.slice(0, 50)}_r_idx`,
+            table: T,
+            columns: [{ column: R }],
+            unique: true,
+          },
+        },
+      ],
+      writes: async (old, next, round) => {
+        await old.unsafe(`insert into "${T}" values (${10 + round}, '${10 + round}')`);
+        await next.unsafe(`insert into "${T}" (id, "${R}") values (${20 + round}, ${20 + round})`);
+        await expect(next.unsafe(`insert into "${T}" (id, "${R}") values (99, 0)`)).rejects.toThrow(
+          /check/,
+        );
+        await expect(next.unsafe(`insert into "${T}" (id, "${R}") values (98, 1)`)).rejects
+          .toThrow(/duplicate key/);
+        await next.unsafe(`update "${T}" set "${R}" = 5 where id = 2`);
+        expect(await rows(old, `select "${C}" as v from "${T}" where id = 2`)).toEqual([{
+          v: "5",
+        }]);
+      },
+      afterRollback: async () => {
+        expect(await rows(db.sql, `select id, "${C}" as v from "${T}" order by id`)).toEqual([
+          { id: 1, v: "1" },
+          { id: 2, v: "5" },
+          { id: 11, v: "11" },
+          { id: 21, v: "21" },
+        ]);
+      },
+      afterComplete: async () => {
+        expect(await columnType(T, R)).toBe("bigint");
+        expect(await columnType(T, C)).toBeUndefined();
+        expect(await rows(db.sql, `select id, "${R}" as v from "${T}" order by id`)).toEqual([
+          { id: 1, v: "1" },
+          { id: 2, v: "5" },
+          { id: 11, v: "11" },
+          { id: 12, v: "12" },
+          { id: 21, v: "21" },
+          { id: 22, v: "22" },
+        ]);
+        expect(await constraintDefs(T)).toContain(`CHECK ((${R} > 0))`);
+        await expect(db.sql.unsafe(`insert into "${T}" (id, "${R}") values (97, 1)`)).rejects
+          .toThrow(/duplicate key/);
+      },
+    });
+  });
+
+  test("rename_column, then two alter_columns on it (check, then NOT NULL with a default)", async () => {
+    await run({
+      name: "m14",
+      setup: `create table stock (id int primary key, qty int);
+              insert into stock values (1, 5), (2, null), (3, -1);`,
+      operations: [
+        { rename_column: { table: "stock", from: "qty", to: "quantity" } },
+        {
+          alter_column: {
+            table: "stock",
+            column: "quantity",
+            check: { name: "stock_quantity_nonneg", constraint: "quantity >= 0" },
+            up: "greatest(quantity, 0)",
+            down: "quantity",
+          },
+        },
+        {
+          alter_column: {
+            table: "stock",
+            column: "quantity",
+            nullable: false,
+            default: "0",
+            up: "coalesce(quantity, 0)",
+            down: "quantity",
+          },
+        },
+      ],
+      writes: async (old, next, round) => {
+        await old`insert into stock values (${10 + round}, null)`;
+        await old`insert into stock values (${20 + round}, -7)`;
+        await next`insert into stock (id) values (${30 + round})`;
+        await next`insert into stock (id, quantity) values (${40 + round}, 4)
+                   on conflict (id) do update set quantity = excluded.quantity`;
+        await next`insert into stock (id, quantity) values (1, 6)
+                   on conflict (id) do update set quantity = excluded.quantity`;
+        await expect(next`insert into stock (id, quantity) values (97, -1)`).rejects.toThrow(
+          /stock_quantity_nonneg/,
+        );
+        expect(
+          await rows(
+            next,
+            `select id, quantity from stock where id in (2, 3, ${10 + round}, ${20 + round}, ${
+              30 + round
+            }) order by id`,
+          ),
+        )
+          .toEqual([
+            { id: 2, quantity: 0 },
+            { id: 3, quantity: 0 },
+            { id: 10 + round, quantity: 0 },
+            { id: 20 + round, quantity: 0 },
+            { id: 30 + round, quantity: 0 },
+          ]);
+        expect(await rows(old, "select qty from stock where id = 1")).toEqual([{ qty: 6 }]);
+      },
+      afterRollback: async () => {
+        expect(await rows(db.sql, "select id, qty from stock order by id")).toEqual([
+          { id: 1, qty: 6 },
+          { id: 2, qty: null },
+          { id: 3, qty: -1 },
+          { id: 11, qty: null },
+          { id: 21, qty: -7 },
+          { id: 31, qty: 0 },
+          { id: 41, qty: 4 },
+        ]);
+      },
+      afterComplete: async () => {
+        expect(await columnType("stock", "quantity")).toBe("integer not null");
+        const [d] = await db.sql`select column_default from information_schema.columns
+                                  where table_name = 'stock' and column_name = 'quantity'`;
+        expect(d!.column_default).toBe("0");
+        expect(await rows(db.sql, "select id, quantity from stock order by id")).toEqual([
+          { id: 1, quantity: 6 },
+          { id: 2, quantity: 0 },
+          { id: 3, quantity: 0 },
+          { id: 11, quantity: 0 },
+          { id: 12, quantity: 0 },
+          { id: 21, quantity: 0 },
+          { id: 22, quantity: 0 },
+          { id: 31, quantity: 0 },
+          { id: 32, quantity: 0 },
+          { id: 41, quantity: 4 },
+          { id: 42, quantity: 4 },
+        ]);
+      },
+    });
+  });
+
+  test("drop_column x, then rename_column y to x", async () => {
+    await run({
+      name: "m15",
+      setup: `create table people (id int primary key, name text, full_name text);
+              insert into people values (1, 'a', 'Ann A'), (2, 'b', null);`,
+      operations: [
+        { drop_column: { table: "people", column: "name", down: "split_part(full_name, ' ', 1)" } },
+        { rename_column: { table: "people", from: "full_name", to: "name" } },
+      ],
+      writes: async (old, next, round) => {
+        await old`insert into people values (${10 + round}, 'o', 'Old One')`;
+        await next`insert into people (id, name) values (${20 + round}, 'New Two')`;
+        expect(await rows(old, `select name, full_name from people where id = ${20 + round}`))
+          .toEqual([{ name: "New", full_name: "New Two" }]);
+        expect(
+          await rows(next, `select name from people where id in (1, ${10 + round}) order by id`),
+        )
+          .toEqual([{ name: "Ann A" }, { name: "Old One" }]);
+        await next`update people set name = 'Bob B' where id = 2`;
+        expect(await rows(old, "select name, full_name from people where id = 2")).toEqual([{
+          name: "Bob",
+          full_name: "Bob B",
+        }]);
+      },
+      afterRollback: async () => {
+        expect(await rows(db.sql, "select id, name, full_name from people order by id")).toEqual([
+          { id: 1, name: "a", full_name: "Ann A" },
+          { id: 2, name: "Bob", full_name: "Bob B" },
+          { id: 11, name: "o", full_name: "Old One" },
+          { id: 21, name: "New", full_name: "New Two" },
+        ]);
+      },
+      afterComplete: async () => {
+        expect(await columnType("people", "full_name")).toBeUndefined();
+        expect(await rows(db.sql, "select id, name from people order by id")).toEqual([
+          { id: 1, name: "Ann A" },
+          { id: 2, name: "Bob B" },
+          { id: 11, name: "Old One" },
+          { id: 12, name: "Old One" },
+          { id: 21, name: "New Two" },
+          { id: 22, name: "New Two" },
+        ]);
+      },
+    });
+  });
+
+  test("rename_column and type change of a unique column another table's foreign key references", async () => {
+    await run({
+      name: "m16",
+      setup: `create table skus (id int primary key, code varchar(8) not null unique);
+              create table sku_orders (id int primary key,
+                sku varchar(8) references skus (code) on update cascade);
+              insert into skus values (1, 'A1'), (2, 'B2');
+              insert into sku_orders values (1, 'A1');`,
+      operations: [
+        { rename_column: { table: "skus", from: "code", to: "sku_code" } },
+        {
+          alter_column: {
+            table: "skus",
+            column: "sku_code",
+            type: "varchar(16)",
+            up: "sku_code",
+            down: "left(sku_code, 8)",
+          },
+        },
+      ],
+      writes: async (old, next, round) => {
+        await next`insert into skus (id, sku_code) values (${10 + round}, ${`N${round}`})`;
+        await old`insert into sku_orders values (${10 + round}, ${`N${round}`})`;
+        await old`insert into skus values (${20 + round}, ${`O${round}`})`;
+        await next`insert into sku_orders values (${20 + round}, ${`O${round}`})`;
+        await expect(next`insert into skus (id, sku_code) values (99, 'A1')`).rejects.toThrow(
+          /duplicate key/,
+        );
+        await expect(next`insert into sku_orders values (99, 'nope')`).rejects.toThrow(
+          /foreign key/,
+        );
+      },
+      afterRollback: async () => {
+        expect(await rows(db.sql, "select id, code from skus order by id")).toEqual([
+          { id: 1, code: "A1" },
+          { id: 2, code: "B2" },
+          { id: 11, code: "N1" },
+          { id: 21, code: "O1" },
+        ]);
+      },
+      afterComplete: async () => {
+        expect(await columnType("skus", "sku_code")).toBe("character varying(16) not null");
+        expect(await constraintDefs("sku_orders")).toContain(
+          "FOREIGN KEY (sku) REFERENCES skus(sku_code) ON UPDATE CASCADE",
+        );
+        expect(await constraintDefs("skus")).toContain("UNIQUE (sku_code)");
+        await db.sql`update skus set sku_code = 'A1X' where id = 1`;
+        expect(await rows(db.sql, "select sku from sku_orders where id = 1")).toEqual([{
+          sku: "A1X",
+        }]);
+      },
+    });
+  });
+});
