@@ -6,7 +6,7 @@
  * checks the final schema and data, and that the old version schema is gone.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import type postgres from "postgres";
+import postgres from "postgres";
 import { dumpSchema, inSchema, leftovers, schemaExists } from "./helpers/catalog.ts";
 import { cli, cliOk, migrationFile } from "./helpers/cli.ts";
 import { applyMigration } from "./helpers/lifecycle.ts";
@@ -270,6 +270,91 @@ describe("several operations on one column", () => {
           .toEqual([{ n: 0 }]);
         expect(await rows(db.sql, "select slug from items where id in (2, 202) order by id"))
           .toEqual([{ slug: "n2-2" }, { slug: "new-2" }]);
+      },
+    });
+  });
+});
+
+describe("several columns of one table rewritten in one migration", () => {
+  // Regression: the second column's copy of a check or index over both columns named the first
+  // column's OLD physical column, so complete dropped it with that column (silently).
+  test("two alter_columns and a rename: checks and indexes over both columns survive", async () => {
+    await run({
+      name: "m17",
+      setup: `create table spans (id int primary key, lo int, hi int, tag text,
+                constraint spans_order check (lo <= hi),
+                constraint spans_lo_hi_key unique (lo, hi));
+              create unique index spans_tag_lo on spans (tag, lo) where lo > hi - 100;
+              create index spans_width on spans ((hi - lo));
+              insert into spans values (1, 1, 2, 'a'), (2, 3, 4, 'b');`,
+      operations: [
+        { rename_column: { table: "spans", from: "hi", to: "upper" } },
+        {
+          alter_column: { table: "spans", column: "lo", type: "bigint", up: "lo", down: "lo::int" },
+        },
+        {
+          alter_column: {
+            table: "spans",
+            column: "upper",
+            type: "bigint",
+            up: "upper",
+            down: "upper::int",
+          },
+        },
+      ],
+      writes: async (old, next, round) => {
+        await old`insert into spans values (${10 + round}, ${10 + round}, ${20 + round}, 'o')`;
+        await next`insert into spans (id, lo, upper, tag) values (${20 + round}, ${30 + round}, ${
+          40 + round
+        }, 'n')`;
+        await expect(next`insert into spans (id, lo, upper) values (90, 5, 1)`).rejects.toThrow(
+          /spans_order/,
+        );
+        await expect(next`insert into spans (id, lo, upper) values (91, 3, 4)`).rejects.toThrow(
+          /duplicate key/,
+        );
+        await expect(next`insert into spans (id, lo, upper, tag) values (92, 3, 99, 'b')`).rejects
+          .toThrow(/duplicate key/);
+        await next`update spans set upper = 5 where id = 1`;
+        expect(await rows(old, "select hi from spans where id = 1")).toEqual([{ hi: 5 }]);
+        await next`delete from spans where id = ${20 + round}`;
+        await next`insert into spans (id, lo, upper, tag) values (${20 + round}, ${30 + round}, ${
+          40 + round
+        }, 'n')`;
+      },
+      afterRollback: async () => {
+        expect(await rows(db.sql, "select id, lo, hi from spans order by id")).toEqual([
+          { id: 1, lo: 1, hi: 5 },
+          { id: 2, lo: 3, hi: 4 },
+          { id: 11, lo: 11, hi: 21 },
+          { id: 21, lo: 31, hi: 41 },
+        ]);
+      },
+      afterComplete: async () => {
+        expect(await constraintDefs("spans")).toEqual([
+          "CHECK ((lo <= upper))",
+          "PRIMARY KEY (id)",
+          "UNIQUE (lo, upper)",
+        ]);
+        const indexes = await db.sql`
+          select indexname, indexdef from pg_indexes where tablename = 'spans' order by 1`;
+        expect(indexes.map((i) => i.indexdef)).toEqual([
+          "CREATE UNIQUE INDEX spans_lo_hi_key ON public.spans USING btree (lo, upper)",
+          "CREATE UNIQUE INDEX spans_pkey ON public.spans USING btree (id)",
+          "CREATE UNIQUE INDEX spans_tag_lo ON public.spans USING btree (tag, lo) WHERE (lo > (upper - 100))",
+          "CREATE INDEX spans_width ON public.spans USING btree (((upper - lo)))",
+        ]);
+        await expect(db.sql`insert into spans (id, lo, upper) values (93, 9, 1)`).rejects.toThrow(
+          /spans_order/,
+        );
+        expect(await rows(db.sql, "select id, lo, upper from spans order by id")).toEqual([
+          { id: 1, lo: "1", upper: "5" },
+          { id: 2, lo: "3", upper: "4" },
+          { id: 11, lo: "11", upper: "21" },
+          { id: 12, lo: "12", upper: "22" },
+          { id: 21, lo: "31", upper: "41" },
+          { id: 22, lo: "32", upper: "42" },
+        ]);
       },
     });
   });
@@ -1081,5 +1166,139 @@ describe("long names, merged alters, reused names", () => {
         }]);
       },
     });
+  });
+});
+
+/**
+ * A client writing through one version until stopped (at least `minimum` rounds), on ids of
+ * its own plus its half of the pre-existing rows; `model` holds what every row must hold
+ * (numbers; the old version writes them as text, and NULL).
+ */
+function writer(
+  schema: string,
+  side: "old" | "new",
+  base: number,
+  model: Map<number, number | null>,
+  existing: number,
+) {
+  const sql = postgres(db.url, { max: 1, onnotice: () => {}, connection: { search_path: schema } });
+  const [table, column] = side === "old" ? ["ledger", "amount"] : ["ledger", "total"];
+  const q = (text: string, params: unknown[]) => sql.unsafe(text, params as never[]);
+  const value = (v: number | null) => (v === null ? null : side === "old" ? String(v) : v);
+  const errors: string[] = [];
+  let rounds = 0;
+  let running = true;
+  const done = (async () => {
+    for (let i = 1; running || rounds < 30; i++) {
+      try {
+        const id = base + i;
+        const v = side === "old" && i % 11 === 0 ? null : i;
+        await q(`insert into ${table} (id, ${column}) values ($1, $2)`, [id, value(v)]);
+        model.set(id, v);
+        if (i % 3 === 0 && model.has(id - 1)) {
+          await q(`update ${table} set ${column} = $2 where id = $1`, [id - 1, value(i * 10)]);
+          model.set(id - 1, i * 10);
+        }
+        if (i % 5 === 0) {
+          await q(`delete from ${table} where id = $1`, [id - 2]);
+          model.delete(id - 2);
+        }
+        if (i % 7 === 0) {
+          await q(
+            `insert into ${table} (id, ${column}) values ($1, $2)
+             on conflict (id) do update set ${column} = excluded.${column}`,
+            [id - 3, value(i * 100)],
+          );
+          model.set(id - 3, i * 100);
+        }
+        // Its half of the rows that were there before: even ids for the old side, odd for new.
+        const p = 2 * (i % (existing / 2)) + (side === "old" ? 2 : 1);
+        await q(`update ${table} set ${column} = $2 where id = $1`, [p, value(i + 5000)]);
+        model.set(p, i + 5000);
+      } catch (error) {
+        errors.push((error as Error).message);
+        if (errors.length > 5) break;
+      }
+      rounds++;
+    }
+    await sql.end();
+  })();
+  return {
+    errors,
+    stop: async () => {
+      running = false;
+      await done;
+      return rounds;
+    },
+  };
+}
+
+describe("clients writing through both versions while start and complete run", () => {
+  test("rename + type + NOT NULL + check: inserts, updates, deletes and upserts lose nothing", async () => {
+    const N = 6000;
+    await applyMigration(db, "m13_setup", {
+      operations: [{
+        sql: {
+          up: `create table ledger (id int primary key, amount text);
+               insert into ledger select g, case when g % 10 = 0 then null else g::text end
+                 from generate_series(1, ${N}) g;`,
+        },
+      }],
+    });
+    const model = new Map<number, number | null>();
+    for (let g = 1; g <= N; g++) model.set(g, g % 10 === 0 ? null : g);
+    const file = await migrationFile("m13.json", {
+      operations: [
+        { rename_column: { table: "ledger", from: "amount", to: "total" } },
+        {
+          alter_column: {
+            table: "ledger",
+            column: "total",
+            type: "bigint",
+            nullable: false,
+            check: { name: "ledger_total_nonneg", constraint: "total >= 0" },
+            up: "coalesce(total::bigint, 0)",
+            down: "total::text",
+          },
+        },
+      ],
+    });
+    const start = ["start", file, "--backfill-batch-size", "250"];
+    const oldShape = async () => {
+      const rowsNow = await db.sql`select id, amount from ledger order by id`;
+      const expected = [...model.entries()].sort((a, b) => a[0] - b[0])
+        .map(([id, v]) => ({ id, amount: v === null ? null : String(v) }));
+      expect(rowsNow.map((r) => ({ ...r }))).toEqual(expected);
+    };
+    try {
+      for (const round of [1, 2]) {
+        const old = writer("public_m13_setup", "old", round * 1_000_000, model, N);
+        await cliOk(db.url, start);
+        const next = writer("public_m13", "new", round * 1_000_000 + 500_000, model, N);
+        expect(await old.stop()).toBeGreaterThanOrEqual(30);
+        expect(old.errors).toEqual([]);
+        if (round === 1) {
+          expect(await next.stop()).toBeGreaterThanOrEqual(30);
+          expect(next.errors).toEqual([]);
+          await cliOk(db.url, ["rollback"]);
+          await oldShape();
+        } else {
+          // The old clients are gone; the new ones keep writing while complete runs.
+          await cliOk(db.url, ["complete"]);
+          expect(await next.stop()).toBeGreaterThanOrEqual(30);
+          expect(next.errors).toEqual([]);
+        }
+      }
+    } catch (error) {
+      await cli(db.url, ["rollback"]);
+      throw error;
+    }
+    expect(await columnType("ledger", "total")).toBe("bigint not null");
+    expect(await schemaExists(db.sql, "public_m13_setup")).toBe(false);
+    expect(await leftovers(db.sql, "public")).toEqual([]);
+    const final = await db.sql`select id, total from ledger order by id`;
+    const expected = [...model.entries()].sort((a, b) => a[0] - b[0])
+      .map(([id, v]) => ({ id, total: String(v ?? 0) }));
+    expect(final.map((r) => ({ ...r }))).toEqual(expected);
   });
 });

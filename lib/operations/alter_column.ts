@@ -34,6 +34,7 @@ import {
   duplicateCompleteActions,
   duplicateRollbackActions,
   duplicateStartActions,
+  retargetDefinitions,
 } from "./duplicate.ts";
 import type { OperationDefinition, StartResult } from "./operation.ts";
 import { mergeAlterColumns } from "./alter_column_merge.ts";
@@ -117,6 +118,7 @@ export const alterColumn: OperationDefinition<AlterColumnParams> = {
       baseSchema,
       skipDefault: params.default !== undefined,
     });
+    retargetDefinitions(table, [copyOf(params)]);
     // The changes constrain the copy: they run after the trigger that fills it.
     const actions: Action[] = [];
     const renames = new Map([...physicalColumnNames(table), [column.name, temp]]);

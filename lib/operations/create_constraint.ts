@@ -24,6 +24,7 @@ import {
   duplicateStartActions,
   duplicateTriggers,
   primaryKeyIndex,
+  retargetDefinitions,
   useCopies,
 } from "./duplicate.ts";
 import type { OperationDefinition, StartResult } from "./operation.ts";
@@ -87,6 +88,7 @@ export const createConstraint: OperationDefinition<CreateConstraintParams> = {
     const copies = duplicateStartActions(before, columns.map((column) => ({ column })), {
       baseSchema,
     });
+    retargetDefinitions(table, columns.map((column) => ({ column })));
     // The constraint itself runs after the triggers that fill the copies.
     const actions: Action[] = [];
     switch (params.type) {

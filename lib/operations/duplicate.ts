@@ -533,6 +533,36 @@ export function duplicateTriggers(
   return specs;
 }
 
+/**
+ * The table's check and index definitions (PostgreSQL's text, in physical column names) rewritten
+ * to name the copies, before the copied columns' physical names change. A later operation of the
+ * same migration that copies another column of the table then copies these objects over both
+ * copies: a copy still naming the first old column would die with it at complete, and the
+ * constraint or index with it.
+ */
+export function retargetDefinitions(
+  table: VirtualTable,
+  copies: readonly ColumnCopy[],
+  skipConstraints: ReadonlySet<string> = new Set(),
+): void {
+  const resolved = resolve(table, copies);
+  const renames = physicalRenames(resolved);
+  for (const check of Object.values(table.checkConstraints)) {
+    if (skipConstraints.has(check.name) || !involves(check.columns, resolved)) continue;
+    table.checkConstraints[check.name] = {
+      ...check,
+      definition: renameIdentifiers(check.definition, renames),
+    };
+  }
+  for (const index of Object.values(table.indexes)) {
+    const tail = indexDefinitionTail(index.definition);
+    if (skipConstraints.has(index.name) || tail === undefined) continue;
+    if (!indexInvolves(index, resolved)) continue;
+    const head = index.definition.slice(0, index.definition.length - tail.length);
+    table.indexes[index.name] = { ...index, definition: head + renameIdentifiers(tail, renames) };
+  }
+}
+
 /** Points the new version's columns at their copies. */
 export function useCopies(table: VirtualTable, columns: readonly string[]): void {
   for (const name of columns) knownColumn(table, name).physicalName = temporaryColumnName(name);
