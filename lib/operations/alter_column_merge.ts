@@ -9,6 +9,7 @@ import type { Issue } from "../errors.ts";
 import type { AlterColumnParams } from "../migration/params/alter_column.ts";
 import type { VirtualSchema } from "../schema/model.ts";
 import { findColumn, findTable } from "../schema/virtual.ts";
+import { unmodelledKeyIssues } from "./duplicate.ts";
 import { simplifyExpression, substituteColumns } from "../sql-rewrite.ts";
 import { engineSql, type UserSql } from "../user-sql.ts";
 
@@ -34,8 +35,12 @@ export function mergeAlterColumns(
   const existed = beforeTable?.columns.some((c) => c.physicalName === column.physicalName);
   if (!earlierTable || !copied || existed) return undefined;
   // A table the earlier step created is a plain table (no copy, no trigger filling it): the
-  // later alter_column copies its column like any other.
-  if (!beforeTable) return undefined;
+  // later alter_column copies its column like any other, unless the copy would lose a key the
+  // model of the new table does not list.
+  if (!beforeTable) {
+    const lost = unmodelledKeyIssues(table, later.column, ["column"]);
+    return lost.length > 0 ? lost : undefined;
+  }
   const refuse = (why: string): Issue[] => [{
     path: ["column"],
     message: `column "${later.column}" is already changed by an earlier alter_column of this ` +

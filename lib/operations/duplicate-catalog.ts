@@ -423,11 +423,25 @@ END`),
 
 /** Rollback: the old column loses the domain placeholder and check it got at start. */
 export function dropOldDomainGuardAction(c: CopiedColumn): Action {
+  // Only the placeholder default is dropped: the column may be an identity column (one of a
+  // table created earlier in the migration, whose kind is unknown), where DROP DEFAULT fails.
   return sqlAction(
     `drop_domain_guard_${c.table}_${c.source}`,
-    `ALTER TABLE IF EXISTS ${ident(c.baseSchema, c.table)} ALTER COLUMN ${
-      ident(c.source)
-    } DROP DEFAULT, DROP CONSTRAINT IF EXISTS ${ident(domainNullCheckName(c.source))}`,
+    doBlock(`
+DECLARE
+  rel regclass := pg_catalog.to_regclass(${literal(ident(c.baseSchema, c.table))});
+  old_col text := ${literal(c.source)};
+BEGIN
+  IF rel IS NULL THEN
+    RETURN;
+  END IF;
+  IF EXISTS (${placeholderQuery("old_col")}) THEN
+    EXECUTE format('ALTER TABLE %s ALTER COLUMN %I DROP DEFAULT', rel, old_col);
+  END IF;
+  EXECUTE format('ALTER TABLE %s DROP CONSTRAINT IF EXISTS %I', rel, ${
+      literal(domainNullCheckName(c.source))
+    });
+END`),
     { table: c.table },
   );
 }

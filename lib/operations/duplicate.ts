@@ -23,6 +23,8 @@ import { findColumn, knownColumn } from "../schema/virtual.ts";
 import { ident, identList, literal } from "../sql.ts";
 import { renameIdentifiers } from "../sql-rewrite.ts";
 import { engineSql, type UserSql } from "../user-sql.ts";
+import type { Issue } from "../errors.ts";
+import { issue, type Path } from "./checks.ts";
 import { checkSql } from "./column-sql.ts";
 import {
   addCopySql,
@@ -141,6 +143,34 @@ export function primaryKeyIndex(table: VirtualTable): string | undefined {
   );
   return candidates.find((i) => i.name === `${table.physicalName}_pkey`)?.name ??
     candidates[0]?.name;
+}
+
+/**
+ * A copy takes over only the constraints and indexes the table's model lists. The model of a
+ * table created earlier in the same migration (`table`) has no index for its primary key, nor
+ * its unnamed column UNIQUE constraints (PostgreSQL names them): copying such a column would
+ * silently lose them at complete, so the change is refused.
+ */
+export function unmodelledKeyIssues(table: VirtualTable, column: string, path: Path): Issue[] {
+  const fix = `; give the column its final definition in the create_table instead`;
+  if (table.primaryKey.includes(column) && primaryKeyIndex(table) === undefined) {
+    return [issue(
+      path,
+      `column "${column}" is in the primary key of table "${table.name}", which this migration creates: changing it here would lose the primary key${fix}`,
+    )];
+  }
+  const unique = findColumn(table, column)?.unique &&
+    !(table.primaryKey.length === 1 && table.primaryKey[0] === column);
+  const single = (columns: readonly string[]) => columns.length === 1 && columns[0] === column;
+  const modelled = Object.values(table.uniqueConstraints).some((u) => single(u.columns)) ||
+    Object.values(table.indexes).some((i) => i.unique && single(i.columns));
+  if (unique && !modelled) {
+    return [issue(
+      path,
+      `column "${column}" of table "${table.name}" has a UNIQUE constraint this migration creates without a name: changing the column here would lose it${fix}`,
+    )];
+  }
+  return [];
 }
 
 /** Start: add the copies and copies of their constraints and indexes. */
