@@ -470,6 +470,28 @@ describe("a table created in the same migration, then altered", () => {
       },
       /operations\[1\]\.alter_column\.column: column "code" of table "badges" has a UNIQUE constraint this migration creates without a name/,
     );
+    await expectStartRejected(
+      db,
+      "m19c.json",
+      {
+        operations: [
+          table,
+          { rename_table: { from: "badges", to: "medals" } },
+          {
+            create_constraint: {
+              table: "medals",
+              name: "medals_id_positive",
+              type: "check",
+              check: "id > 0",
+              columns: ["id"],
+              up: { id: "id" },
+              down: { id: "id" },
+            },
+          },
+        ],
+      },
+      /operations\[2\]\.create_constraint\.columns\[0\]: column "id" is in the primary key of table "medals", which this migration creates/,
+    );
   });
 });
 

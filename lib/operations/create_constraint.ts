@@ -19,6 +19,7 @@ import { constraintNameFreeIssues, issue, nameLengthIssues, requireTable } from 
 import { checkSql, physicalColumnNames, tableForeignKeySql } from "./column-sql.ts";
 import { recordCheck, recordForeignKey, validateConstraint } from "./constraint-ddl.ts";
 import {
+  createdTableKeyIssues,
   duplicateCompleteActions,
   duplicateRollbackActions,
   duplicateStartActions,
@@ -188,6 +189,12 @@ export const createConstraint: OperationDefinition<CreateConstraintParams> = {
     return duplicateRollbackActions(table, columnsOf(params).map((column) => ({ column })), {
       baseSchema,
     });
+  },
+
+  absorb(earlier, later, schema) {
+    // Nothing is merged; a key of a table created earlier in the migration would be lost.
+    const columns = columnsOf(later);
+    return createdTableKeyIssues(earlier, schema, later.table, columns, (i) => ["columns", i]);
   },
 };
 

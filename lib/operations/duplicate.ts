@@ -17,9 +17,10 @@ import type {
   Index,
   UniqueConstraint,
   VirtualColumn,
+  VirtualSchema,
   VirtualTable,
 } from "../schema/model.ts";
-import { findColumn, knownColumn } from "../schema/virtual.ts";
+import { findColumn, findTable, knownColumn } from "../schema/virtual.ts";
 import { ident, identList, literal } from "../sql.ts";
 import { renameIdentifiers } from "../sql-rewrite.ts";
 import { engineSql, type UserSql } from "../user-sql.ts";
@@ -171,6 +172,27 @@ export function unmodelledKeyIssues(table: VirtualTable, column: string, path: P
     )];
   }
   return [];
+}
+
+/**
+ * For OperationDefinition.absorb of operations that copy `columns` of `table`: issues when the
+ * `earlier` step created that table and a copy would lose one of its keys (see
+ * unmodelledKeyIssues), undefined otherwise (nothing is merged).
+ */
+export function createdTableKeyIssues(
+  earlier: { before: VirtualSchema; after: VirtualSchema },
+  current: VirtualSchema,
+  table: string,
+  columns: readonly string[],
+  path: (index: number) => Path,
+): Issue[] | undefined {
+  const now = findTable(current, table);
+  const physical = (t: VirtualTable) => t.physicalName === now?.physicalName;
+  if (!now || !earlier.after.tables.some(physical) || earlier.before.tables.some(physical)) {
+    return undefined;
+  }
+  const issues = columns.flatMap((c, i) => unmodelledKeyIssues(now, c, path(i)));
+  return issues.length > 0 ? issues : undefined;
 }
 
 /** Start: add the copies and copies of their constraints and indexes. */
