@@ -30,6 +30,8 @@ interface Scenario {
   /** SQL that makes the tables, run as a completed `sql` migration. */
   setup: string;
   operations: object[];
+  /** The migration as YAML text instead (then `operations` is unused). */
+  yaml?: string;
   /** Writes through the old and the new version; runs after each start. */
   writes: (old: postgres.Sql, next: postgres.Sql, round: 1 | 2) => Promise<void>;
   /** Checks after rollback (public is back to its old shape). */
@@ -54,7 +56,9 @@ async function lifecycle(s: Scenario) {
   await applyMigration(db, `${s.name}_setup`, { operations: [{ sql: { up: s.setup } }] });
   const oldSchema = `public_${s.name}_setup`;
   const newSchema = `public_${s.name}`;
-  const file = await migrationFile(`${s.name}.json`, { operations: s.operations });
+  const file = s.yaml
+    ? await migrationFile(`${s.name}.yaml`, s.yaml)
+    : await migrationFile(`${s.name}.json`, { operations: s.operations });
   const before = await dumpSchema(db.sql, "public");
   const both = (round: 1 | 2) =>
     inSchema(
@@ -492,6 +496,96 @@ describe("a table created in the same migration, then altered", () => {
       },
       /operations\[2\]\.create_constraint\.columns\[0\]: column "id" is in the primary key of table "medals", which this migration creates/,
     );
+  });
+});
+
+describe("YAML", () => {
+  test("rename_table, type + default + comment, drop_column with down, index: in YAML", async () => {
+    await run({
+      name: "m20",
+      setup:
+        `create table prices (id int primary key, cents text, legacy text not null default 'x');
+              insert into prices values (1, '100', 'a'), (2, '250', 'b');`,
+      operations: [],
+      yaml: `operations:
+  - rename_table:
+      from: prices
+      to: tariffs
+  - alter_column:
+      table: tariffs
+      column: cents
+      type: integer
+      default: "0"
+      comment: price in cents
+      up: cents::integer
+      down: cents::text
+  - drop_column:
+      table: tariffs
+      column: legacy
+      down: "'from new ' || id"
+  - create_index:
+      name: tariffs_cents_idx
+      table: tariffs
+      columns:
+        - column: cents
+          sort: DESC
+`,
+      writes: async (old, next, round) => {
+        await old`insert into prices values (${10 + round}, '7', 'old')`;
+        await next`insert into tariffs (id) values (${20 + round})`;
+        await next`insert into tariffs (id, cents) values (${30 + round}, 5)
+                   on conflict (id) do update set cents = excluded.cents`;
+        await next`update tariffs set cents = cents * 2 where id = 2`;
+        expect(
+          await rows(
+            old,
+            `select id, cents, legacy from prices where id in (2, ${20 + round}) order by id`,
+          ),
+        )
+          .toEqual([
+            // As in pgroll, a new-side write (an update too) sets the dropped column from `down`.
+            { id: 2, cents: String(250 * 2 ** round), legacy: "from new 2" },
+            { id: 20 + round, cents: "0", legacy: `from new ${20 + round}` },
+          ]);
+        await old`delete from prices where id = 1`;
+        expect(await rows(next, "select count(*)::int as n from tariffs where id = 1")).toEqual([{
+          n: 0,
+        }]);
+        await old`insert into prices values (1, '100', 'a')`;
+      },
+      afterRollback: async () => {
+        expect(await rows(db.sql, "select id, cents, legacy from prices order by id")).toEqual([
+          { id: 1, cents: "100", legacy: "a" },
+          { id: 2, cents: "500", legacy: "from new 2" },
+          { id: 11, cents: "7", legacy: "old" },
+          { id: 21, cents: "0", legacy: "from new 21" },
+          { id: 31, cents: "5", legacy: "from new 31" },
+        ]);
+      },
+      afterComplete: async () => {
+        expect(await columnType("tariffs", "cents")).toBe("integer");
+        expect(await columnType("tariffs", "legacy")).toBeUndefined();
+        const [c] = await db.sql`
+          select col_description('tariffs'::regclass, attnum) as comment,
+                 pg_get_expr(d.adbin, d.adrelid) as def
+            from pg_attribute a left join pg_attrdef d on d.adrelid = a.attrelid and d.adnum = a.attnum
+           where attrelid = 'tariffs'::regclass and attname = 'cents'`;
+        expect({ ...c }).toEqual({ comment: "price in cents", def: "0" });
+        const [idx] = await db
+          .sql`select indexdef from pg_indexes where indexname = 'tariffs_cents_idx'`;
+        expect(idx!.indexdef).toContain("(cents DESC)");
+        expect(await rows(db.sql, "select id, cents from tariffs order by id")).toEqual([
+          { id: 1, cents: 100 },
+          { id: 2, cents: 1000 },
+          { id: 11, cents: 7 },
+          { id: 12, cents: 7 },
+          { id: 21, cents: 0 },
+          { id: 22, cents: 0 },
+          { id: 31, cents: 5 },
+          { id: 32, cents: 5 },
+        ]);
+      },
+    });
   });
 });
 
