@@ -364,6 +364,70 @@ describe("several columns of one table rewritten in one migration", () => {
   });
 });
 
+describe("a column changed, then dropped, in one migration", () => {
+  // Regression: the down blocks ran in operation order, so the alter_column's down (old column
+  // from the copy) ran before the drop_column's down filled the copy: new-side inserts failed on
+  // the old column's NOT NULL and new-side updates left it stale.
+  test("alter_column type then drop_column of the same column with down", async () => {
+    await run({
+      name: "m21",
+      setup: `create table gauges (id int primary key, label text, reading int not null);
+              insert into gauges values (1, 'a', 5), (2, 'b', 6);`,
+      operations: [
+        {
+          alter_column: {
+            table: "gauges",
+            column: "reading",
+            type: "bigint",
+            up: "reading",
+            down: "reading::int",
+          },
+        },
+        { drop_column: { table: "gauges", column: "reading", down: "id * 10" } },
+      ],
+      writes: async (old, next, round) => {
+        await next`insert into gauges (id, label) values (${10 + round}, 'new')`;
+        await next`update gauges set label = 'A' where id = 1`;
+        await old`insert into gauges values (${20 + round}, 'old', 7)`;
+        await old`update gauges set reading = 66 where id = 2`;
+        expect(
+          await rows(
+            old,
+            `select id, reading from gauges where id in (1, 2, ${10 + round}) order by id`,
+          ),
+        )
+          .toEqual([{ id: 1, reading: 10 }, { id: 2, reading: 66 }, {
+            id: 10 + round,
+            reading: 100 + 10 * round,
+          }]);
+        expect(await rows(next, "select * from gauges where id = 1")).toEqual([{
+          id: 1,
+          label: "A",
+        }]);
+      },
+      afterRollback: async () => {
+        expect(await rows(db.sql, "select id, label, reading from gauges order by id")).toEqual([
+          { id: 1, label: "A", reading: 10 },
+          { id: 2, label: "b", reading: 66 },
+          { id: 11, label: "new", reading: 110 },
+          { id: 21, label: "old", reading: 7 },
+        ]);
+      },
+      afterComplete: async () => {
+        expect(await columnType("gauges", "reading")).toBeUndefined();
+        expect(await rows(db.sql, "select * from gauges order by id")).toEqual([
+          { id: 1, label: "A" },
+          { id: 2, label: "b" },
+          { id: 11, label: "new" },
+          { id: 12, label: "new" },
+          { id: 21, label: "old" },
+          { id: 22, label: "old" },
+        ]);
+      },
+    });
+  });
+});
+
 describe("a table created in the same migration, then altered", () => {
   // Regression: rollback (and undoing a failed start) ran DROP DEFAULT on the old column, which
   // PostgreSQL refuses for an identity column: the migration could not be rolled back at all.
