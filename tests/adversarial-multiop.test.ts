@@ -428,6 +428,62 @@ describe("a column changed, then dropped, in one migration", () => {
   });
 });
 
+describe("a dropped column's down reads a column a later operation rewrites", () => {
+  // Regression: the drop's down ran before the alter's down had converted the copy back, so it
+  // read the old column as it was before the write: NULL on insert, the previous value on update.
+  test("drop_column a (down from b), then alter_column b type", async () => {
+    await run({
+      name: "m22",
+      setup: `create table notes (id int primary key, summary text, words int);
+              insert into notes values (1, 'w=2', 2);`,
+      operations: [
+        { drop_column: { table: "notes", column: "summary", down: "'w=' || words" } },
+        {
+          alter_column: {
+            table: "notes",
+            column: "words",
+            type: "bigint",
+            up: "words",
+            down: "words::int",
+          },
+        },
+      ],
+      writes: async (old, next, round) => {
+        await next`insert into notes (id, words) values (${10 + round}, ${round * 7})`;
+        await next`update notes set words = words + 1 where id = 1`;
+        await old`insert into notes values (${20 + round}, 'kept', 3)`;
+        expect(
+          await rows(
+            old,
+            `select id, summary, words from notes where id in (1, ${10 + round}) order by id`,
+          ),
+        )
+          .toEqual([
+            { id: 1, summary: `w=${2 + round}`, words: 2 + round },
+            { id: 10 + round, summary: `w=${round * 7}`, words: round * 7 },
+          ]);
+      },
+      afterRollback: async () => {
+        expect(await rows(db.sql, "select id, summary, words from notes order by id")).toEqual([
+          { id: 1, summary: "w=3", words: 3 },
+          { id: 11, summary: "w=7", words: 7 },
+          { id: 21, summary: "kept", words: 3 },
+        ]);
+      },
+      afterComplete: async () => {
+        expect(await columnType("notes", "words")).toBe("bigint");
+        expect(await rows(db.sql, "select id, words from notes order by id")).toEqual([
+          { id: 1, words: "4" },
+          { id: 11, words: "7" },
+          { id: 12, words: "14" },
+          { id: 21, words: "3" },
+          { id: 22, words: "3" },
+        ]);
+      },
+    });
+  });
+});
+
 describe("a table created in the same migration, then altered", () => {
   // Regression: rollback (and undoing a failed start) ran DROP DEFAULT on the old column, which
   // PostgreSQL refuses for an identity column: the migration could not be rolled back at all.
