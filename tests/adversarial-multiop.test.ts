@@ -1179,6 +1179,57 @@ describe("identity columns and partitioned tables", () => {
     });
   });
 
+  // Regression: complete dropped the identity guard under the table's new name, so the guard of
+  // the old name stayed behind, and every insert after complete failed on the vanished copy.
+  test("rename_table, then int → bigint of its GENERATED ALWAYS identity key and a rename of it", async () => {
+    await run({
+      name: "m23",
+      setup: `create table tk (id int generated always as identity primary key, note text);
+              create table tk_refs (id int primary key, tk_id int references tk (id));
+              insert into tk (note) values ('a'), ('b');
+              insert into tk_refs values (1, 1);`,
+      operations: [
+        { rename_table: { from: "tk", to: "tasks" } },
+        { alter_column: { table: "tasks", column: "id", type: "bigint", up: "id", down: "id" } },
+        { rename_column: { table: "tasks", from: "id", to: "task_id" } },
+      ],
+      writes: async (old, next, round) => {
+        const [o] = await old`insert into tk (note) values (${`old ${round}`}) returning id`;
+        const [n] =
+          await next`insert into tasks (note) values (${`new ${round}`}) returning task_id`;
+        expect(BigInt(n!.task_id)).toBeGreaterThan(BigInt(o!.id));
+        await old`insert into tk_refs values (${10 + round}, ${n!.task_id})`;
+        await expect(next`insert into tasks (task_id, note) values (1000, 'x')`).rejects.toThrow(
+          /GENERATED ALWAYS|cannot insert/i,
+        );
+      },
+      afterRollback: async () => {
+        expect(await rows(db.sql, "select note from tk order by id")).toEqual([
+          { note: "a" },
+          { note: "b" },
+          { note: "old 1" },
+          { note: "new 1" },
+        ]);
+      },
+      afterComplete: async () => {
+        expect(await columnType("tasks", "task_id")).toBe("bigint not null");
+        const [max] = await db.sql`select max(task_id) as m from tasks`;
+        const [t] = await db.sql`insert into tasks (note) values ('after') returning task_id`;
+        expect(BigInt(t!.task_id)).toBeGreaterThan(BigInt(max!.m));
+        expect(await constraintDefs("tk_refs")).toContain(
+          "FOREIGN KEY (tk_id) REFERENCES tasks(task_id)",
+        );
+        expect(
+          await rows(
+            db.sql,
+            "select r.id, t.note from tk_refs r join tasks t on t.task_id = r.tk_id order by r.id",
+          ),
+        )
+          .toEqual([{ id: 1, note: "a" }, { id: 11, note: "new 1" }, { id: 12, note: "new 2" }]);
+      },
+    });
+  });
+
   test("range-partitioned table: rename_column then alter_column type and NOT NULL", async () => {
     await run({
       name: "m11",

@@ -216,8 +216,9 @@ export const alterColumn: OperationDefinition<AlterColumnParams> = {
     };
   },
 
-  complete(params, { before, baseSchema }) {
+  complete(params, { before, started, baseSchema }) {
     const table = knownTable(before, params.table);
+    const startedTable = knownTable(started ?? before, params.table).physicalName;
     const column = knownColumn(table, params.column);
     const temp = temporaryColumnName(column.name);
     const qualified = ident(baseSchema, table.physicalName);
@@ -231,7 +232,9 @@ export const alterColumn: OperationDefinition<AlterColumnParams> = {
     for (const name of [params.check?.name, params.references?.name]) {
       if (name) actions.push(validateConstraint(baseSchema, table.physicalName, name));
     }
-    actions.push(...duplicateCompleteActions(table, [copyOf(params)], { baseSchema }));
+    actions.push(
+      ...duplicateCompleteActions(table, [copyOf(params)], { baseSchema, startedTable }),
+    );
     if (params.unique) {
       actions.push(
         sqlAction(

@@ -145,8 +145,9 @@ export const createConstraint: OperationDefinition<CreateConstraintParams> = {
     };
   },
 
-  complete(params, { before, baseSchema }) {
+  complete(params, { before, started, baseSchema }) {
     const table = knownTable(before, params.table);
+    const startedTable = knownTable(started ?? before, params.table).physicalName;
     const columns = columnsOf(params);
     const qualified = ident(baseSchema, table.physicalName);
     const on = { table: table.physicalName };
@@ -155,7 +156,7 @@ export const createConstraint: OperationDefinition<CreateConstraintParams> = {
     if (params.type === "check" || params.type === "foreign_key") {
       actions.push(validateConstraint(baseSchema, table.physicalName, params.name));
     }
-    actions.push(...duplicateCompleteActions(table, copies, { baseSchema }));
+    actions.push(...duplicateCompleteActions(table, copies, { baseSchema, startedTable }));
     if (params.type === "unique") {
       actions.push(
         sqlAction(

@@ -102,12 +102,14 @@ export function completeDrop(
   before: VirtualSchema,
   baseSchema: string,
   input: DropConstraintInput,
+  started: VirtualSchema = before,
 ) {
   const table = knownTable(before, input.table);
   const columns = constraintColumns(table, input.name)!;
   return duplicateCompleteActions(table, columns.map((column) => ({ column })), {
     baseSchema,
     skipConstraints: new Set([input.name]),
+    startedTable: knownTable(started, input.table).physicalName,
   });
 }
 

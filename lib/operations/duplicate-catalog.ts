@@ -44,6 +44,11 @@ export interface CopiedColumn {
   source: string;
   /** Physical name of the copy. */
   temp: string;
+  /**
+   * Physical table when start ran, which named the identity guard functions; `table` when
+   * absent. At complete a rename_table earlier in the migration has renamed the table already.
+   */
+  startedTable?: string;
 }
 
 /** `(NULL::%s[])[1]` in pg_get_expr's output; only pgtandem writes such a default. */
@@ -288,8 +293,9 @@ function identityGuardTriggerSql(c: CopiedColumn): string {
  * default go with them); at complete and rollback.
  */
 function dropIdentityGuardSql(c: CopiedColumn): string {
-  return `DROP FUNCTION IF EXISTS ${ident(c.baseSchema, identityGuardName(c.table, c.source))}(), ${
-    ident(c.baseSchema, identityNextvalName(c.table, c.source))
+  const table = c.startedTable ?? c.table;
+  return `DROP FUNCTION IF EXISTS ${ident(c.baseSchema, identityGuardName(table, c.source))}(), ${
+    ident(c.baseSchema, identityNextvalName(table, c.source))
   }() CASCADE`;
 }
 

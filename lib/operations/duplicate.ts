@@ -62,6 +62,8 @@ export interface DuplicateOptions {
   skipConstraints?: ReadonlySet<string>;
   /** Do not copy the default (alter_column sets its own). */
   skipDefault?: boolean;
+  /** Complete: the table's physical name when start ran (see CopiedColumn.startedTable). */
+  startedTable?: string;
 }
 
 interface Resolved {
@@ -103,13 +105,19 @@ function retyped(columns: readonly string[], resolved: readonly Resolved[]): boo
   return columns.some((c) => resolved.some((r) => r.source.name === c && r.copy.type));
 }
 
-function copied(baseSchema: string, table: VirtualTable, r: Resolved): CopiedColumn {
+function copied(
+  baseSchema: string,
+  table: VirtualTable,
+  r: Resolved,
+  startedTable?: string,
+): CopiedColumn {
   return {
     baseSchema,
     table: table.physicalName,
     name: r.source.name,
     source: r.source.physicalName,
     temp: r.temp,
+    ...(startedTable !== undefined ? { startedTable } : {}),
   };
 }
 
@@ -399,7 +407,7 @@ export function duplicateCompleteActions(
       actions.push(...notNullFromCheck(options.baseSchema, table.physicalName, temp, check));
     }
     // Before the old column is dropped: its serial or identity sequence goes to the copy.
-    actions.push(handOverAction(copied(options.baseSchema, table, r)));
+    actions.push(handOverAction(copied(options.baseSchema, table, r, options.startedTable)));
   }
   for (const constraint of [...involved.checks, ...involved.foreignKeys]) {
     actions.push(
