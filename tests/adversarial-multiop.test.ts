@@ -709,6 +709,64 @@ describe("YAML", () => {
   });
 });
 
+describe("one column name added as unique to two tables", () => {
+  // Regression: both add_columns built their temporary unique index under pgroll's name
+  // `_pgroll_uniq_<column>`, which is schema-wide: the second one failed start.
+  test("add_column code (unique) to two tables in one migration", async () => {
+    await run({
+      name: "m25",
+      setup: `create table shops (id int primary key, name text);
+              create table brands (id int primary key, name text);
+              insert into shops values (1, 'Shop One'), (2, 'Shop Two');
+              insert into brands values (1, 'Brand One');`,
+      operations: [
+        {
+          add_column: {
+            table: "shops",
+            column: { name: "code", type: "text", nullable: true, unique: true },
+            up: "lower(replace(name, ' ', '-'))",
+          },
+        },
+        {
+          add_column: {
+            table: "brands",
+            column: { name: "code", type: "text", nullable: true, unique: true },
+            up: "lower(replace(name, ' ', '-'))",
+          },
+        },
+      ],
+      writes: async (old, next, round) => {
+        await old`insert into shops values (${10 + round}, ${`Old ${round}`})`;
+        await next`insert into brands (id, name, code) values (${
+          10 + round
+        }, 'b', ${`b-${round}`})`;
+        // The same code in the other table is fine; in the same table it is not.
+        await next`insert into shops (id, name, code) values (${20 + round}, 's', ${`b-${round}`})`;
+        await expect(next`insert into shops (id, name, code) values (99, 'x', 'shop-one')`).rejects
+          .toThrow(/duplicate key/);
+        await expect(next`insert into brands (id, name, code) values (99, 'x', 'brand-one')`)
+          .rejects.toThrow(/duplicate key/);
+      },
+      afterRollback: async () => {
+        expect(await columnType("shops", "code")).toBeUndefined();
+        expect(await columnType("brands", "code")).toBeUndefined();
+      },
+      afterComplete: async () => {
+        expect(await constraintDefs("shops")).toContain("UNIQUE (code)");
+        expect(await constraintDefs("brands")).toContain("UNIQUE (code)");
+        expect(await rows(db.sql, "select id, code from shops order by id")).toEqual([
+          { id: 1, code: "shop-one" },
+          { id: 2, code: "shop-two" },
+          { id: 11, code: "old-1" },
+          { id: 12, code: "old-2" },
+          { id: 21, code: "s" }, // rollback dropped its code: the second start derived it
+          { id: 22, code: "b-2" },
+        ]);
+      },
+    });
+  });
+});
+
 describe("refusals", () => {
   test("add_column then alter_column on the added column: one line naming it, nothing changed", async () => {
     await applyMigration(db, "m04_setup", {

@@ -127,6 +127,13 @@ export const addColumn: OperationDefinition<AddColumnParams> = {
     };
     // The constraints on the new column run after the trigger that fills it.
     const actions = [...columnActions(added), ...constraintActions(added).map(afterTriggers)];
+    if (column.unique) {
+      // The temporary unique index is physically there until complete.
+      schema.reservedRelationNames = [
+        ...(schema.reservedRelationNames ?? []),
+        uniqueIndexFor(schema, table, column.name),
+      ];
+    }
     addVirtualColumn(table, params, added.temp);
     if (!params.up) return { actions };
     return {
@@ -165,7 +172,7 @@ export const addColumn: OperationDefinition<AddColumnParams> = {
           id("add_unique"),
           `ALTER TABLE ${qualified} ADD CONSTRAINT ${
             ident(uniqueConstraintName(table, column.name))
-          } UNIQUE USING INDEX ${ident(uniqueIndexName(column.name))}`,
+          } UNIQUE USING INDEX ${ident(uniqueIndexFor(before, table, column.name))}`,
           on,
         ),
       );
@@ -288,14 +295,13 @@ function constraintActions(added: AddedColumn): Action[] {
   }
   if (column.references) actions.push(...foreignKeyActions(added));
   if (column.unique) {
+    const index = uniqueIndexFor(added.schema, table, column.name);
     actions.push({
       kind: "concurrent_index",
       id: `create_unique_index_${table.physicalName}_${temp}`,
-      name: uniqueIndexName(column.name),
+      name: index,
       table: table.physicalName,
-      sql: `CREATE UNIQUE INDEX CONCURRENTLY ${
-        ident(uniqueIndexName(column.name))
-      } ON ${qualified} (${ident(temp)})`,
+      sql: `CREATE UNIQUE INDEX CONCURRENTLY ${ident(index)} ON ${qualified} (${ident(temp)})`,
       lock: "SHARE UPDATE EXCLUSIVE",
       transactional: false,
     });
@@ -350,6 +356,18 @@ function volatileDefaultGuard(
     ? `default of column "${column.name}" is volatile and would rewrite table "${table.name}": set "up" to the same expression to backfill it in batches instead`
     : `default of column "${column.name}" is volatile, so "up" fills the existing rows: "up" must be equal to "default"`;
   return { kind: "fast_default", type: column.type, expression: column.default!, message };
+}
+
+/**
+ * The temporary unique index: pgroll's `_pgroll_uniq_<column>`, unless an earlier add_column of
+ * this migration (a column of the same name in another table) holds that name until complete;
+ * then the table's name goes in too. `schema` is the one before this operation's start.
+ */
+function uniqueIndexFor(schema: VirtualSchema, table: VirtualTable, column: string): string {
+  const name = uniqueIndexName(column);
+  return schema.reservedRelationNames?.includes(name)
+    ? uniqueIndexName(`${table.physicalName}_${column}`)
+    : name;
 }
 
 /** The name PostgreSQL itself would give a column's unique constraint. */
