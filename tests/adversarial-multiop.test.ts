@@ -900,6 +900,27 @@ describe("dependents of the changed column", () => {
       },
       /operations\[1\]\.alter_column: cannot change column "price" of table "lines": generated column "total"/,
     );
+    // Regression: the generated column itself was copied as a plain column, so after complete
+    // it was no longer computed (NULL for every new row).
+    await expectStartRejected(
+      db,
+      "m06b.json",
+      {
+        operations: [
+          { rename_column: { table: "lines", from: "qty", to: "quantity" } },
+          {
+            alter_column: {
+              table: "lines",
+              column: "total",
+              type: "bigint",
+              up: "total",
+              down: "total::int",
+            },
+          },
+        ],
+      },
+      /operations\[1\]\.alter_column: cannot change column "total" of table "lines": it is a generated column/,
+    );
     expect(await rows(db.sql, "select total from lines")).toEqual([{ total: 6 }]);
   });
 
