@@ -767,6 +767,67 @@ describe("one column name added as unique to two tables", () => {
   });
 });
 
+describe("a renamed column named only in index predicates and expressions", () => {
+  // Regression: complete looked for the renamed column's new name in the index definitions,
+  // which still used the old one, so the copies kept their `_pgroll_dup_` names.
+  test("rename_column then alter_column type: partial and expression indexes keep their names", async () => {
+    await run({
+      name: "m26",
+      setup: `create table accounts (id int primary key, email text, st text);
+              create unique index accounts_live_email on accounts (email) where st = 'on';
+              create index accounts_st_len on accounts ((length(st)));
+              insert into accounts values (1, 'a@x', 'on'), (2, 'a@x', 'off');`,
+      operations: [
+        { rename_column: { table: "accounts", from: "st", to: "status" } },
+        {
+          create_index: {
+            name: "accounts_email_on",
+            table: "accounts",
+            columns: [{ column: "email" }],
+            predicate: "status = 'on'",
+          },
+        },
+        {
+          alter_column: {
+            table: "accounts",
+            column: "status",
+            type: "varchar(8)",
+            up: "status",
+            down: "status",
+          },
+        },
+      ],
+      writes: async (old, next, round) => {
+        await next`insert into accounts (id, email, status) values (${10 + round}, 'b@x', 'off')`;
+        await expect(next`insert into accounts (id, email, status) values (99, 'a@x', 'on')`)
+          .rejects.toThrow(/duplicate key/);
+        await old`insert into accounts values (${20 + round}, ${`c${round}@x`}, 'on')`;
+        await expect(old`insert into accounts values (98, 'a@x', 'on')`).rejects.toThrow(
+          /duplicate key/,
+        );
+      },
+      afterRollback: async () => {
+        expect(await rows(db.sql, "select count(*)::int as n from accounts")).toEqual([{ n: 4 }]);
+      },
+      afterComplete: async () => {
+        const indexes = await db.sql`
+          select indexname, indexdef from pg_indexes where tablename = 'accounts' order by 1`;
+        expect(indexes.map((i) => i.indexname)).toEqual([
+          "accounts_email_on",
+          "accounts_live_email",
+          "accounts_pkey",
+          "accounts_st_len",
+        ]);
+        expect(indexes.find((i) => i.indexname === "accounts_live_email")!.indexdef).toContain(
+          "WHERE ((status)::text = 'on'::text)",
+        );
+        await expect(db.sql`insert into accounts (id, email, status) values (97, 'a@x', 'on')`)
+          .rejects.toThrow(/accounts_live_email/);
+      },
+    });
+  });
+});
+
 describe("refusals", () => {
   test("add_column then alter_column on the added column: one line naming it, nothing changed", async () => {
     await applyMigration(db, "m04_setup", {

@@ -606,9 +606,34 @@ export function retargetDefinitions(
   skipConstraints: ReadonlySet<string> = new Set(),
 ): void {
   const resolved = resolve(table, copies);
-  const renames = physicalRenames(resolved);
+  renameInDefinitions(table, physicalRenames(resolved), {
+    check: (c) => !skipConstraints.has(c.name) && involves(c.columns, resolved),
+    index: (i) => !skipConstraints.has(i.name) && indexInvolves(i, resolved),
+  });
+}
+
+/**
+ * For complete's view of the table (every physical name equal to its virtual one, see
+ * completedForm): check and index definitions name the columns by their virtual names too, so a
+ * column renamed earlier in the migration and named only in an index's predicate or expression
+ * is still found to be involved when its copy replaces it.
+ */
+export function completedDefinitions(table: VirtualTable): void {
+  const renames = new Map(
+    table.columns.filter((c) => c.physicalName !== c.name).map((c) => [c.physicalName, c.name]),
+  );
+  if (renames.size > 0) {
+    renameInDefinitions(table, renames, { check: () => true, index: () => true });
+  }
+}
+
+function renameInDefinitions(
+  table: VirtualTable,
+  renames: ReadonlyMap<string, string>,
+  include: { check: (c: CheckConstraint) => boolean; index: (i: Index) => boolean },
+): void {
   for (const check of Object.values(table.checkConstraints)) {
-    if (skipConstraints.has(check.name) || !involves(check.columns, resolved)) continue;
+    if (!include.check(check)) continue;
     table.checkConstraints[check.name] = {
       ...check,
       definition: renameIdentifiers(check.definition, renames),
@@ -616,8 +641,7 @@ export function retargetDefinitions(
   }
   for (const index of Object.values(table.indexes)) {
     const tail = indexDefinitionTail(index.definition);
-    if (skipConstraints.has(index.name) || tail === undefined) continue;
-    if (!indexInvolves(index, resolved)) continue;
+    if (tail === undefined || !include.index(index)) continue;
     const head = index.definition.slice(0, index.definition.length - tail.length);
     table.indexes[index.name] = { ...index, definition: head + renameIdentifiers(tail, renames) };
   }
