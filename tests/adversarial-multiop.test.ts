@@ -434,13 +434,13 @@ describe("a dropped column's down reads a column a later operation rewrites", ()
   test("drop_column a (down from b), then alter_column b type", async () => {
     await run({
       name: "m22",
-      setup: `create table notes (id int primary key, summary text, words int);
-              insert into notes values (1, 'w=2', 2);`,
+      setup: `create table memos (id int primary key, summary text, words int);
+              insert into memos values (1, 'w=2', 2);`,
       operations: [
-        { drop_column: { table: "notes", column: "summary", down: "'w=' || words" } },
+        { drop_column: { table: "memos", column: "summary", down: "'w=' || words" } },
         {
           alter_column: {
-            table: "notes",
+            table: "memos",
             column: "words",
             type: "bigint",
             up: "words",
@@ -449,13 +449,13 @@ describe("a dropped column's down reads a column a later operation rewrites", ()
         },
       ],
       writes: async (old, next, round) => {
-        await next`insert into notes (id, words) values (${10 + round}, ${round * 7})`;
-        await next`update notes set words = words + 1 where id = 1`;
-        await old`insert into notes values (${20 + round}, 'kept', 3)`;
+        await next`insert into memos (id, words) values (${10 + round}, ${round * 7})`;
+        await next`update memos set words = words + 1 where id = 1`;
+        await old`insert into memos values (${20 + round}, 'kept', 3)`;
         expect(
           await rows(
             old,
-            `select id, summary, words from notes where id in (1, ${10 + round}) order by id`,
+            `select id, summary, words from memos where id in (1, ${10 + round}) order by id`,
           ),
         )
           .toEqual([
@@ -464,15 +464,15 @@ describe("a dropped column's down reads a column a later operation rewrites", ()
           ]);
       },
       afterRollback: async () => {
-        expect(await rows(db.sql, "select id, summary, words from notes order by id")).toEqual([
+        expect(await rows(db.sql, "select id, summary, words from memos order by id")).toEqual([
           { id: 1, summary: "w=3", words: 3 },
           { id: 11, summary: "w=7", words: 7 },
           { id: 21, summary: "kept", words: 3 },
         ]);
       },
       afterComplete: async () => {
-        expect(await columnType("notes", "words")).toBe("bigint");
-        expect(await rows(db.sql, "select id, words from notes order by id")).toEqual([
+        expect(await columnType("memos", "words")).toBe("bigint");
+        expect(await rows(db.sql, "select id, words from memos order by id")).toEqual([
           { id: 1, words: "4" },
           { id: 11, words: "7" },
           { id: 12, words: "14" },
