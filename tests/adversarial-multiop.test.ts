@@ -364,6 +364,55 @@ describe("several columns of one table rewritten in one migration", () => {
   });
 });
 
+describe("alter, rename, alter, rename", () => {
+  test("each column altered then renamed: the check and partial index over both follow", async () => {
+    await run({
+      name: "m27",
+      setup:
+        `create table bands (id int primary key, lo int, hi int, constraint bands_order check (lo <= hi));
+              create index bands_open on bands (id) where lo < hi;
+              insert into bands values (1, 1, 2), (2, 3, 3);`,
+      operations: [
+        {
+          alter_column: { table: "bands", column: "lo", type: "bigint", up: "lo", down: "lo::int" },
+        },
+        { rename_column: { table: "bands", from: "lo", to: "low" } },
+        {
+          alter_column: { table: "bands", column: "hi", type: "bigint", up: "hi", down: "hi::int" },
+        },
+        { rename_column: { table: "bands", from: "hi", to: "high" } },
+      ],
+      writes: async (old, next, round) => {
+        await next`insert into bands (id, low, high) values (${10 + round}, 1, 9)`;
+        await old`insert into bands values (${20 + round}, 2, 8)`;
+        await expect(next`insert into bands (id, low, high) values (99, 5, 1)`).rejects.toThrow(
+          /bands_order/,
+        );
+        await next`update bands set high = 7 where id = 2`;
+        expect(await rows(old, "select hi from bands where id = 2")).toEqual([{ hi: 7 }]);
+      },
+      afterRollback: async () => {
+        expect(await rows(db.sql, "select id, lo, hi from bands order by id")).toEqual([
+          { id: 1, lo: 1, hi: 2 },
+          { id: 2, lo: 3, hi: 7 },
+          { id: 11, lo: 1, hi: 9 },
+          { id: 21, lo: 2, hi: 8 },
+        ]);
+      },
+      afterComplete: async () => {
+        expect(await constraintDefs("bands")).toEqual([
+          "CHECK ((low <= high))",
+          "PRIMARY KEY (id)",
+        ]);
+        const [idx] = await db.sql`select indexdef from pg_indexes where indexname = 'bands_open'`;
+        expect(idx!.indexdef).toContain("WHERE (low < high)");
+        expect(await columnType("bands", "low")).toBe("bigint");
+        expect(await columnType("bands", "high")).toBe("bigint");
+      },
+    });
+  });
+});
+
 describe("a column changed, then dropped, in one migration", () => {
   // Regression: the down blocks ran in operation order, so the alter_column's down (old column
   // from the copy) ran before the drop_column's down filled the copy: new-side inserts failed on
