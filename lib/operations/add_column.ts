@@ -9,7 +9,13 @@
 import type { Action, FastDefaultGuard } from "../plan/action.ts";
 import { afterTriggers, sqlAction } from "../plan/action.ts";
 import { type AddColumnParams, addColumnParams } from "../migration/params/add_column.ts";
-import { notNullCheckName, temporaryColumnName, uniqueIndexName } from "../naming.ts";
+import {
+  byteLength,
+  MAX_IDENTIFIER_BYTES,
+  notNullCheckName,
+  temporaryColumnName,
+  uniqueIndexName,
+} from "../naming.ts";
 import type { VirtualSchema, VirtualTable } from "../schema/model.ts";
 import { findTable, knownTable } from "../schema/virtual.ts";
 import { ident, literal } from "../sql.ts";
@@ -372,7 +378,27 @@ function uniqueIndexFor(schema: VirtualSchema, table: VirtualTable, column: stri
 
 /** The name PostgreSQL itself would give a column's unique constraint. */
 function uniqueConstraintName(table: VirtualTable, column: string): string {
-  return `${table.physicalName}_${column}_key`;
+  // PostgreSQL's makeObjectName: the longer of the two names is cut, a byte at a time, until
+  // `<table>_<column>_key` fits in 63 bytes (a plain cut at 63 bytes could give the table's own
+  // name, which is taken).
+  const available = MAX_IDENTIFIER_BYTES - "_key".length - 1;
+  let tableBytes = byteLength(table.physicalName);
+  let columnBytes = byteLength(column);
+  while (tableBytes + columnBytes > available) {
+    if (tableBytes > columnBytes) tableBytes--;
+    else columnBytes--;
+  }
+  return `${clipBytes(table.physicalName, tableBytes)}_${clipBytes(column, columnBytes)}_key`;
+}
+
+/** The longest prefix of `name` of at most `bytes` UTF-8 bytes that ends on a character. */
+function clipBytes(name: string, bytes: number): string {
+  let prefix = "";
+  for (const char of name) {
+    if (byteLength(prefix + char) > bytes) break;
+    prefix += char;
+  }
+  return prefix;
 }
 
 function addVirtualColumn(table: VirtualTable, params: AddColumnParams, temp: string): void {
