@@ -878,6 +878,26 @@ describe("a renamed column named only in index predicates and expressions", () =
 });
 
 describe("refusals", () => {
+  // pgroll accepts a swap (its complete renames one by one); pgtandem's complete renames the
+  // column the rename found at start, which the swap has renamed away, so it refuses cleanly.
+  test("swapping two column names through a third: refused, naming the name in use", async () => {
+    await applyMigration(db, "m29_setup", {
+      operations: [{ sql: { up: "create table pairs (id int primary key, a text, b text)" } }],
+    });
+    await expectStartRejected(
+      db,
+      "m29.json",
+      {
+        operations: [
+          { rename_column: { table: "pairs", from: "a", to: "tmp" } },
+          { rename_column: { table: "pairs", from: "b", to: "a" } },
+          { rename_column: { table: "pairs", from: "tmp", to: "b" } },
+        ],
+      },
+      /operations\[1\]\.rename_column\.to: column name "a" is still in use in table "pairs" until complete/,
+    );
+  });
+
   test("add_column then alter_column on the added column: one line naming it, nothing changed", async () => {
     await applyMigration(db, "m04_setup", {
       operations: [{ sql: { up: "create table gadgets (id int primary key, name text)" } }],
