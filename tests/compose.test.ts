@@ -356,7 +356,7 @@ describe("one column altered twice in one migration", () => {
           { alter_column: { table: t, column: "c", type: "varchar(10)", up: "c", down: "c" } },
         ],
       },
-      /operations\[1\]\.alter_column\.column: column "c" is already changed by an earlier alter_column of this migration and an earlier add_column of this migration is still filling it; combine the changes into one alter_column/,
+      /operations\[1\]\.alter_column\.column: column "c" is added by an earlier add_column of this migration, which is still filling it; put this change in that add_column's column definition/,
     );
   });
 });

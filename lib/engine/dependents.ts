@@ -228,6 +228,34 @@ async function analyse(
   const issues: Issue[] = [];
   const problem = (step: OperationStep, message: string) =>
     issues.push({ path: ["operations", step.index, step.operation.kind], message });
+  // A generated column cannot be rewritten on a copy: the copy is a plain column, which complete
+  // would silently put in its place (pgroll does), so later writes would no longer compute it.
+  const replaced = changes.columns.filter((c) => c.kind === "replaced");
+  if (replaced.length > 0) {
+    const generated = await sql.unsafe<{ table: string; column: string }[]>(
+      `SELECT c.relname AS table, a.attname AS column
+         FROM pg_catalog.pg_attribute a
+         JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
+         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = $1 AND a.attgenerated <> '' AND NOT a.attisdropped
+          AND (c.relname, a.attname) IN (SELECT * FROM unnest($2::text[], $3::text[]))`,
+      [
+        baseSchema,
+        replaced.map((c) => physicalOf(c.table)),
+        replaced.map((c) => c.column),
+      ] as never[],
+    );
+    for (const g of generated) {
+      const change = replaced.find((c) => physicalOf(c.table) === g.table && c.column === g.column);
+      if (!change) continue;
+      problem(
+        change.step,
+        `${
+          subject(change, change.tableName)
+        }: it is a generated column, which a copy would turn into a plain one; drop it and add it again with the new definition instead`,
+      );
+    }
+  }
 
   // What depends on a rewritten column and can be recreated: object oid → the first change.
   const recreate = {

@@ -5,6 +5,7 @@
  */
 import type { VirtualSchema } from "../schema/model.ts";
 import { cloneSchema } from "../schema/virtual.ts";
+import { completedDefinitions } from "../operations/duplicate.ts";
 import { dependentRollbackActions } from "./dependents.ts";
 import { type Action, isSwitchOver } from "../plan/action.ts";
 import { activeSteps, hasOpaqueStep, type OperationStep } from "../operations/steps.ts";
@@ -145,6 +146,7 @@ function onTable(action: Action, tables: ReadonlySet<string>): boolean {
 export function completedForm(schema: VirtualSchema): VirtualSchema {
   const completed = cloneSchema(schema);
   for (const table of completed.tables) {
+    completedDefinitions(table);
     table.physicalName = table.name;
     for (const column of table.columns) column.physicalName = column.name;
     for (const index of Object.values(table.indexes)) delete index.physicalName;

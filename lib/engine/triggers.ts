@@ -368,7 +368,11 @@ function functionSql(group: TriggerGroup, options: TriggerOptions): string {
   const newRow = `${ident(group.name)}.new`;
   const marker = `${newRow}.${ident(NEEDS_BACKFILL_COLUMN)}`;
   const fromNew = (column: string) => `${newRow}.${ident(column)}`;
-  const blocks = group.specs.map((spec) =>
+  // Down blocks undo the operations last first: an operation's down expression reads the values
+  // a later operation's down computed (alter_column then drop_column of one column: the drop's
+  // `down` fills the copy, which the alter's `down` converts into the old column).
+  const ordered = group.direction === "down" ? [...group.specs].reverse() : group.specs;
+  const blocks = ordered.map((spec) =>
     specBlock(spec, fromNew, fromNew(spec.targetColumn), options)
   )
     .join("\n");

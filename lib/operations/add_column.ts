@@ -9,7 +9,13 @@
 import type { Action, FastDefaultGuard } from "../plan/action.ts";
 import { afterTriggers, sqlAction } from "../plan/action.ts";
 import { type AddColumnParams, addColumnParams } from "../migration/params/add_column.ts";
-import { notNullCheckName, temporaryColumnName, uniqueIndexName } from "../naming.ts";
+import {
+  byteLength,
+  MAX_IDENTIFIER_BYTES,
+  notNullCheckName,
+  temporaryColumnName,
+  uniqueIndexName,
+} from "../naming.ts";
 import type { VirtualSchema, VirtualTable } from "../schema/model.ts";
 import { findTable, knownTable } from "../schema/virtual.ts";
 import { ident, literal } from "../sql.ts";
@@ -127,6 +133,13 @@ export const addColumn: OperationDefinition<AddColumnParams> = {
     };
     // The constraints on the new column run after the trigger that fills it.
     const actions = [...columnActions(added), ...constraintActions(added).map(afterTriggers)];
+    if (column.unique) {
+      // The temporary unique index is physically there until complete.
+      schema.reservedRelationNames = [
+        ...(schema.reservedRelationNames ?? []),
+        uniqueIndexFor(schema, table, column.name),
+      ];
+    }
     addVirtualColumn(table, params, added.temp);
     if (!params.up) return { actions };
     return {
@@ -165,7 +178,7 @@ export const addColumn: OperationDefinition<AddColumnParams> = {
           id("add_unique"),
           `ALTER TABLE ${qualified} ADD CONSTRAINT ${
             ident(uniqueConstraintName(table, column.name))
-          } UNIQUE USING INDEX ${ident(uniqueIndexName(column.name))}`,
+          } UNIQUE USING INDEX ${ident(uniqueIndexFor(before, table, column.name))}`,
           on,
         ),
       );
@@ -288,14 +301,13 @@ function constraintActions(added: AddedColumn): Action[] {
   }
   if (column.references) actions.push(...foreignKeyActions(added));
   if (column.unique) {
+    const index = uniqueIndexFor(added.schema, table, column.name);
     actions.push({
       kind: "concurrent_index",
       id: `create_unique_index_${table.physicalName}_${temp}`,
-      name: uniqueIndexName(column.name),
+      name: index,
       table: table.physicalName,
-      sql: `CREATE UNIQUE INDEX CONCURRENTLY ${
-        ident(uniqueIndexName(column.name))
-      } ON ${qualified} (${ident(temp)})`,
+      sql: `CREATE UNIQUE INDEX CONCURRENTLY ${ident(index)} ON ${qualified} (${ident(temp)})`,
       lock: "SHARE UPDATE EXCLUSIVE",
       transactional: false,
     });
@@ -352,9 +364,41 @@ function volatileDefaultGuard(
   return { kind: "fast_default", type: column.type, expression: column.default!, message };
 }
 
+/**
+ * The temporary unique index: pgroll's `_pgroll_uniq_<column>`, unless an earlier add_column of
+ * this migration (a column of the same name in another table) holds that name until complete;
+ * then the table's name goes in too. `schema` is the one before this operation's start.
+ */
+function uniqueIndexFor(schema: VirtualSchema, table: VirtualTable, column: string): string {
+  const name = uniqueIndexName(column);
+  return schema.reservedRelationNames?.includes(name)
+    ? uniqueIndexName(`${table.physicalName}_${column}`)
+    : name;
+}
+
 /** The name PostgreSQL itself would give a column's unique constraint. */
 function uniqueConstraintName(table: VirtualTable, column: string): string {
-  return `${table.physicalName}_${column}_key`;
+  // PostgreSQL's makeObjectName: the longer of the two names is cut, a byte at a time, until
+  // `<table>_<column>_key` fits in 63 bytes (a plain cut at 63 bytes could give the table's own
+  // name, which is taken).
+  const available = MAX_IDENTIFIER_BYTES - "_key".length - 1;
+  let tableBytes = byteLength(table.physicalName);
+  let columnBytes = byteLength(column);
+  while (tableBytes + columnBytes > available) {
+    if (tableBytes > columnBytes) tableBytes--;
+    else columnBytes--;
+  }
+  return `${clipBytes(table.physicalName, tableBytes)}_${clipBytes(column, columnBytes)}_key`;
+}
+
+/** The longest prefix of `name` of at most `bytes` UTF-8 bytes that ends on a character. */
+function clipBytes(name: string, bytes: number): string {
+  let prefix = "";
+  for (const char of name) {
+    if (byteLength(prefix + char) > bytes) break;
+    prefix += char;
+  }
+  return prefix;
 }
 
 function addVirtualColumn(table: VirtualTable, params: AddColumnParams, temp: string): void {

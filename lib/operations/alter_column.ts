@@ -34,6 +34,7 @@ import {
   duplicateCompleteActions,
   duplicateRollbackActions,
   duplicateStartActions,
+  retargetDefinitions,
 } from "./duplicate.ts";
 import type { OperationDefinition, StartResult } from "./operation.ts";
 import { mergeAlterColumns } from "./alter_column_merge.ts";
@@ -117,6 +118,7 @@ export const alterColumn: OperationDefinition<AlterColumnParams> = {
       baseSchema,
       skipDefault: params.default !== undefined,
     });
+    retargetDefinitions(table, [copyOf(params)]);
     // The changes constrain the copy: they run after the trigger that fills it.
     const actions: Action[] = [];
     const renames = new Map([...physicalColumnNames(table), [column.name, temp]]);
@@ -214,8 +216,9 @@ export const alterColumn: OperationDefinition<AlterColumnParams> = {
     };
   },
 
-  complete(params, { before, baseSchema }) {
+  complete(params, { before, started, baseSchema }) {
     const table = knownTable(before, params.table);
+    const startedTable = knownTable(started ?? before, params.table).physicalName;
     const column = knownColumn(table, params.column);
     const temp = temporaryColumnName(column.name);
     const qualified = ident(baseSchema, table.physicalName);
@@ -229,7 +232,9 @@ export const alterColumn: OperationDefinition<AlterColumnParams> = {
     for (const name of [params.check?.name, params.references?.name]) {
       if (name) actions.push(validateConstraint(baseSchema, table.physicalName, name));
     }
-    actions.push(...duplicateCompleteActions(table, [copyOf(params)], { baseSchema }));
+    actions.push(
+      ...duplicateCompleteActions(table, [copyOf(params)], { baseSchema, startedTable }),
+    );
     if (params.unique) {
       actions.push(
         sqlAction(

@@ -9,6 +9,7 @@ import type { Issue } from "../errors.ts";
 import type { AlterColumnParams } from "../migration/params/alter_column.ts";
 import type { VirtualSchema } from "../schema/model.ts";
 import { findColumn, findTable } from "../schema/virtual.ts";
+import { unmodelledKeyIssues } from "./duplicate.ts";
 import { simplifyExpression, substituteColumns } from "../sql-rewrite.ts";
 import { engineSql, type UserSql } from "../user-sql.ts";
 
@@ -34,15 +35,32 @@ export function mergeAlterColumns(
   const existed = beforeTable?.columns.some((c) => c.physicalName === column.physicalName);
   if (!earlierTable || !copied || existed) return undefined;
   // A table the earlier step created is a plain table (no copy, no trigger filling it): the
-  // later alter_column copies its column like any other.
-  if (!beforeTable) return undefined;
+  // later alter_column copies its column like any other, unless the copy would lose a key the
+  // model of the new table does not list.
+  if (!beforeTable) {
+    const lost = unmodelledKeyIssues(table, later.column, ["column"]);
+    return lost.length > 0 ? lost : undefined;
+  }
   const refuse = (why: string): Issue[] => [{
     path: ["column"],
     message: `column "${later.column}" is already changed by an earlier alter_column of this ` +
       `migration and ${why}; combine the changes into one alter_column`,
   }];
+  if (earlier.kind === "add_column") {
+    // The message above would name an alter_column that is not there; the change belongs in the
+    // add_column's column definition (type, nullable, unique, check, references, default).
+    return [{
+      path: ["column"],
+      message: `column "${later.column}" is added by an earlier add_column of this migration, ` +
+        `which is still filling it; put this change in that add_column's column definition`,
+    }];
+  }
   if (earlier.kind !== "alter_column") {
-    return refuse(`an earlier ${earlier.kind} of this migration is still filling it`);
+    return [{
+      path: ["column"],
+      message: `column "${later.column}" is still being filled by an earlier ${earlier.kind} of ` +
+        `this migration; alter it in a later migration`,
+    }];
   }
   // Moving `later` back to `earlier`'s place is only sound when nothing in between changed the
   // table (a rename, another column rewritten …).

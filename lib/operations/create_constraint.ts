@@ -19,11 +19,13 @@ import { constraintNameFreeIssues, issue, nameLengthIssues, requireTable } from 
 import { checkSql, physicalColumnNames, tableForeignKeySql } from "./column-sql.ts";
 import { recordCheck, recordForeignKey, validateConstraint } from "./constraint-ddl.ts";
 import {
+  createdTableKeyIssues,
   duplicateCompleteActions,
   duplicateRollbackActions,
   duplicateStartActions,
   duplicateTriggers,
   primaryKeyIndex,
+  retargetDefinitions,
   useCopies,
 } from "./duplicate.ts";
 import type { OperationDefinition, StartResult } from "./operation.ts";
@@ -87,6 +89,7 @@ export const createConstraint: OperationDefinition<CreateConstraintParams> = {
     const copies = duplicateStartActions(before, columns.map((column) => ({ column })), {
       baseSchema,
     });
+    retargetDefinitions(table, columns.map((column) => ({ column })));
     // The constraint itself runs after the triggers that fill the copies.
     const actions: Action[] = [];
     switch (params.type) {
@@ -142,8 +145,9 @@ export const createConstraint: OperationDefinition<CreateConstraintParams> = {
     };
   },
 
-  complete(params, { before, baseSchema }) {
+  complete(params, { before, started, baseSchema }) {
     const table = knownTable(before, params.table);
+    const startedTable = knownTable(started ?? before, params.table).physicalName;
     const columns = columnsOf(params);
     const qualified = ident(baseSchema, table.physicalName);
     const on = { table: table.physicalName };
@@ -152,7 +156,7 @@ export const createConstraint: OperationDefinition<CreateConstraintParams> = {
     if (params.type === "check" || params.type === "foreign_key") {
       actions.push(validateConstraint(baseSchema, table.physicalName, params.name));
     }
-    actions.push(...duplicateCompleteActions(table, copies, { baseSchema }));
+    actions.push(...duplicateCompleteActions(table, copies, { baseSchema, startedTable }));
     if (params.type === "unique") {
       actions.push(
         sqlAction(
@@ -186,6 +190,12 @@ export const createConstraint: OperationDefinition<CreateConstraintParams> = {
     return duplicateRollbackActions(table, columnsOf(params).map((column) => ({ column })), {
       baseSchema,
     });
+  },
+
+  absorb(earlier, later, schema) {
+    // Nothing is merged; a key of a table created earlier in the migration would be lost.
+    const columns = columnsOf(later);
+    return createdTableKeyIssues(earlier, schema, later.table, columns, (i) => ["columns", i]);
   },
 };
 

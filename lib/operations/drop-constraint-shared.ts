@@ -14,6 +14,7 @@ import {
   duplicateRollbackActions,
   duplicateStartActions,
   duplicateTriggers,
+  retargetDefinitions,
   useCopies,
 } from "./duplicate.ts";
 import type { StartResult } from "./operation.ts";
@@ -68,6 +69,7 @@ export function startDrop(
     baseSchema,
     skipConstraints: new Set([input.name]),
   });
+  retargetDefinitions(table, columns.map((column) => ({ column })), new Set([input.name]));
   // Origins name create_constraint's per-column fields; drop_constraint's `up` is one string.
   const triggers = duplicateTriggers(before, columns, input.up, input.down).map((
     { origin: _, ...spec },
@@ -100,12 +102,14 @@ export function completeDrop(
   before: VirtualSchema,
   baseSchema: string,
   input: DropConstraintInput,
+  started: VirtualSchema = before,
 ) {
   const table = knownTable(before, input.table);
   const columns = constraintColumns(table, input.name)!;
   return duplicateCompleteActions(table, columns.map((column) => ({ column })), {
     baseSchema,
     skipConstraints: new Set([input.name]),
+    startedTable: knownTable(started, input.table).physicalName,
   });
 }
 

@@ -45,8 +45,8 @@ export const dropConstraint: OperationDefinition<DropConstraintParams> = {
     return issues;
   },
   start: (params, { schema, baseSchema }) => startDrop(schema, baseSchema, input(params, schema)),
-  complete: (params, { before, baseSchema }) =>
-    completeDrop(before, baseSchema, input(params, before)),
+  complete: (params, { before, started, baseSchema }) =>
+    completeDrop(before, baseSchema, input(params, before), started),
   rollback: (params, { before, baseSchema }) =>
     rollbackDrop(before, baseSchema, input(params, before)),
 };

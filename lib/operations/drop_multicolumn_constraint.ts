@@ -44,6 +44,7 @@ export const dropMulticolumnConstraint: OperationDefinition<DropMulticolumnConst
     return issues;
   },
   start: (params, { schema, baseSchema }) => startDrop(schema, baseSchema, input(params)),
-  complete: (params, { before, baseSchema }) => completeDrop(before, baseSchema, input(params)),
+  complete: (params, { before, started, baseSchema }) =>
+    completeDrop(before, baseSchema, input(params), started),
   rollback: (params, { before, baseSchema }) => rollbackDrop(before, baseSchema, input(params)),
 };

@@ -44,6 +44,11 @@ export interface CopiedColumn {
   source: string;
   /** Physical name of the copy. */
   temp: string;
+  /**
+   * Physical table when start ran, which named the identity guard functions; `table` when
+   * absent. At complete a rename_table earlier in the migration has renamed the table already.
+   */
+  startedTable?: string;
 }
 
 /** `(NULL::%s[])[1]` in pg_get_expr's output; only pgtandem writes such a default. */
@@ -288,8 +293,9 @@ function identityGuardTriggerSql(c: CopiedColumn): string {
  * default go with them); at complete and rollback.
  */
 function dropIdentityGuardSql(c: CopiedColumn): string {
-  return `DROP FUNCTION IF EXISTS ${ident(c.baseSchema, identityGuardName(c.table, c.source))}(), ${
-    ident(c.baseSchema, identityNextvalName(c.table, c.source))
+  const table = c.startedTable ?? c.table;
+  return `DROP FUNCTION IF EXISTS ${ident(c.baseSchema, identityGuardName(table, c.source))}(), ${
+    ident(c.baseSchema, identityNextvalName(table, c.source))
   }() CASCADE`;
 }
 
@@ -423,11 +429,25 @@ END`),
 
 /** Rollback: the old column loses the domain placeholder and check it got at start. */
 export function dropOldDomainGuardAction(c: CopiedColumn): Action {
+  // Only the placeholder default is dropped: the column may be an identity column (one of a
+  // table created earlier in the migration, whose kind is unknown), where DROP DEFAULT fails.
   return sqlAction(
     `drop_domain_guard_${c.table}_${c.source}`,
-    `ALTER TABLE IF EXISTS ${ident(c.baseSchema, c.table)} ALTER COLUMN ${
-      ident(c.source)
-    } DROP DEFAULT, DROP CONSTRAINT IF EXISTS ${ident(domainNullCheckName(c.source))}`,
+    doBlock(`
+DECLARE
+  rel regclass := pg_catalog.to_regclass(${literal(ident(c.baseSchema, c.table))});
+  old_col text := ${literal(c.source)};
+BEGIN
+  IF rel IS NULL THEN
+    RETURN;
+  END IF;
+  IF EXISTS (${placeholderQuery("old_col")}) THEN
+    EXECUTE format('ALTER TABLE %s ALTER COLUMN %I DROP DEFAULT', rel, old_col);
+  END IF;
+  EXECUTE format('ALTER TABLE %s DROP CONSTRAINT IF EXISTS %I', rel, ${
+      literal(domainNullCheckName(c.source))
+    });
+END`),
     { table: c.table },
   );
 }

@@ -17,12 +17,15 @@ import type {
   Index,
   UniqueConstraint,
   VirtualColumn,
+  VirtualSchema,
   VirtualTable,
 } from "../schema/model.ts";
-import { findColumn, knownColumn } from "../schema/virtual.ts";
+import { findColumn, findTable, knownColumn } from "../schema/virtual.ts";
 import { ident, identList, literal } from "../sql.ts";
 import { renameIdentifiers } from "../sql-rewrite.ts";
 import { engineSql, type UserSql } from "../user-sql.ts";
+import type { Issue } from "../errors.ts";
+import { issue, type Path } from "./checks.ts";
 import { checkSql } from "./column-sql.ts";
 import {
   addCopySql,
@@ -59,6 +62,8 @@ export interface DuplicateOptions {
   skipConstraints?: ReadonlySet<string>;
   /** Do not copy the default (alter_column sets its own). */
   skipDefault?: boolean;
+  /** Complete: the table's physical name when start ran (see CopiedColumn.startedTable). */
+  startedTable?: string;
 }
 
 interface Resolved {
@@ -100,13 +105,19 @@ function retyped(columns: readonly string[], resolved: readonly Resolved[]): boo
   return columns.some((c) => resolved.some((r) => r.source.name === c && r.copy.type));
 }
 
-function copied(baseSchema: string, table: VirtualTable, r: Resolved): CopiedColumn {
+function copied(
+  baseSchema: string,
+  table: VirtualTable,
+  r: Resolved,
+  startedTable?: string,
+): CopiedColumn {
   return {
     baseSchema,
     table: table.physicalName,
     name: r.source.name,
     source: r.source.physicalName,
     temp: r.temp,
+    ...(startedTable !== undefined ? { startedTable } : {}),
   };
 }
 
@@ -141,6 +152,55 @@ export function primaryKeyIndex(table: VirtualTable): string | undefined {
   );
   return candidates.find((i) => i.name === `${table.physicalName}_pkey`)?.name ??
     candidates[0]?.name;
+}
+
+/**
+ * A copy takes over only the constraints and indexes the table's model lists. The model of a
+ * table created earlier in the same migration (`table`) has no index for its primary key, nor
+ * its unnamed column UNIQUE constraints (PostgreSQL names them): copying such a column would
+ * silently lose them at complete, so the change is refused.
+ */
+export function unmodelledKeyIssues(table: VirtualTable, column: string, path: Path): Issue[] {
+  const fix = `; give the column its final definition in the create_table instead`;
+  if (table.primaryKey.includes(column) && primaryKeyIndex(table) === undefined) {
+    return [issue(
+      path,
+      `column "${column}" is in the primary key of table "${table.name}", which this migration creates: changing it here would lose the primary key${fix}`,
+    )];
+  }
+  const unique = findColumn(table, column)?.unique &&
+    !(table.primaryKey.length === 1 && table.primaryKey[0] === column);
+  const single = (columns: readonly string[]) => columns.length === 1 && columns[0] === column;
+  const modelled = Object.values(table.uniqueConstraints).some((u) => single(u.columns)) ||
+    Object.values(table.indexes).some((i) => i.unique && single(i.columns));
+  if (unique && !modelled) {
+    return [issue(
+      path,
+      `column "${column}" of table "${table.name}" has a UNIQUE constraint this migration creates without a name: changing the column here would lose it${fix}`,
+    )];
+  }
+  return [];
+}
+
+/**
+ * For OperationDefinition.absorb of operations that copy `columns` of `table`: issues when the
+ * `earlier` step created that table and a copy would lose one of its keys (see
+ * unmodelledKeyIssues), undefined otherwise (nothing is merged).
+ */
+export function createdTableKeyIssues(
+  earlier: { before: VirtualSchema; after: VirtualSchema },
+  current: VirtualSchema,
+  table: string,
+  columns: readonly string[],
+  path: (index: number) => Path,
+): Issue[] | undefined {
+  const now = findTable(current, table);
+  const physical = (t: VirtualTable) => t.physicalName === now?.physicalName;
+  if (!now || !earlier.after.tables.some(physical) || earlier.before.tables.some(physical)) {
+    return undefined;
+  }
+  const issues = columns.flatMap((c, i) => unmodelledKeyIssues(now, c, path(i)));
+  return issues.length > 0 ? issues : undefined;
 }
 
 /** Start: add the copies and copies of their constraints and indexes. */
@@ -347,7 +407,7 @@ export function duplicateCompleteActions(
       actions.push(...notNullFromCheck(options.baseSchema, table.physicalName, temp, check));
     }
     // Before the old column is dropped: its serial or identity sequence goes to the copy.
-    actions.push(handOverAction(copied(options.baseSchema, table, r)));
+    actions.push(handOverAction(copied(options.baseSchema, table, r, options.startedTable)));
   }
   for (const constraint of [...involved.checks, ...involved.foreignKeys]) {
     actions.push(
@@ -531,6 +591,60 @@ export function duplicateTriggers(
     });
   }
   return specs;
+}
+
+/**
+ * The table's check and index definitions (PostgreSQL's text, in physical column names) rewritten
+ * to name the copies, before the copied columns' physical names change. A later operation of the
+ * same migration that copies another column of the table then copies these objects over both
+ * copies: a copy still naming the first old column would die with it at complete, and the
+ * constraint or index with it.
+ */
+export function retargetDefinitions(
+  table: VirtualTable,
+  copies: readonly ColumnCopy[],
+  skipConstraints: ReadonlySet<string> = new Set(),
+): void {
+  const resolved = resolve(table, copies);
+  renameInDefinitions(table, physicalRenames(resolved), {
+    check: (c) => !skipConstraints.has(c.name) && involves(c.columns, resolved),
+    index: (i) => !skipConstraints.has(i.name) && indexInvolves(i, resolved),
+  });
+}
+
+/**
+ * For complete's view of the table (every physical name equal to its virtual one, see
+ * completedForm): check and index definitions name the columns by their virtual names too, so a
+ * column renamed earlier in the migration and named only in an index's predicate or expression
+ * is still found to be involved when its copy replaces it.
+ */
+export function completedDefinitions(table: VirtualTable): void {
+  const renames = new Map(
+    table.columns.filter((c) => c.physicalName !== c.name).map((c) => [c.physicalName, c.name]),
+  );
+  if (renames.size > 0) {
+    renameInDefinitions(table, renames, { check: () => true, index: () => true });
+  }
+}
+
+function renameInDefinitions(
+  table: VirtualTable,
+  renames: ReadonlyMap<string, string>,
+  include: { check: (c: CheckConstraint) => boolean; index: (i: Index) => boolean },
+): void {
+  for (const check of Object.values(table.checkConstraints)) {
+    if (!include.check(check)) continue;
+    table.checkConstraints[check.name] = {
+      ...check,
+      definition: renameIdentifiers(check.definition, renames),
+    };
+  }
+  for (const index of Object.values(table.indexes)) {
+    const tail = indexDefinitionTail(index.definition);
+    if (tail === undefined || !include.index(index)) continue;
+    const head = index.definition.slice(0, index.definition.length - tail.length);
+    table.indexes[index.name] = { ...index, definition: head + renameIdentifiers(tail, renames) };
+  }
 }
 
 /** Points the new version's columns at their copies. */
