@@ -2,8 +2,9 @@
  * The triggers that keep two versions of a table in step while a migration is active.
  *
  * Each (table, direction) pair gets ONE plpgsql function and ONE `BEFORE INSERT OR UPDATE FOR EACH
- * ROW` trigger, however many operations contribute specs to it; the specs run in order, each in its
- * own block, so a later expression sees what earlier ones assigned.
+ * ROW` trigger, however many operations contribute specs to it; the specs run each in its own block,
+ * up specs in operation order and down specs last operation first (each direction undoes what the
+ * other's order built), so an expression sees what the blocks before it assigned.
  *
  * Direction: a write comes from the new version when the first schema the session resolves names
  * in — `current_schema()`, i.e. the first existing schema on its search_path — is the new version's
