@@ -18,6 +18,7 @@ import postgres from "postgres";
 import { runCli } from "../lib/cli/run.ts";
 import { progressReporter } from "../lib/engine/progress.ts";
 import { NEEDS_BACKFILL_COLUMN } from "../lib/naming.ts";
+import { ident } from "../lib/sql.ts";
 import { dumpSchema } from "./helpers/catalog.ts";
 import { cli, cliOk, migrationFile } from "./helpers/cli.ts";
 import { type TestDatabase, testDatabase } from "./helpers/postgres.ts";
@@ -224,10 +225,19 @@ describe("flag checks", () => {
     await db.sql.unsafe(`create role ${role}`);
     await cliOk(db.url, ["init"]);
     await filledTable(db.url, db.sql, "accounts", 10);
+    // Everything start needs but pg_monitor, so the refusal tested is the replica-lag one (start
+    // checks ownership and CREATE privileges before it).
+    const [{ name }] = await db.sql`select current_database() as name`;
+    await db.sql.unsafe(`grant create on database ${ident(name)} to ${role}`);
+    await db.sql.unsafe(`grant usage, create on schema public to ${role}`);
+    await db.sql.unsafe(`alter table accounts owner to ${role}`);
   }, 60_000);
 
   afterAll(async () => {
+    // DROP OWNED takes the table and the grants (the database's too) with it.
+    await db?.sql.unsafe(`drop owned by ${role} cascade`);
     await db?.sql.unsafe(`drop role if exists ${role}`);
+    await db?.drop();
     await db?.drop();
   });
 
