@@ -7,6 +7,7 @@
 import type { Issue } from "../errors.ts";
 import type { OperationStep } from "../operations/steps.ts";
 import type { Sql } from "./connection.ts";
+import { ident } from "../sql.ts";
 
 /** The issues (path `[]`) that would make start fail for a missing privilege; empty when fine. */
 export async function privilegeIssues(
@@ -30,7 +31,9 @@ export async function privilegeIssues(
     issues.push({
       path: [],
       message:
-        `role "${row.who}" needs CREATE on database "${row.db}" to create the version schema "${versionSchema}" (GRANT CREATE ON DATABASE "${row.db}" TO "${row.who}"), or run with --use-version-schema=false`,
+        `role "${row.who}" needs CREATE on database "${row.db}" to create the version schema "${versionSchema}" (GRANT CREATE ON DATABASE ${
+          ident(row.db)
+        } TO ${ident(row.who)}), or run with --use-version-schema=false`,
     });
   }
   const createsInSchema = steps.some((step) =>
@@ -40,7 +43,9 @@ export async function privilegeIssues(
     issues.push({
       path: [],
       message:
-        `role "${row.who}" needs CREATE on schema "${schema}" for the functions and tables the migration creates there (GRANT CREATE ON SCHEMA "${schema}" TO "${row.who}")`,
+        `role "${row.who}" needs CREATE on schema "${schema}" for the functions and tables the migration creates there (GRANT CREATE ON SCHEMA ${
+          ident(schema)
+        } TO ${ident(row.who)})`,
     });
   }
   return issues;

@@ -6,6 +6,7 @@
  */
 import { PgtandemError } from "../errors.ts";
 import type { Sql } from "./connection.ts";
+import { ident } from "../sql.ts";
 
 /** PostgreSQL's spellings of a true boolean setting (any unique prefix of on/true/yes, or 1). */
 const TRUE = /^(on|t|tr|tru|true|y|ye|yes|1)$/i;
@@ -31,8 +32,8 @@ export async function assertNotReadOnlyByDefault(sql: Sql): Promise<void> {
   );
   if (!row || !TRUE.test(row.setting.slice(row.setting.indexOf("=") + 1).trim())) return;
   const where = row.for_role
-    ? `ALTER ROLE "${row.who}"${row.for_database ? ` IN DATABASE "${row.db}"` : ""}`
-    : `ALTER DATABASE "${row.db}"`;
+    ? `ALTER ROLE ${ident(row.who)}${row.for_database ? ` IN DATABASE ${ident(row.db)}` : ""}`
+    : `ALTER DATABASE ${ident(row.db)}`;
   throw new PgtandemError(
     "invalid_input",
     `default_transaction_read_only is on for user "${row.who}" in database "${row.db}" (${where} SET): ` +

@@ -7,6 +7,7 @@
 import type { Issue } from "../errors.ts";
 import { isTemporaryName, NEEDS_BACKFILL_COLUMN } from "../naming.ts";
 import type { Sql } from "./connection.ts";
+import { ident } from "../sql.ts";
 import type { Action } from "../plan/action.ts";
 import type { OperationStep } from "../operations/steps.ts";
 
@@ -159,7 +160,9 @@ function ownershipIssues(step: OperationStep, shapes: Map<string, TableShape>): 
     const shape = shapes.get(table);
     if (!shape || shape.owned) continue;
     messages.push(
-      `must be owner of table ${table}: role "${shape.who}" needs to own table "${table}" (owned by role "${shape.owner}"; or be a member of it: GRANT "${shape.owner}" TO "${shape.who}")`,
+      `must be owner of table ${table}: role "${shape.who}" needs to own table "${table}" (owned by role "${shape.owner}"; or be a member of it: GRANT ${
+        ident(shape.owner)
+      } TO ${ident(shape.who)})`,
     );
   }
   return messages;
